@@ -1,0 +1,48 @@
+# Newsroom: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The newest Python 3.12+ this machine has (pyenv shims included).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+
+.PHONY: install run test lint serve clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Newsroom needs Python 3.12 or newer: install it and try again."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only-0123456789abcdefghijklmnopqrstuvwxyz
+test: export DJANGO_SECURE ?= 0
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+serve: install
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn newsroom.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
+		--timeout 30 --graceful-timeout 10 --max-requests 5000 --max-requests-jitter 500 \
+		--limit-request-line 8190 --access-logfile -
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,93 @@
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .images import process_hero_image
+from .models import Article, Section, Tag
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
+    list_filter = ["status", "section", "tags", "comments_closed"]
+    list_select_related = ["section", "author"]
+    search_fields = ["title", "standfirst", "slug"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["tags"]
+    filter_horizontal = ["events"]
+    actions = ["publish", "unpublish"]
+    readonly_fields = ["hero_preview", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "standfirst", "body"]}),
+        ("Publishing", {"fields": ["status", "published_at", "section", "tags", "author"]}),
+        (
+            "Hero image",
+            {"fields": ["hero_image", "hero_preview", "hero_alt", "hero_caption", "hero_credit"]},
+        ),
+        ("Results", {"fields": ["events"]}),
+        (
+            "Advanced",
+            {"fields": ["comments_closed", "created_at", "updated_at"], "classes": ["collapse"]},
+        ),
+    ]
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("section", "author")
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, article):
+        return article.public_status
+
+    @admin.display(description="current image")
+    def hero_preview(self, article):
+        if not article.hero:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" width="240">', article.hero["src"], article.hero_alt
+        )
+
+    def view_on_site(self, article):
+        if article.is_published:
+            return article.get_absolute_url()
+        return reverse("articles:preview", kwargs={"pk": article.pk})
+
+    def save_model(self, request, article, form, change):
+        if "hero_image" in form.changed_data:
+            if article.hero_image:
+                article.hero_renditions = process_hero_image(article)
+            else:
+                article.hero_renditions = []
+        super().save_model(request, article, form, change)
+
+    @admin.action(description="Publish selected stories now", permissions=["change"])
+    def publish(self, request, queryset):
+        now = timezone.now()
+        count = queryset.exclude(status=Article.Status.PUBLISHED).update(
+            status=Article.Status.PUBLISHED, published_at=now, updated_at=now
+        )
+        self.message_user(request, f"Published {count} stories.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
+    def unpublish(self, request, queryset):
+        count = queryset.update(status=Article.Status.DRAFT, updated_at=timezone.now())
+        self.message_user(request, f"Moved {count} stories back to draft.", messages.SUCCESS)

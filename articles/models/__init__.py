@@ -1,0 +1,4 @@
+from .results import Athlete, Competition, Event, Nation, Result
+from .stories import Article, Section, Tag
+
+__all__ = ["Article", "Athlete", "Competition", "Event", "Nation", "Result", "Section", "Tag"]

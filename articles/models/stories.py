@@ -1,0 +1,185 @@
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from articles.images import validate_hero_image
+from articles.markdown import render_markdown
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of "published": released and its publish time has come.
+
+        A scheduled story counts as soon as its time passes, so nothing has to flip it.
+        """
+        return self.filter(status__in=Article.LIVE_STATUSES, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        return (
+            self.select_related("section", "author")
+            .defer("body")
+            .order_by("-published_at", "-pk")
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
+    LIVE_STATUSES = (Status.PUBLISHED, Status.SCHEDULED)
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    standfirst = models.TextField(
+        max_length=600, help_text="One or two sentences under the headline."
+    )
+    body = models.TextField(help_text="Markdown. Headings, links, lists, quotes and tables.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="articles"
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    events = models.ManyToManyField(
+        "articles.Event",
+        blank=True,
+        related_name="articles",
+        help_text="Events this story covers: their results show on the article.",
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the story goes live. A scheduled story appears by itself at this time.",
+    )
+    hero_image = models.ImageField(
+        upload_to="heroes/%Y/%m/", blank=True, validators=[validate_hero_image]
+    )
+    hero_alt = models.CharField(
+        "hero alt text",
+        max_length=250,
+        blank=True,
+        help_text="Describe the picture for readers who cannot see it. Required with an image.",
+    )
+    hero_caption = models.CharField(max_length=300, blank=True)
+    hero_credit = models.CharField(max_length=120, blank=True)
+    hero_renditions = models.JSONField(default=list, blank=True, editable=False)
+    comments_closed = models.BooleanField(
+        "close comments", default=False, help_text="Hide the comment form on this story."
+    )
+    results_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_published_idx"),
+            models.Index(
+                fields=["section", "status", "-published_at"], name="article_section_idx"
+            ),
+        ]
+        permissions = [("preview_article", "Can preview unpublished articles")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @cached_property
+    def body_html(self):
+        """Sanitised HTML of the Markdown body, cached until the article is saved again."""
+        key = f"article-body:{self.pk}:{self.updated_at.timestamp() if self.updated_at else 0}"
+        return cache.get_or_set(key, lambda: render_markdown(self.body), timeout=86400)
+
+    def clean(self):
+        errors = {}
+        if self.hero_image and not self.hero_alt.strip():
+            errors["hero_alt"] = "Describe the hero image for readers who cannot see it."
+        if self.status == self.Status.SCHEDULED and not self.published_at:
+            errors["published_at"] = "Choose when the scheduled story should go live."
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_published(self):
+        return (
+            self.status in self.LIVE_STATUSES
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def public_status(self):
+        """What a reader would call it: a scheduled story whose time has come is published."""
+        if self.is_published:
+            return self.Status.PUBLISHED.label
+        if self.status == self.Status.DRAFT:
+            return self.Status.DRAFT.label
+        return self.Status.SCHEDULED.label
+
+    @property
+    def last_modified(self):
+        return max(filter(None, [self.updated_at, self.results_updated_at]))
+
+    @cached_property
+    def hero(self):
+        """The hero picture as the templates need it, or None: src, srcset, width, height."""
+        if not self.hero_renditions:
+            return None
+        largest = self.hero_renditions[-1]
+        return {
+            "src": default_storage.url(largest["name"]),
+            "srcset": ", ".join(
+                f"{default_storage.url(r['name'])} {r['width']}w" for r in self.hero_renditions
+            ),
+            "width": largest["width"],
+            "height": largest["height"],
+            "alt": self.hero_alt,
+        }
+
+    @property
+    def reading_minutes(self):
+        words = len(self.body.split()) + len(self.standfirst.split())
+        return max(1, round(words / 220))

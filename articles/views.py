@@ -1,0 +1,85 @@
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, render
+from django.utils.decorators import method_decorator
+from django.views.generic import DetailView, ListView
+from django.views.generic.dates import MonthArchiveView
+
+from .models import Article, Section, Tag
+
+
+class PublishedArticlesMixin:
+    """Shared queryset and pagination for every list of stories."""
+
+    paginate_by = settings.ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        return Article.objects.published().for_listing()
+
+
+class HomeView(PublishedArticlesMixin, ListView):
+    template_name = "articles/home.html"
+
+
+class SectionView(PublishedArticlesMixin, ListView):
+    template_name = "articles/section.html"
+
+    def get_queryset(self):
+        self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(section=self.section)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(section=self.section, **kwargs)
+
+
+class TagView(PublishedArticlesMixin, ListView):
+    template_name = "articles/tag.html"
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class ArchiveMonthView(PublishedArticlesMixin, MonthArchiveView):
+    template_name = "articles/archive_month.html"
+    date_field = "published_at"
+    month_format = "%m"
+    allow_empty = False
+    context_object_name = "article_list"
+
+
+class ArticleDetailView(DetailView):
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return Article.objects.published().select_related("section", "author")
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        return super().get_context_data(tags=list(article.tags.all()), **kwargs)
+
+
+@method_decorator(permission_required("articles.preview_article", raise_exception=True), "dispatch")
+class ArticlePreviewView(ArticleDetailView):
+    """Editors see any article, draft or scheduled, exactly as readers will."""
+
+    def get_queryset(self):
+        return Article.objects.select_related("section", "author")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(preview=True, **kwargs)
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+
+def archive_index(request):
+    months = Article.objects.published().dates("published_at", "month", order="DESC")
+    return render(request, "articles/archive_index.html", {"months": months})

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_groups(sender, apps, using, **kwargs):
+    from newsroom.roles import sync_groups
+
+    sync_groups(apps, using=using)
+
+
+class CommentsConfig(AppConfig):
+    name = "comments"
+    verbose_name = "Comments"
+
+    def ready(self):
+        post_migrate.connect(_sync_groups, sender=self, dispatch_uid="newsroom-sync-groups")

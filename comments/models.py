@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class CommentQuerySet(models.QuerySet):
+    def public(self):
+        """The one definition of a public comment: approved."""
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Comment.Status.PENDING)
+
+    def for_author(self, comment_ids):
+        """Pending comments the current browser wrote (ids come from its signed cookie)."""
+        return self.pending().filter(pk__in=list(comment_ids or []))
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SPAM = "spam", "Spam"
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    name = models.CharField(max_length=80)
+    email = models.EmailField(max_length=254, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    body = models.TextField(max_length=5000)
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.PENDING, db_index=False
+    )
+    status_reason = models.CharField(
+        "decided by", max_length=120, blank=True, help_text="Which rule or person set the status."
+    )
+    is_staff_reply = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set on replies written by staff from the admin.",
+    )
+    client_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderated_comments",
+        editable=False,
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["article", "status", "created_at"], name="comment_article_idx"),
+            models.Index(fields=["status", "-created_at"], name="comment_queue_idx"),
+            models.Index(fields=["email"], name="comment_email_idx"),
+        ]
+        permissions = [("view_commenter_email", "Can see commenters' email addresses")]
+
+    def __str__(self):
+        return f"{self.name} on {self.article_id}: {self.body[:40]}"
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.article.slug}) + f"#c{self.pk}"

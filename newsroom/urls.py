@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path
+
+from articles.sitemaps import SITEMAPS
+
+from . import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("media/<path:path>", views.media, name="media"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("", include("articles.urls")),
+]
+
+handler400 = "newsroom.views.bad_request"
+handler403 = "newsroom.views.permission_denied"
+handler404 = "newsroom.views.page_not_found"
+handler500 = "newsroom.views.server_error"
