@@ -1,0 +1,196 @@
+"""An editor writes, previews, schedules and publishes stories in the admin."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article
+
+from .factories import image_bytes, make_article, make_section, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client):
+    user = make_user("edna", groups=["Editors"], first_name="Edna", last_name="Editor")
+    client.force_login(user)
+    return user
+
+
+def article_form(section, **overrides):
+    data = {
+        "title": "Fresh from the admin",
+        "slug": "fresh-from-the-admin",
+        "standfirst": "Written by an editor.",
+        "body": "Some **news**.",
+        "status": Article.Status.PUBLISHED,
+        "published_at_0": "",
+        "published_at_1": "",
+        "section": section.pk,
+        "hero_alt": "",
+        "hero_caption": "",
+        "hero_credit": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_editor_publishes_a_story_that_readers_then_see(client, editor):
+    """An editor's published story is live on the home page with the editor as author."""
+    section = make_section()
+    add_page = client.get(reverse("admin:articles_article_add"))
+    assert add_page.status_code == 200
+    assert add_page.context["adminform"].form.initial["author"] == editor.pk
+    response = client.post(
+        reverse("admin:articles_article_add"), article_form(section, author=editor.pk)
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(slug="fresh-from-the-admin")
+    assert article.author == editor
+    assert article.published_at is not None
+    client.logout()
+    assert "Fresh from the admin" in client.get("/").content.decode()
+
+
+def test_editor_uploads_a_hero_image_and_gets_renditions(client, editor):
+    """A hero upload is stored with WebP renditions, shown with srcset and sizes."""
+    section = make_section()
+    data = article_form(section, author=editor.pk, hero_alt="A skater")
+    data["hero_image"] = SimpleUploadedFile("hero.jpg", image_bytes("JPEG", size=(1000, 500)))
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 302
+    article = Article.objects.get(slug="fresh-from-the-admin")
+    assert [r["width"] for r in article.hero_renditions] == [480, 800, 1000]
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "srcset=" in html and "480w" in html and "sizes=" in html
+    assert 'alt="A skater"' in html and 'width="1000"' in html and 'height="500"' in html
+
+
+def test_hero_image_needs_alt_text(client, editor):
+    """An image without alt text is refused next to the alt field."""
+    data = article_form(make_section(), author=editor.pk)
+    data["hero_image"] = SimpleUploadedFile("hero.jpg", image_bytes("JPEG"))
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "hero_alt" in response.context["adminform"].form.errors
+
+
+def test_bad_upload_is_refused_with_a_clear_message(client, editor):
+    """An SVG upload gets a message in the admin, and nothing is saved."""
+    data = article_form(make_section(), author=editor.pk, hero_alt="x")
+    data["hero_image"] = SimpleUploadedFile(
+        "hero.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", content_type="image/svg+xml"
+    )
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "hero_image" in response.context["adminform"].form.errors
+    assert not Article.objects.filter(slug="fresh-from-the-admin").exists()
+
+
+def test_scheduled_story_needs_a_time(client, editor):
+    """Scheduling without a publish time is explained, not saved."""
+    data = article_form(make_section(), author=editor.pk, status=Article.Status.SCHEDULED)
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert "published_at" in response.context["adminform"].form.errors
+
+
+def test_editor_previews_a_draft_that_readers_cannot_see(client, editor):
+    """Preview shows the draft with a notice; the public URL stays 404."""
+    draft = make_article(title="Draft story", status=Article.Status.DRAFT)
+    preview = client.get(reverse("articles:preview", kwargs={"pk": draft.pk}))
+    assert preview.status_code == 200
+    assert "Draft story" in preview.content.decode()
+    assert "Readers cannot see it yet" in preview.content.decode()
+    assert "no-store" in preview["Cache-Control"]
+    client.logout()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(reverse("articles:preview", kwargs={"pk": draft.pk})).status_code in (
+        302,
+        403,
+    )
+
+
+def test_publish_and_unpublish_actions(client, editor):
+    """Bulk actions publish drafts now and take stories back to draft."""
+    draft = make_article(status=Article.Status.DRAFT, published_at=None)
+    changelist = reverse("admin:articles_article_changelist")
+    client.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.is_published
+    client.post(changelist, {"action": "unpublish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_view_on_site_points_to_preview_for_unpublished(client, editor):
+    """'View on site' opens the preview for a story readers cannot see yet."""
+    future = make_article(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(days=1)
+    )
+    page = client.get(reverse("admin:articles_article_change", args=[future.pk])).content.decode()
+    assert reverse("articles:preview", kwargs={"pk": future.pk}) in page
+
+
+def test_article_changelist_has_filters_search_and_columns(client, editor):
+    """The list shows title, status, section, author and publish time, with search."""
+    make_article(title="Findable headline")
+    page = client.get(reverse("admin:articles_article_changelist") + "?q=Findable")
+    html = page.content.decode()
+    assert "Findable headline" in html
+    for column in ("status", "section", "author", "published at"):
+        assert column in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("group", "url_name", "allowed"),
+    [
+        ("Editors", "admin:articles_article_add", True),
+        ("Editors", "admin:comments_comment_changelist", False),
+        ("Moderators", "admin:articles_article_add", False),
+        ("Moderators", "admin:comments_comment_changelist", True),
+    ],
+)
+def test_groups_have_exactly_their_permissions(client, group, url_name, allowed):
+    """Editors edit articles but not comments; moderators the other way round."""
+    client.force_login(make_user(groups=[group]))
+    response = client.get(reverse(url_name))
+    assert (response.status_code == 200) is allowed
+    if not allowed:
+        assert response.status_code == 403
+
+
+def test_moderator_cannot_change_an_article(client):
+    """A moderator may look at an article but not save changes to it."""
+    article = make_article(title="Untouchable")
+    client.force_login(make_user(groups=["Moderators"]))
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    client.post(url, {"title": "Changed by a moderator"})
+    article.refresh_from_db()
+    assert article.title == "Untouchable"
+
+
+def test_groups_migration_is_safe_to_run_again(db):
+    """Re-syncing the groups changes nothing and duplicates nothing."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from newsroom.roles import sync_groups
+
+    def snapshot():
+        return {
+            group.name: set(group.permissions.values_list("codename", flat=True))
+            for group in Group.objects.all()
+        }
+
+    before = snapshot()
+    sync_groups(apps)
+    after = snapshot()
+    assert before == after
+    assert "view_commenter_email" not in after["Moderators"]
+    assert "change_comment" not in after["Editors"]
