@@ -69,7 +69,7 @@ OLYMPIC_EVENTS = [
 INVITATIONAL_EVENT = {
     "slug": "demo-winter-invitational-2026-women-1500m",
     "name": "Women's 1500 m",
-    "starts_at": datetime(2026, 3, 7, 15, 0, tzinfo=MILAN),
+    "starts_at": datetime(2026, 1, 17, 15, 0, tzinfo=MILAN),
     "record": ("", "", None, None),
     "results": [
         ("ingrid-demo-solberg", 1, "1:53.84", "PB"),
@@ -152,7 +152,10 @@ these Games with four medals.
         "section": "analysis",
         "tags": ["milano-cortina-2026", "jutta-leerdam", "femke-kok"],
         "published_at": datetime(2026, 2, 16, 9, 0, tzinfo=MILAN),
-        "events": [],
+        "events": [
+            "milano-cortina-2026-speed-skating-women-1000m",
+            "milano-cortina-2026-speed-skating-women-500m",
+        ],
         "hero": {"sky": (30, 90, 70), "ice": (230, 240, 236), "accent": (250, 190, 0)},
         "hero_alt": "Drawing of two skaters side by side on an oval track.",
         "hero_caption": "Teammates and rivals (illustration).",
@@ -177,7 +180,7 @@ stake.
         ),
         "section": "results",
         "tags": ["demo"],
-        "published_at": datetime(2026, 3, 7, 18, 0, tzinfo=MILAN),
+        "published_at": datetime(2026, 1, 17, 18, 0, tzinfo=MILAN),
         "events": ["demo-winter-invitational-2026-women-1500m"],
         "hero": {"sky": (60, 60, 80), "ice": (236, 238, 242), "accent": (200, 30, 60)},
         "hero_alt": "Drawing of a skater crossing the finish line of an indoor oval.",
@@ -307,8 +310,8 @@ class Command(BaseCommand):
             defaults={
                 "name": "Demo Winter Invitational 2026",
                 "place": "A fictional oval",
-                "starts_on": date(2026, 3, 6),
-                "ends_on": date(2026, 3, 8),
+                "starts_on": date(2026, 1, 16),
+                "ends_on": date(2026, 1, 18),
             },
         )
         for competition, venue, events in [
