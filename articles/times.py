@@ -1,9 +1,12 @@
-"""Race times: one home for how a time is parsed and shown. Stored as integer milliseconds."""
+"""Race times: one home for how a time is parsed, shown and ranked. Stored as milliseconds."""
 
 import re
+from itertools import groupby
+from operator import itemgetter
 
 TIME_PATTERN = re.compile(
-    r"^(?:(?P<minutes>\d{1,3}):(?=\d{2}(?:[.,]|$)))?(?P<seconds>\d{1,4})(?:[.,](?P<fraction>\d{1,3}))?$"
+    r"^(?:(?P<minutes>\d{1,3}):(?=\d{2}(?:[.,]|$)))?(?P<seconds>\d{1,4})(?:[.,](?P<fraction>\d{1,3}))?$",
+    re.ASCII,
 )
 
 
@@ -24,7 +27,10 @@ def parse_time(text):
     if match["minutes"] is not None and seconds >= 60:
         raise TimeFormatError(f"“{text}” is not a time: seconds must be below 60.")
     fraction = (match["fraction"] or "").ljust(3, "0")
-    return (minutes * 60 + seconds) * 1000 + int(fraction or 0)
+    total = (minutes * 60 + seconds) * 1000 + int(fraction)
+    if not total:
+        raise TimeFormatError(f"“{text}” is not a time: it must be more than zero.")
+    return total
 
 
 def format_time(ms, *, places=None):
@@ -46,3 +52,39 @@ def format_behind(ms, winner_ms):
     if ms is None or winner_ms is None or ms <= winner_ms:
         return ""
     return "+" + format_time(ms - winner_ms)
+
+
+def assign_ranks(times_ms):
+    """Ranks for a list of times, in the list's order: ties share a rank, the next is skipped.
+
+    [72310, 72590, 72590, 73950] -> [1, 2, 2, 4]. A time of None (DNF, DNS, DSQ) gets no rank.
+    """
+    ranks = {}
+    for position, ms in enumerate(sorted(ms for ms in times_ms if ms is not None), start=1):
+        ranks.setdefault(ms, position)
+    return [ranks.get(ms) for ms in times_ms]
+
+
+def rank_order_errors(entries):
+    """Rows whose rank and time disagree: a better rank may never have a slower time.
+
+    `entries` is a list of (rank, time_ms); returns {index: message} for each row that is faster
+    than a row ranked ahead of it. Rows without a rank or a time are not compared.
+    """
+    timed = sorted(
+        (rank, ms, index) for index, (rank, ms) in enumerate(entries) if rank and ms is not None
+    )
+    errors = {}
+    slowest_ahead = None  # (rank, ms) of the slowest row ranked strictly ahead
+    for rank, group in groupby(timed, key=itemgetter(0)):
+        group = list(group)
+        for _, ms, index in group:
+            if slowest_ahead and ms < slowest_ahead[1]:
+                errors[index] = (
+                    f"Rank {rank} in {format_time(ms)} is faster than rank {slowest_ahead[0]} "
+                    f"in {format_time(slowest_ahead[1])}: check the rank or the time."
+                )
+        group_slowest = max(ms for _, ms, _ in group)
+        if slowest_ahead is None or group_slowest > slowest_ahead[1]:
+            slowest_ahead = (rank, group_slowest)
+    return errors

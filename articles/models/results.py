@@ -1,7 +1,23 @@
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, F, Min, Prefetch, Q, Window
+from django.db.models.functions import Rank
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import times
+
+MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
+RECORD_NOTES = {
+    "WR": "World record",
+    "OR": "Olympic record",
+    "ER": "European record",
+    "NR": "National record",
+    "TR": "Track record",
+    "PB": "Personal best",
+    "SB": "Season best",
+}
+TOP_PLACES = 5
 
 
 class Competition(models.Model):
@@ -19,6 +35,13 @@ class Competition(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:competition", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "A competition cannot end before it starts."})
+
+    def medal_table(self):
+        return Result.objects.filter(event__competition=self).medal_table()
 
 
 class Nation(models.Model):
@@ -47,6 +70,15 @@ class Athlete(models.Model):
         return reverse("articles:athlete", kwargs={"slug": self.slug})
 
 
+class EventQuerySet(models.QuerySet):
+    def with_top_results(self):
+        """Events with their podium and top places in `top_results`, in one extra query."""
+        top = Result.objects.for_table().filter(rank__lte=TOP_PLACES)
+        return self.select_related("competition").prefetch_related(
+            Prefetch("results", queryset=top, to_attr="top_results")
+        )
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -71,6 +103,8 @@ class Event(models.Model):
     record_year = models.PositiveSmallIntegerField(null=True, blank=True)
     results_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = EventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_at"]
         indexes = [models.Index(fields=["competition", "-starts_at"], name="event_competition_idx")]
@@ -81,9 +115,64 @@ class Event(models.Model):
     def get_absolute_url(self):
         return reverse("articles:event", kwargs={"slug": self.slug})
 
+    def clean(self):
+        record = [self.record_label, self.record_holder, self.record_time_ms]
+        if any(record) and not all(record):
+            raise ValidationError(
+                "The record before this event needs a label, a holder and a time (or none of them)."
+            )
+
     @property
     def record_time(self):
         return times.format_time(self.record_time_ms)
+
+    @property
+    def has_record(self):
+        return bool(self.record_label and self.record_time_ms)
+
+    def mark_results_changed(self, *, at=None):
+        """The one place a change to this event's results is recorded.
+
+        Stamps the event and every published story that covers it, which then reads "Updated".
+        """
+        at = at or timezone.now()
+        Event.objects.filter(pk=self.pk).update(results_changed_at=at)
+        self.results_changed_at = at
+        self.articles.published().update(results_updated_at=at)
+
+
+class ResultQuerySet(models.QuerySet):
+    def in_table_order(self):
+        """Ranked finishers first; then DNF, DNS and DSQ, who have no rank."""
+        return self.order_by(F("rank").asc(nulls_last=True), "status", "athlete__name", "pk")
+
+    def for_table(self):
+        """Rows for a results table: athlete and nation joined, the winner's time annotated."""
+        return (
+            self.select_related("athlete__nation")
+            .annotate(winner_ms=Window(Min("time_ms"), partition_by=[F("event_id")]))
+            .in_table_order()
+        )
+
+    def medals(self):
+        return self.filter(status=Result.Status.FINISHED, rank__in=MEDALS)
+
+    def medal_table(self):
+        """Medals per nation, counted by the database; equal rows share a place."""
+        by_medal = {
+            medal: Count("pk", filter=Q(rank=rank)) for rank, medal in MEDALS.items()
+        }
+        return (
+            self.medals()
+            .values(code=F("athlete__nation__code"), nation=F("athlete__nation__name"))
+            .annotate(**by_medal, total=Count("pk"))
+            .annotate(
+                place=Window(
+                    Rank(), order_by=[F("gold").desc(), F("silver").desc(), F("bronze").desc()]
+                )
+            )
+            .order_by("place", "nation")
+        )
 
 
 class Result(models.Model):
@@ -95,29 +184,65 @@ class Result(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="results")
     athlete = models.ForeignKey(Athlete, on_delete=models.PROTECT, related_name="results")
-    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Ties share a rank; the next rank is skipped."
+    )
     time_ms = models.PositiveIntegerField("time (ms)", null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.FINISHED)
     notes = models.CharField(
         max_length=40, blank=True, help_text="Record notes such as OR, WR, NR, PB."
     )
 
+    objects = ResultQuerySet.as_manager()
+
     class Meta:
         ordering = ["event", models.F("rank").asc(nulls_last=True), "pk"]
         constraints = [
             models.UniqueConstraint(fields=["event", "athlete"], name="result_unique_athlete"),
+            models.CheckConstraint(
+                condition=Q(status="finished", rank__isnull=False, rank__gte=1)
+                | (~Q(status="finished") & Q(rank__isnull=True, time_ms__isnull=True)),
+                name="result_rank_follows_status",
+                violation_error_message=(
+                    "A finisher needs a rank; a DNF, DNS or DSQ has neither rank nor time."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["event", "rank"], name="result_event_rank_idx")]
 
     def __str__(self):
         return f"{self.rank or self.status} {self.athlete} {self.time}"
 
+    def clean(self):
+        errors = {}
+        if self.status == self.Status.FINISHED:
+            if not self.rank:
+                errors["rank"] = "A finisher needs a rank (1 or more)."
+        else:
+            if self.rank is not None:
+                errors["rank"] = f"A {self.status} has no rank: leave it empty."
+            if self.time_ms is not None:
+                errors["time_ms"] = f"A {self.status} has no time: leave it empty."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def time(self):
         return times.format_time(self.time_ms) if self.status == self.Status.FINISHED else ""
 
     @property
+    def behind(self):
+        """Gap to the winner; needs the `winner_ms` that ResultQuerySet.for_table() annotates."""
+        return times.format_behind(self.time_ms, getattr(self, "winner_ms", None))
+
+    @property
     def medal(self):
-        if self.status == self.Status.FINISHED and self.rank in (1, 2, 3):
-            return {1: "gold", 2: "silver", 3: "bronze"}[self.rank]
+        if self.status == self.Status.FINISHED:
+            return MEDALS.get(self.rank, "")
         return ""
+
+    @property
+    def note_items(self):
+        """'OR, PB' -> [('OR', 'Olympic record'), ('PB', 'Personal best')]."""
+        codes = [code.strip() for code in self.notes.replace(",", " ").split()]
+        return [(code, RECORD_NOTES.get(code.upper(), "")) for code in codes if code]

@@ -74,7 +74,7 @@ INVITATIONAL_EVENT = {
     "results": [
         ("ingrid-demo-solberg", 1, "1:53.84", "PB"),
         ("anna-demo-visser", 2, "1:54.02", ""),
-        ("maya-demo-tremblay", 3, "1:54.02", ""),
+        ("maya-demo-tremblay", 2, "1:54.02", ""),
     ],
 }
 
