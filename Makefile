@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VNU_JAR := $(VENV)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 # The newest Python 3.12+ this machine has (pyenv shims included).
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
@@ -22,6 +23,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The Nu Html Checker, current release, for the HTML validity test (skipped without Java or npm).
+$(VNU_JAR):
+	-@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund \
+		--prefix $(VENV)/vnu vnu-jar@26 >/dev/null 2>&1 || echo "vnu-jar not installed: HTML validity test will be skipped."
+
 install: $(STAMP)
 
 run: install
@@ -31,7 +37,7 @@ run: install
 
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only-0123456789abcdefghijklmnopqrstuvwxyz
 test: export DJANGO_SECURE ?= 0
-test: install
+test: install $(VNU_JAR)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,0 +1,84 @@
+"""Every kind of page a reader meets is valid HTML5, checked by the Nu Html Checker (vnu)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import NoReverseMatch, reverse
+
+from articles.models import Article, Athlete, Competition, Event, Section, Tag
+
+pytestmark = pytest.mark.django_db
+
+# `make test` installs the current vnu release from the npm registry into the virtualenv.
+VNU_JAR = Path(sys.prefix) / "vnu/node_modules/vnu-jar/build/dist/vnu.jar"
+
+
+def public_pages():
+    """One URL of every kind of public page, on the demo content."""
+    article = Article.objects.get(slug="leerdam-wins-olympic-1000m-gold")
+    urls = [
+        "/",
+        "/?page=1",
+        article.get_absolute_url(),
+        Section.objects.first().get_absolute_url(),
+        Tag.objects.first().get_absolute_url(),
+        reverse("articles:archive"),
+        reverse("articles:archive-month", kwargs={"year": 2026, "month": 2}),
+        "/no-such-page/",
+    ]
+    optional = [
+        lambda: reverse("articles:results"),
+        lambda: Competition.objects.first().get_absolute_url(),
+        lambda: Event.objects.first().get_absolute_url(),
+        lambda: Athlete.objects.first().get_absolute_url(),
+        lambda: reverse("search") + "?q=leerdam",
+        lambda: reverse("search") + "?q=",
+    ]
+    for make_url in optional:
+        try:
+            urls.append(make_url())
+        except NoReverseMatch:
+            pass  # that page does not exist yet in this checkout
+    return urls
+
+
+@pytest.mark.skipif(
+    shutil.which("java") is None or not VNU_JAR.exists(),
+    reason="the Nu Html Checker needs Java and vnu.jar (`make test` installs it with npm)",
+)
+def test_public_pages_are_valid_html5(client, tmp_path):
+    """vnu reports no errors on any public page of the demo site."""
+    call_command("seed_demo", verbosity=0)
+    files = {}
+    for i, url in enumerate(public_pages()):
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        path = tmp_path / f"page{i}.html"
+        path.write_bytes(response.content)
+        files[path.name] = url
+    # A known-bad page proves the checker really looked at the files.
+    (tmp_path / "control.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p><div></p></body></html>'
+    )
+    paths = [str(tmp_path / name) for name in [*files, "control.html"]]
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = [m for m in messages if m.get("type") == "error"]
+    assert any(m["url"].endswith("/control.html") for m in errors), "vnu did not check the pages"
+    problems = [
+        f"{files[Path(m['url']).name]}: line {m.get('lastLine')}: {m['message']}"
+        for m in errors
+        if not m["url"].endswith("/control.html")
+    ]
+    assert not problems, "\n".join(problems)
