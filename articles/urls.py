@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, results_views, search_views, views
 
 app_name = "articles"
 
@@ -10,10 +10,24 @@ urlpatterns = [
     path("preview/<int:pk>/", views.ArticlePreviewView.as_view(), name="preview"),
     path("section/<slug:slug>/", views.SectionView.as_view(), name="section"),
     path("tag/<slug:slug>/", views.TagView.as_view(), name="tag"),
+    path("section/<slug:slug>/feed/", feeds.SectionFeed(), name="section-feed"),
+    path("section/<slug:slug>/feed/atom/", feeds.SectionAtomFeed(), name="section-feed-atom"),
+    path("tag/<slug:slug>/feed/", feeds.TagFeed(), name="tag-feed"),
+    path("tag/<slug:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag-feed-atom"),
+    path("feed/", feeds.StoryFeed(), name="feed"),
+    path("feed/atom/", feeds.AtomFeed(), name="feed-atom"),
+    path("search/", search_views.SearchView.as_view(), name="search"),
     path("archive/", views.archive_index, name="archive"),
     path(
         "archive/<int:year>/<int:month>/",
         views.ArchiveMonthView.as_view(),
         name="archive-month",
     ),
+    path("results/", results_views.ResultsIndexView.as_view(), name="results"),
+    path("results/events/<slug:slug>/", results_views.EventView.as_view(), name="event"),
+    path(
+        "results/events/<slug:slug>.csv", results_views.event_results_csv, name="event-csv"
+    ),
+    path("results/<slug:slug>/", results_views.CompetitionView.as_view(), name="competition"),
+    path("athletes/<slug:slug>/", results_views.AthleteView.as_view(), name="athlete"),
 ]

@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
 from django.views.generic.dates import MonthArchiveView
 
-from .models import Article, Section, Tag
+from comments.cookies import apply_cache_policy
+
+from .models import Article, Event, Section, Tag
 
 
 class PublishedArticlesMixin:
@@ -56,11 +59,20 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.published().select_related("section", "author")
+        return (
+            Article.objects.published()
+            .select_related("section", "author")
+            .prefetch_related(Prefetch("events", queryset=Event.objects.with_top_results()))
+        )
 
     def get_context_data(self, **kwargs):
         article = self.object
         return super().get_context_data(tags=list(article.tags.all()), **kwargs)
+
+    def render_to_response(self, context, **response_kwargs):
+        # The comment section may show this browser's own pending comments or typed values.
+        response = super().render_to_response(context, **response_kwargs)
+        return apply_cache_policy(self.request, response)
 
 
 @method_decorator(permission_required("articles.preview_article", raise_exception=True), "dispatch")
@@ -68,7 +80,9 @@ class ArticlePreviewView(ArticleDetailView):
     """Editors see any article, draft or scheduled, exactly as readers will."""
 
     def get_queryset(self):
-        return Article.objects.select_related("section", "author")
+        return Article.objects.select_related("section", "author").prefetch_related(
+            Prefetch("events", queryset=Event.objects.with_top_results())
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(preview=True, **kwargs)

@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, Min, Prefetch, Q, Window
+from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, Subquery, Window
 from django.db.models.functions import Rank
 from django.urls import reverse
 from django.utils import timezone
@@ -127,6 +127,13 @@ class Event(models.Model):
         return times.format_time(self.record_time_ms)
 
     @property
+    def results_label(self):
+        """What a reader is told about the state of the results."""
+        if self.status != self.Status.FINAL:
+            return self.get_status_display()
+        return "Official results" if self.results_official else "Provisional results"
+
+    @property
     def has_record(self):
         return bool(self.record_label and self.record_time_ms)
 
@@ -146,13 +153,20 @@ class ResultQuerySet(models.QuerySet):
         """Ranked finishers first; then DNF, DNS and DSQ, who have no rank."""
         return self.order_by(F("rank").asc(nulls_last=True), "status", "athlete__name", "pk")
 
+    def with_winner_time(self):
+        """Annotate `winner_ms`, the fastest time in each row's event, for the gap to the winner."""
+        fastest = (
+            Result.objects.filter(event=OuterRef("event"))
+            .order_by()
+            .values("event")
+            .annotate(fastest=Min("time_ms"))
+            .values("fastest")
+        )
+        return self.annotate(winner_ms=Subquery(fastest))
+
     def for_table(self):
         """Rows for a results table: athlete and nation joined, the winner's time annotated."""
-        return (
-            self.select_related("athlete__nation")
-            .annotate(winner_ms=Window(Min("time_ms"), partition_by=[F("event_id")]))
-            .in_table_order()
-        )
+        return self.select_related("athlete__nation").with_winner_time().in_table_order()
 
     def medals(self):
         return self.filter(status=Result.Status.FINISHED, rank__in=MEDALS)
@@ -232,7 +246,7 @@ class Result(models.Model):
 
     @property
     def behind(self):
-        """Gap to the winner; needs the `winner_ms` that ResultQuerySet.for_table() annotates."""
+        """Gap to the winner; needs the `winner_ms` of ResultQuerySet.with_winner_time()."""
         return times.format_behind(self.time_ms, getattr(self, "winner_ms", None))
 
     @property
