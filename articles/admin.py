@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from . import results_admin  # noqa: F401  (registers the results admins)
 from .images import process_hero_image
 from .models import Article, Section, Tag
 
@@ -30,8 +31,7 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["title", "standfirst", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["tags"]
-    filter_horizontal = ["events"]
+    autocomplete_fields = ["tags", "events"]
     actions = ["publish", "unpublish"]
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
