@@ -54,8 +54,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsroom.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "newsroom.middleware.RequestSizeLimitMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,7 +114,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage is a cache miss, not an error page (see newsroom/cache.py).
+            "BACKEND": "newsroom.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -170,6 +173,7 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+REQUEST_MAX_BYTES = 12 * 1024 * 1024  # a whole request body, a hero image and its form included
 HERO_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 HERO_IMAGE_MAX_PIXELS = 40_000_000
 HERO_RENDITION_WIDTHS = [480, 800, 1200, 1600]
@@ -195,16 +199,21 @@ if SECURE:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind the TLS proxy every request comes from the proxy's address: the client's address is the
+# one the proxy appended to X-Forwarded-For (see SECURITY.md). Used for login lockout and limits.
+TRUST_X_FORWARDED_FOR = SECURE
 
 CSRF_FAILURE_VIEW = "newsroom.views.csrf_failure"
 
+# Everything not listed here is refused; add a directive when a page needs a new kind of asset.
 SECURE_CSP = {
-    "default-src": [CSP.SELF],
+    "default-src": [CSP.NONE],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
@@ -216,6 +225,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "newsroom.clients.client_ip"
 AXES_ENABLED = env_bool("DJANGO_AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 
@@ -247,6 +258,24 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "newsroom@localhost")
 MODERATOR_EMAILS = env_list("NEWSROOM_MODERATOR_EMAILS")
+
+# --- Comments -----------------------------------------------------------------------------
+
+# The comment policy in one place (comments/moderation.py reads it).
+COMMENTS = {
+    "CLOSE_AFTER_DAYS": 365,  # no new comments a year after publication; None never closes
+    "APPROVE_KNOWN_EMAILS": True,  # publish at once when the address has an approved comment
+    "HOLD_AT_LINKS": 2,  # hold for a moderator from this many links in the body
+    "BLOCKLIST": ["viagra", "cialis", "casino bonus", "payday loan", "crypto giveaway"],
+    "MIN_SECONDS_TO_TYPE": 3,  # forms sent faster than this after showing are refused
+    "FORM_MAX_AGE_HOURS": 48,
+    "RATE_LIMITS": [(1, 15), (20, 3600)],  # (comments, seconds) per client
+    "CLIENT_HASH_DAYS": 30,  # the keyed hash of a commenter's IP is wiped after this
+    "MAX_DEPTH": 3,
+    "THREADS_PER_PAGE": 50,
+}
+# Links typed without a scheme ("www.example.com") become https:// links, as in Django 2028.
+URLIZE_ASSUME_HTTPS = True
 
 # --- Site -----------------------------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""A Redis cache that treats an unreachable Redis as an empty cache, so the site keeps serving."""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+RETRY_AFTER_SECONDS = 5.0
+
+
+class TolerantRedisCacheClient(RedisCacheClient):
+    """Every operation answers as a miss while Redis is down, and Redis is not asked again for
+    RETRY_AFTER_SECONDS after a failure, so an outage costs one timeout, not one per call."""
+
+    down_until = 0.0
+
+    def _call(self, method, fallback, *args, **kwargs):
+        if time.monotonic() < self.down_until:
+            return fallback
+        try:
+            result = getattr(super(), method)(*args, **kwargs)
+        except UNREACHABLE as error:
+            if not self.down_until:
+                logger.warning("Cache unavailable, serving without it: %s", type(error).__name__)
+            self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            return fallback
+        if self.down_until:
+            logger.warning("Cache reachable again.")
+            self.down_until = 0.0
+        return result
+
+    def add(self, key, value, timeout):
+        return self._call("add", False, key, value, timeout)
+
+    def get(self, key, default):
+        return self._call("get", default, key, default)
+
+    def set(self, key, value, timeout):
+        return self._call("set", None, key, value, timeout)
+
+    def touch(self, key, timeout):
+        return self._call("touch", False, key, timeout)
+
+    def delete(self, key):
+        return self._call("delete", False, key)
+
+    def get_many(self, keys):
+        return self._call("get_many", {}, keys)
+
+    def has_key(self, key):
+        return self._call("has_key", False, key)
+
+    def incr(self, key, delta):
+        missing = object()
+        result = self._call("incr", missing, key, delta)
+        if result is missing:
+            raise ValueError(f"Key '{key}' not found (cache unavailable).")
+        return result
+
+    def set_many(self, data, timeout):
+        return self._call("set_many", None, data, timeout)
+
+    def delete_many(self, keys):
+        return self._call("delete_many", None, keys)
+
+    def clear(self):
+        return self._call("clear", False)
+
+
+class TolerantRedisCache(RedisCache):
+    """settings.CACHES backend: Django's Redis cache with TolerantRedisCacheClient."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = TolerantRedisCacheClient
