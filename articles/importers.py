@@ -240,10 +240,8 @@ def write_results(*, event: Event, file) -> None:
 
 def _dialect(first_line):
     """Comma by default; a header with semicolons or tabs (Excel in many locales) says otherwise."""
-    for delimiter in (";", "\t"):
-        if delimiter in first_line and "," not in first_line:
-            return type("Results", (csv.excel,), {"delimiter": delimiter})
-    return csv.excel
+    delimiter = next((d for d in (";", "\t") if d in first_line and "," not in first_line), ",")
+    return type("Results", (csv.excel,), {"delimiter": delimiter, "strict": True})
 
 
 def _read_header(line, header):
