@@ -21,9 +21,9 @@ class RaceTimeField(forms.CharField):
     """A race time typed as text (1:12.31, 72.31 or 1:12,31) and kept as milliseconds."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
         kwargs.setdefault("help_text", "Like 1:12.31 or 36.49.")
         super().__init__(**kwargs)
+        self.widget.attrs.update({"size": 10, "inputmode": "decimal", "autocomplete": "off"})
 
     def prepare_value(self, value):
         return times.format_time(value) if isinstance(value, int) else value
@@ -33,7 +33,7 @@ class RaceTimeField(forms.CharField):
         if not value:
             return None
         try:
-            return times.parse_time(value)
+            return times.parse_time(value[:40])
         except times.TimeFormatError as error:
             raise ValidationError(str(error), code="invalid") from None
 
@@ -130,6 +130,7 @@ class EventAdmin(admin.ModelAdmin):
     list_select_related = ["competition"]
     search_fields = ["name", "sport", "slug", "competition__name"]
     date_hierarchy = "starts_at"
+    ordering = ["-starts_at", "pk"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["competition"]
     readonly_fields = ["results_changed_at"]
@@ -180,10 +181,10 @@ class EventAdmin(admin.ModelAdmin):
             raise Http404("No such event.")
         if not self.has_import_permission(request, event):
             raise PermissionDenied
-        form = ImportResultsForm(request.POST or None, request.FILES or None)
+        form = ImportResultsForm()
         problems, status = [], 200
         if request.method == "POST":
-            status = 400
+            form, status = ImportResultsForm(request.POST, request.FILES), 400
             if form.is_valid():
                 try:
                     summary = import_results(event=event, data=form.cleaned_data["file"].read())
