@@ -46,7 +46,8 @@ lint: install
 serve: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn newsroom.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
+	$(BIN)/gunicorn newsroom.wsgi --config python:newsroom.gunicorn_conf \
+		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
 		--timeout 30 --graceful-timeout 10 --max-requests 5000 --max-requests-jitter 500 \
 		--limit-request-line 8190 --access-logfile -
 

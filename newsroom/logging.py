@@ -3,7 +3,7 @@ import logging
 import re
 import textwrap
 
-EMAIL = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[\w.%+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*")  # also URL-encoded
 # Candidates only: each match is checked with the ipaddress module before it is masked.
 IP_CANDIDATE = re.compile(
     r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)|[0-9A-Fa-f]*:[0-9A-Fa-f:.]{2,})"
