@@ -39,7 +39,7 @@ class RaceTimeField(forms.CharField):
 
 
 class ResultForm(forms.ModelForm):
-    time_ms = RaceTimeField(label="time", required=False)
+    time_ms = RaceTimeField(label="Time", required=False)
 
     class Meta:
         model = Result
@@ -71,7 +71,7 @@ class ResultInline(admin.TabularInline):
 
 
 class EventForm(forms.ModelForm):
-    record_time_ms = RaceTimeField(label="record time", required=False)
+    record_time_ms = RaceTimeField(label="Record time", required=False)
 
     class Meta:
         model = Event
