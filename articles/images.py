@@ -90,6 +90,8 @@ def _prepared(image):
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    # Only pixels and the colour profile go on: Pillow would otherwise write a JPEG comment back.
+    image.info = {key: value for key, value in image.info.items() if key == "icc_profile"}
     return image
 
 
