@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = "Stories and results"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the search index receivers

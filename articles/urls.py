@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, results_views, search_views, views
+from . import feeds, results_views, views
 
 app_name = "articles"
 
@@ -16,7 +16,6 @@ urlpatterns = [
     path("tag/<slug:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag-feed-atom"),
     path("feed/", feeds.StoryFeed(), name="feed"),
     path("feed/atom/", feeds.AtomFeed(), name="feed-atom"),
-    path("search/", search_views.SearchView.as_view(), name="search"),
     path("archive/", views.archive_index, name="archive"),
     path(
         "archive/<int:year>/<int:month>/",

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from articles.sitemaps import SITEMAPS
+from articles.search_views import SearchView
+from articles.sitemaps import SITEMAPS, NewsSitemap
 
 from . import views
 
@@ -18,11 +19,19 @@ urlpatterns = [
         name="sitemap-index",
     ),
     path(
+        "sitemap-news.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
+        name="sitemap-news",
+    ),
+    path(
         "sitemap-<section>.xml",
         sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
+        {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
         name="sitemap-section",
     ),
+    path("search/", SearchView.as_view(), name="search"),
+    path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]
 
