@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -127,3 +128,33 @@ def image_bytes(fmt="JPEG", size=(1200, 675), color=(30, 90, 160), **save_option
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format=fmt, **save_options)
     return buffer.getvalue()
+
+
+def comment_form_data(article, *, seconds_ago=60, **fields):
+    """What a reader's browser posts from an article's comment form, shown `seconds_ago`."""
+    from comments.forms import issue_token
+
+    data = {
+        "name": "Ada Reader",
+        "email": "ada@example.com",
+        "website": "",
+        "body": "A thoughtful comment about the race.",
+        "parent": "",
+        "url": "",
+        "token": issue_token(article.pk, issued_at=time.time() - seconds_ago),
+    }
+    data.update(fields)
+    return data
+
+
+def add_hero(article, *, size=(1700, 900), alt="A skater on the oval"):
+    """Give an article a processed hero image with renditions, as the admin does on upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from articles.images import process_hero_image
+
+    article.hero_image = SimpleUploadedFile("hero.jpg", image_bytes(size=size), "image/jpeg")
+    article.hero_alt = alt
+    article.hero_renditions = process_hero_image(article)
+    article.save()
+    return article

@@ -1,0 +1,156 @@
+"""RSS 2.0 and Atom feeds of published stories: the whole site, one section, one tag."""
+
+import re
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.files.storage import default_storage
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+
+from .models import Article, Section, Tag
+from .previews import author_name, share_rendition
+
+ITEMS = 30
+# XML 1.0 forbids these; a stray one pasted into the admin must not take a feed down.
+XML_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_text(value):
+    return XML_CONTROL_CHARS.sub("", str(value))
+
+
+class RssWithContent(Rss201rev2Feed):
+    """RSS 2.0 plus the story's full HTML in <content:encoded>."""
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+        }
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content:encoded", item["content"])
+
+
+class AtomWithContent(Atom1Feed):
+    """Atom with the story's full HTML in <content type="html">."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class StoryFeed(Feed):
+    """The latest published stories. Subclasses narrow `stories()` and describe themselves."""
+
+    feed_type = RssWithContent
+
+    def stories(self, obj):
+        return (
+            Article.objects.published().select_related("section", "author").prefetch_related("tags")
+        )
+
+    def items(self, obj):
+        return self.stories(obj).order_by("-published_at", "-pk")[:ITEMS]
+
+    def title(self, obj):
+        return f"{settings.SITE_NAME}: latest stories"
+
+    def link(self, obj):
+        return reverse("articles:home")
+
+    def description(self, obj):
+        return f"The latest sports stories and results from {settings.SITE_NAME}."
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def item_title(self, article):
+        return xml_text(article.title)
+
+    def item_description(self, article):
+        return xml_text(article.standfirst)
+
+    def item_author_name(self, article):
+        return xml_text(author_name(article))
+
+    def item_pubdate(self, article):
+        return article.published_at
+
+    def item_updateddate(self, article):
+        return article.last_modified
+
+    def item_categories(self, article):
+        return [xml_text(article.section.name), *(xml_text(tag.name) for tag in article.tags.all())]
+
+    def item_enclosures(self, article):
+        rendition = share_rendition(article)
+        if rendition is None:
+            return []
+        try:
+            length = default_storage.size(rendition["name"])
+        except OSError:
+            length = 0
+        return [Enclosure(default_storage.url(rendition["name"]), str(length), "image/webp")]
+
+    def item_extra_kwargs(self, article):
+        return {"content": xml_text(article.body_html)}
+
+    def get_feed(self, obj, request):
+        """Django makes links absolute but not enclosures; feed readers need them absolute too."""
+        feed = super().get_feed(obj, request)
+        for item in feed.items:
+            item["enclosures"] = [
+                Enclosure(request.build_absolute_uri(e.url), e.length, e.mime_type)
+                for e in item["enclosures"]
+            ]
+        return feed
+
+
+class SectionFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Section, slug=slug)
+
+    def stories(self, section):
+        return super().stories(section).filter(section=section)
+
+    def title(self, section):
+        return xml_text(f"{settings.SITE_NAME}: {section.name}")
+
+    def link(self, section):
+        return section.get_absolute_url()
+
+    def description(self, section):
+        return xml_text(section.description or f"The latest {section.name} stories.")
+
+
+class TagFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def stories(self, tag):
+        return super().stories(tag).filter(tags=tag)
+
+    def title(self, tag):
+        return xml_text(f"{settings.SITE_NAME}: stories tagged {tag.name}")
+
+    def link(self, tag):
+        return tag.get_absolute_url()
+
+    def description(self, tag):
+        return xml_text(f"The latest stories tagged {tag.name}.")
+
+
+class AtomFeed(StoryFeed):
+    feed_type = AtomWithContent
+
+
+class SectionAtomFeed(SectionFeed):
+    feed_type = AtomWithContent
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = AtomWithContent
