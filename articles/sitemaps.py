@@ -1,6 +1,19 @@
-from django.contrib.sitemaps import Sitemap
+from datetime import timedelta
 
-from .models import Article, Section, Tag
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .models import Article, Athlete, Competition, Event, Section, Tag
+
+NEWS_WINDOW = timedelta(days=2)  # Google News reads only the last two days' stories
+
+
+def latest_story(**filters):
+    """The publish time of the newest published story matching `filters`, as a subquery."""
+    stories = Article.objects.published().filter(**filters).order_by("-published_at")
+    return Subquery(stories.values("published_at")[:1])
 
 
 class ArticleSitemap(Sitemap):
@@ -14,13 +27,35 @@ class ArticleSitemap(Sitemap):
     def lastmod(self, article):
         return article.last_modified
 
+    def get_latest_lastmod(self):
+        """One aggregate instead of loading every story, for the index's <lastmod>."""
+        latest = Article.objects.published().aggregate(
+            modified=Max(Greatest("updated_at", Coalesce("results_updated_at", "updated_at")))
+        )
+        return latest["modified"]
+
+
+class NewsSitemap(ArticleSitemap):
+    """Google News sitemap: rendered with templates/sitemaps/news.xml."""
+
+    limit = 1000
+
+    def items(self):
+        return super().items().filter(published_at__gte=timezone.now() - NEWS_WINDOW)
+
+    def get_latest_lastmod(self):
+        return None
+
 
 class SectionSitemap(Sitemap):
     changefreq = "hourly"
     priority = 0.6
 
     def items(self):
-        return Section.objects.all()
+        return Section.objects.annotate(latest=latest_story(section=OuterRef("pk")))
+
+    def lastmod(self, section):
+        return section.latest
 
 
 class TagSitemap(Sitemap):
@@ -28,7 +63,72 @@ class TagSitemap(Sitemap):
     priority = 0.4
 
     def items(self):
-        return Tag.objects.filter(articles__in=Article.objects.published()).distinct()
+        return (
+            Tag.objects.annotate(latest=latest_story(tags=OuterRef("pk")))
+            .filter(latest__isnull=False)
+            .order_by("name")
+        )
+
+    def lastmod(self, tag):
+        return tag.latest
 
 
-SITEMAPS = {"articles": ArticleSitemap, "sections": SectionSitemap, "tags": TagSitemap}
+class CompetitionSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.6
+
+    def items(self):
+        return Competition.objects.annotate(changed=Max("events__results_changed_at")).order_by(
+            "-starts_on", "pk"
+        )
+
+    def lastmod(self, competition):
+        return competition.changed
+
+    def get_latest_lastmod(self):
+        return Event.objects.aggregate(changed=Max("results_changed_at"))["changed"]
+
+
+class EventSitemap(Sitemap):
+    changefreq = "hourly"
+    priority = 0.6
+    limit = 5000
+
+    def items(self):
+        return Event.objects.order_by("-starts_at", "pk")
+
+    def lastmod(self, event):
+        return event.results_changed_at
+
+    def get_latest_lastmod(self):
+        return Event.objects.aggregate(changed=Max("results_changed_at"))["changed"]
+
+
+class AthleteSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.4
+    limit = 5000
+
+    def items(self):
+        return Athlete.objects.annotate(changed=Max("results__event__results_changed_at")).order_by(
+            "name", "pk"
+        )
+
+    def lastmod(self, athlete):
+        return athlete.changed
+
+    def get_latest_lastmod(self):
+        return Athlete.objects.aggregate(changed=Max("results__event__results_changed_at"))[
+            "changed"
+        ]
+
+
+SITEMAPS = {
+    "articles": ArticleSitemap,
+    "news": NewsSitemap,
+    "sections": SectionSitemap,
+    "tags": TagSitemap,
+    "competitions": CompetitionSitemap,
+    "events": EventSitemap,
+    "athletes": AthleteSitemap,
+}
