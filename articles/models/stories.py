@@ -56,6 +56,36 @@ class ArticleQuerySet(models.QuerySet):
             .order_by("-published_at", "-pk")
         )
 
+    def related_to(self, article, limit=4):
+        """Other published stories: sharing an event weighs most, then a tag, then the section.
+
+        Candidates come from small id subqueries (shared events, shared tags, the section's
+        latest few), so the scoring joins never touch the whole table.
+        """
+        Q, Count, F = models.Q, models.Count, models.F
+        events, tags = article.events.values("pk"), article.tags.values("pk")
+        latest_in_section = (
+            self.published().filter(section=article.section_id).order_by("-published_at")
+        )
+        candidates = (
+            Q(pk__in=Article.events.through.objects.filter(event__in=events).values("article"))
+            | Q(pk__in=Article.tags.through.objects.filter(tag__in=tags).values("article"))
+            | Q(pk__in=latest_in_section.values("pk")[: limit * 2 + 1])
+        )
+        in_section = models.Case(models.When(section=article.section_id, then=1), default=0)
+        return (
+            self.published()
+            .filter(candidates)
+            .exclude(pk=article.pk)
+            .annotate(
+                shared_events=Count("events", filter=Q(events__in=events), distinct=True),
+                shared_tags=Count("tags", filter=Q(tags__in=tags), distinct=True),
+            )
+            .annotate(score=3 * F("shared_events") + 2 * F("shared_tags") + in_section)
+            .for_listing()
+            .order_by("-score", "-published_at", "-pk")[:limit]
+        )
+
 
 class Article(models.Model):
     class Status(models.TextChoices):

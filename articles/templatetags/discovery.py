@@ -1,0 +1,42 @@
+"""Template tags for what search engines and link previews read: canonical URLs, share images,
+JSON-LD, breadcrumbs and related stories. The data itself is built in articles/previews.py."""
+
+from django import template
+
+from articles import previews
+from articles.models import Article
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context, path=None):
+    page_obj = context.get("page_obj")
+    return previews.canonical_url(
+        context["request"], path, page=page_obj.number if page_obj else None
+    )
+
+
+@register.simple_tag(takes_context=True)
+def share_image(context, article):
+    return previews.share_image(article, context["request"]) if article else None
+
+
+@register.simple_tag(takes_context=True)
+def news_article_json_ld(context, article):
+    return previews.json_ld(previews.news_article(article, context["request"]))
+
+
+@register.inclusion_tag("partials/breadcrumbs.html", takes_context=True)
+def breadcrumbs(context, *objects):
+    """Home › each object given, the last one being the current page."""
+    crumbs = previews.breadcrumbs(objects)
+    return {
+        "crumbs": crumbs,
+        "json_ld": previews.json_ld(previews.breadcrumb_list(crumbs, context["request"])),
+    }
+
+
+@register.inclusion_tag("partials/related.html")
+def related_stories(article):
+    return {"related": Article.objects.related_to(article)}
