@@ -107,14 +107,15 @@ def test_demo_medal_tables(client, demo):
 def test_demo_article_shows_the_podium_and_links_to_the_full_table(client, demo):
     """The Leerdam story carries the 1000 m podium and a link to the full results."""
     html = page(client, Article.objects.get(slug=LEERDAM_STORY).get_absolute_url())
-    rows = table_rows(html, "Podium and top places")
+    rows = table_rows(html, "Podium and top places: Women&#x27;s 1000 m")
     assert rows[0] == ["1 (gold medal)", "Jutta Leerdam", "NED", "1:12.31", "", "OR"]
     assert rows[1][3:5] == ["1:12.59", "+0.28"]
     assert len(rows) == 3  # Morozova was 14th: not a top place
     assert f'href="{reverse("articles:event", kwargs={"slug": WOMEN_1000M})}"' in html
     analysis = Article.objects.get(slug="what-the-dutch-double-means")
     analysis = page(client, analysis.get_absolute_url())
-    assert analysis.count(">Podium and top places</caption>") == 2
+    assert ">Podium and top places: Women&#x27;s 500 m</caption>" in analysis
+    assert ">Podium and top places: Women&#x27;s 1000 m</caption>" in analysis
 
 
 # --- Reader pages -----------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def test_article_shows_top_places_only_and_links_to_the_full_table(client):
     add_results(event, 12)
     story = make_article(events=[event])
     html = page(client, story.get_absolute_url())
-    assert len(table_rows(html, "Podium and top places")) == 5
+    assert len(table_rows(html, "Podium and top places: Women&#x27;s 3000 m")) == 5
     assert f'<a href="{event.get_absolute_url()}">Full results' in html
 
 
