@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+from django.utils.html import escape
 
 from .models import Article, Section, Tag
 from .previews import author_name, share_rendition
@@ -72,7 +73,8 @@ class StoryFeed(Feed):
         return xml_text(article.title)
 
     def item_description(self, article):
-        return xml_text(article.standfirst)
+        # RSS <description> and Atom <summary type="html"> are HTML; the standfirst is text.
+        return xml_text(escape(article.standfirst))
 
     def item_author_name(self, article):
         return xml_text(author_name(article))
