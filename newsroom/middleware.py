@@ -78,7 +78,8 @@ class DatabaseUnavailableMiddleware:
             isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
         ):
             logger.error("Database unavailable: %s", type(exception).__name__)
-            response = TemplateResponse(request, "503.html", status=503)
+            posted = request.method not in ("GET", "HEAD")
+            response = TemplateResponse(request, "503.html", {"posted": posted}, status=503)
             response["Retry-After"] = "30"
             return response.render()
         return None

@@ -36,12 +36,6 @@ FACTORIES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    """Accounts are made by the dozen here; Argon2's deliberate slowness is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def spec_allows(role, label, action):
     """The spec's rule for a staff role and one model: may it view / add / change / delete?"""
     app = label.split(".")[0]

@@ -231,6 +231,13 @@ def test_check_deploy_passes_with_debug_off():
     assert "no issues" in result.stdout
 
 
+def test_deployments_hash_passwords_with_argon2(monkeypatch):
+    """Production settings hash new passwords with Argon2 (tests swap in a fast hasher)."""
+    monkeypatch.setenv("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    computed = runpy.run_path(str(SETTINGS_FILE))
+    assert computed["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
 def test_the_scorer_penalises_weak_headers():
     """The scoring rules catch what they should: a weak response collects penalties."""
     weak = HttpResponse()

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests count attempts, not hashing cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def attempt(client, username, password="wrong guess", ip="198.51.100.1"):  # noqa: S107
     return client.post(
         "/admin/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
