@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
-def _sync_groups(sender, apps, using, **kwargs):
+def _sync_groups(sender, using, apps=global_apps, **kwargs):
+    # `migrate` passes its historical apps; `flush` (as in transactional tests) passes none.
     from newsroom.roles import sync_groups
 
     sync_groups(apps, using=using)

@@ -1,6 +1,11 @@
+import zlib
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+
+AVATAR_COLOURS = 6
 
 
 class CommentQuerySet(models.QuerySet):
@@ -14,6 +19,26 @@ class CommentQuerySet(models.QuerySet):
     def for_author(self, comment_ids):
         """Pending comments the current browser wrote (ids come from its signed cookie)."""
         return self.pending().filter(pk__in=list(comment_ids or []))
+
+    def thread_starts(self):
+        """Public comments shown at the top level: no parent, or a parent no longer public."""
+        return self.public().filter(
+            Q(parent__isnull=True) | ~Q(parent__status=Comment.Status.APPROVED)
+        )
+
+    def for_display(self):
+        """Only what a public page shows: never the email or the client hash."""
+        return self.only(
+            "pk",
+            "article_id",
+            "parent_id",
+            "name",
+            "website",
+            "body",
+            "status",
+            "is_staff_reply",
+            "created_at",
+        )
 
 
 class Comment(models.Model):
@@ -33,9 +58,7 @@ class Comment(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     website = models.URLField(max_length=200, blank=True)
     body = models.TextField(max_length=5000)
-    status = models.CharField(
-        max_length=10, choices=Status, default=Status.PENDING, db_index=False
-    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=False)
     status_reason = models.CharField(
         "decided by", max_length=120, blank=True, help_text="Which rule or person set the status."
     )
@@ -75,4 +98,33 @@ class Comment(models.Model):
         return f"{self.name} on {self.article_id}: {self.body[:40]}"
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.article.slug}) + f"#c{self.pk}"
+        """The comment's permalink, on the page of comments that shows its thread."""
+        from .threads import page_of
+
+        url = reverse("articles:detail", kwargs={"slug": self.article.slug})
+        page = page_of(self)
+        return f"{url}?cpage={page}#c{self.pk}" if page > 1 else f"{url}#c{self.pk}"
+
+    @property
+    def safe_website(self):
+        """The website as a link target, only when it is plain http(s)."""
+        return self.website if self.website.lower().startswith(("http://", "https://")) else ""
+
+    @property
+    def initials(self):
+        words = ["".join(ch for ch in word if ch.isalnum()) for word in self.name.split()]
+        words = [word for word in words if word]
+        if not words:
+            return "?"
+        letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+        return letters.upper()
+
+    @property
+    def avatar_colour(self):
+        """A stable colour per name, from a small palette with readable contrast."""
+        return zlib.crc32(self.name.casefold().encode()) % AVATAR_COLOURS
+
+    @property
+    def excerpt(self):
+        text = " ".join(self.body.split())
+        return text if len(text) <= 80 else text[:79].rstrip() + "…"

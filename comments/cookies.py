@@ -1,0 +1,87 @@
+"""What this browser remembers about its own comments, in signed cookies only it holds.
+
+`pending`: the ids of its comments still awaiting moderation, so it alone sees them.
+`author`: name, email and website, only when the reader ticked "Save my name…".
+A page built from either is personal, so it is marked private and never stored by a shared cache.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+PENDING = "comments_pending"
+AUTHOR = "comment_author"
+PENDING_MAX_AGE = 30 * 86400
+AUTHOR_MAX_AGE = 365 * 86400
+PENDING_KEEP = 20
+AUTHOR_FIELDS = ("name", "email", "website")
+
+
+def cookie_name(base):
+    # Over HTTPS the __Host- prefix pins the cookie to this exact host, path / and Secure.
+    return f"__Host-{base}" if settings.SESSION_COOKIE_SECURE else base
+
+
+def _read(request, base, max_age):
+    value = request.COOKIES.get(cookie_name(base))
+    if not value:
+        return None
+    try:
+        return signing.loads(value, salt=f"comments.{base}", max_age=max_age)
+    except signing.BadSignature:
+        return None
+
+
+def _write(response, base, value, max_age):
+    response.set_cookie(
+        cookie_name(base),
+        signing.dumps(value, salt=f"comments.{base}", compress=True),
+        max_age=max_age,
+        path="/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def pending_ids(request):
+    value = _read(request, PENDING, PENDING_MAX_AGE)
+    if not isinstance(value, list):
+        return []
+    return [pk for pk in value if isinstance(pk, int) and not isinstance(pk, bool)]
+
+
+def add_pending(request, response, comment):
+    ids = [pk for pk in pending_ids(request) if pk != comment.pk][-(PENDING_KEEP - 1) :]
+    _write(response, PENDING, [*ids, comment.pk], PENDING_MAX_AGE)
+
+
+def remembered_author(request):
+    value = _read(request, AUTHOR, AUTHOR_MAX_AGE)
+    if not isinstance(value, dict):
+        return {}
+    return {key: str(value[key]) for key in AUTHOR_FIELDS if key in value}
+
+
+def remember_author(response, cleaned_data):
+    _write(response, AUTHOR, {key: cleaned_data[key] for key in AUTHOR_FIELDS}, AUTHOR_MAX_AGE)
+
+
+def forget_author(request, response):
+    if cookie_name(AUTHOR) in request.COOKIES:
+        response.delete_cookie(cookie_name(AUTHOR), path="/", samesite="Lax")
+
+
+def is_personal(request):
+    """Whether a page for this request may show the reader's own comments or typed values."""
+    return request.method == "POST" or any(
+        cookie_name(base) in request.COOKIES for base in (PENDING, AUTHOR)
+    )
+
+
+def apply_cache_policy(request, response):
+    """Pages with comments differ per browser; personal ones must never be kept by a cache."""
+    patch_vary_headers(response, ["Cookie"])
+    if is_personal(request):
+        add_never_cache_headers(response)
+    return response

@@ -1,0 +1,200 @@
+import re
+import time
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout
+from django import forms
+from django.core import signing
+from django.core.validators import URLValidator
+from django.urls import reverse
+
+from .models import Comment
+from .moderation import policy
+from .services import reply_target
+
+PARENT_GONE = (
+    "The comment you are replying to is no longer available. Send the form again to post "
+    "yours as a new comment."
+)
+REQUIRED_NOTE = "Your email address will not be published. Required fields are marked *"
+BODY_MIN, BODY_MAX = 2, 5000
+TOKEN_SALT = "comments.form-token"  # noqa: S105 - a signing namespace, not a secret
+# C0 and C1 control characters, except tab and line breaks (allowed in a comment body only).
+BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# In a name also line breaks, tabs and the bidirectional overrides that can disguise text.
+NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def issue_token(article_pk, *, issued_at=None):
+    """A signed note of when the form was shown, for which story."""
+    issued_at = int(time.time() if issued_at is None else issued_at)
+    return signing.dumps({"a": article_pk, "t": issued_at}, salt=TOKEN_SALT)
+
+
+class TokenInput(forms.HiddenInput):
+    """Always renders a fresh token, so a re-shown form starts its clock again."""
+
+    def __init__(self, article_pk):
+        super().__init__()
+        self.article_pk = article_pk
+
+    def format_value(self, value):
+        return issue_token(self.article_pk)
+
+
+class WebsiteField(forms.URLField):
+    default_validators = [URLValidator(schemes=["http", "https"])]
+    default_error_messages = {
+        "invalid": "Enter a web address that starts with http:// or https://.",
+    }
+
+
+class CommentForm(forms.ModelForm):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 6, "minlength": BODY_MIN, "maxlength": BODY_MAX}),
+        strip=False,
+        error_messages={"required": "Write your comment."},
+    )
+    name = forms.CharField(
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={
+            "required": "Enter your name.",
+            "max_length": "Shorten your name to 80 characters or fewer.",
+        },
+    )
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="Only the moderators see it.",
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+            "max_length": "That email address is too long.",
+        },
+    )
+    website = WebsiteField(
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"autocomplete": "url"}),
+        error_messages={"max_length": "Shorten the web address to 200 characters or fewer."},
+    )
+    parent = forms.ModelChoiceField(
+        queryset=Comment.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    url = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    token = forms.CharField(required=False)
+    remember = forms.BooleanField(
+        label="Save my name, email and website in this browser for the next time I comment.",
+        required=False,
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["name", "email", "website", "body", "parent"]
+
+    def __init__(self, *args, article, **kwargs):
+        super().__init__(*args, instance=Comment(article=article), **kwargs)
+        self.article = article
+        self.fields["parent"].queryset = Comment.objects.public().filter(article=article)
+        self.fields["token"].widget = TokenInput(article.pk)
+        self.helper = FormHelper(self)
+        # "#respond": a re-shown form with its errors opens scrolled to the form.
+        action = reverse("comments:post", kwargs={"slug": article.slug})
+        self.helper.form_action = f"{action}#respond"
+        self.helper.form_id = "comment-form"
+        # Our own form template: the error summary above the form replaces crispy's.
+        self.helper.template = "comments/crispy_form.html"
+        self.helper.layout = Layout(
+            HTML(f'<p class="comment-notes">{REQUIRED_NOTE}</p>'),
+            "body",
+            "name",
+            "email",
+            "website",
+            Div(Field("url"), css_class="comment-hp", aria_hidden="true"),
+            "parent",
+            "token",
+            "remember",
+            HTML('<button type="submit" class="btn">Post comment</button>'),
+        )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if NAME_CONTROL.search(name):
+            raise forms.ValidationError(
+                "Your name contains invisible control characters: please retype it."
+            )
+        return name
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not body:
+            raise forms.ValidationError(self.fields["body"].error_messages["required"])
+        if BODY_CONTROL.search(body):
+            raise forms.ValidationError(
+                "Your comment contains invisible control characters: please remove them."
+            )
+        if len(body) < BODY_MIN:
+            raise forms.ValidationError(
+                f"Your comment is too short: write at least {BODY_MIN} characters."
+            )
+        if len(body) > BODY_MAX:
+            raise forms.ValidationError(
+                f"Your comment is too long ({len(body):,} characters): "
+                f"shorten it to {BODY_MAX:,} characters or fewer."
+            )
+        return body
+
+    def clean_parent(self):
+        parent = self.cleaned_data["parent"]
+        return reply_target(parent) if parent else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_error("parent"):
+            # The comment being answered has gone: say so, and let a resend post a new comment.
+            del self._errors["parent"]
+            self.data = self.data.copy()
+            self.data["parent"] = ""
+            self.add_error(None, PARENT_GONE)
+        if self.cleaned_data.get("url"):
+            raise forms.ValidationError(
+                "Your comment was not sent because the field “Leave this field empty” was "
+                "filled in. Please empty it and send your comment again."
+            )
+        self.check_token(self.data.get("token", ""))
+        return cleaned
+
+    def check_token(self, token):
+        try:
+            issued = signing.loads(token, salt=TOKEN_SALT)
+        except signing.BadSignature as error:
+            raise forms.ValidationError(
+                "This form is missing part of what it needs. Please send your comment again."
+            ) from error
+        if not isinstance(issued, dict) or issued.get("a") != self.article.pk:
+            raise forms.ValidationError(
+                "This form belongs to another story. Please send your comment again."
+            )
+        age = time.time() - issued.get("t", 0)
+        if age > policy("FORM_MAX_AGE_HOURS") * 3600:
+            raise forms.ValidationError(
+                "This form was open so long that it expired. Please send your comment again."
+            )
+        if age < policy("MIN_SECONDS_TO_TYPE"):
+            raise forms.ValidationError(
+                "That was faster than anyone can type. Please check your comment and send it again."
+            )
+
+    @property
+    def replying_to(self):
+        """The comment this form answers, when the reader came from a "Reply" link or posted one."""
+        if self.is_bound:
+            return self.cleaned_data.get("parent") if hasattr(self, "cleaned_data") else None
+        return self.initial.get("parent")

@@ -1,0 +1,63 @@
+"""Approved comments as threads: one page of thread starts and their replies, a fixed number of
+queries however many comments there are (one per level of depth)."""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+
+from .models import Comment
+from .moderation import policy
+
+PAGE_PARAM = "cpage"
+
+
+@dataclass
+class Node:
+    comment: Comment
+    depth: int
+    children: list = field(default_factory=list)
+
+
+def thread_page(article, page_number):
+    """(page, nodes): one page of thread starts with their replies nested, oldest first."""
+    on_article = Comment.objects.filter(article=article).for_display()
+    paginator = Paginator(on_article.thread_starts(), policy("THREADS_PER_PAGE"))
+    page = paginator.get_page(page_number)
+    nodes = [Node(comment, 1) for comment in page.object_list]
+    level = {node.comment.pk: node for node in nodes}
+    for depth in range(2, policy("MAX_DEPTH") + 1):
+        if not level:
+            break
+        replies = on_article.public().filter(parent_id__in=list(level))
+        next_level = {}
+        for reply in replies:
+            node = Node(reply, depth)
+            level[reply.parent_id].children.append(node)
+            next_level[reply.pk] = node
+        level = next_level
+    return page, nodes
+
+
+def thread_root(comment):
+    """The comment that starts the thread this comment is shown in."""
+    while comment.parent_id:
+        parent = Comment.objects.only("pk", "parent_id", "status", "created_at").get(
+            pk=comment.parent_id
+        )
+        if parent.status != Comment.Status.APPROVED:
+            break
+        comment = parent
+    return comment
+
+
+def page_of(comment):
+    """The comments page (1-based) that shows this comment's thread."""
+    root = thread_root(comment)
+    before = (
+        Comment.objects.filter(article_id=comment.article_id)
+        .thread_starts()
+        .filter(created_at__lte=root.created_at)
+        .exclude(created_at=root.created_at, pk__gte=root.pk)
+        .count()
+    )
+    return before // policy("THREADS_PER_PAGE") + 1

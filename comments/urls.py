@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "comments"
+
+urlpatterns = [
+    path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
+]

@@ -1,0 +1,56 @@
+// Comments: "Reply" moves the comment form under the comment being answered.
+// Progressive enhancement only: without this file "Reply" opens the form via ?replyto=ID#respond.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  var respond = document.getElementById("respond");
+  var form = document.getElementById("comment-form");
+  if (!respond || !form || !form.elements.parent) {
+    return;
+  }
+  var home = document.createComment("comment form");
+  respond.parentNode.insertBefore(home, respond);
+  var heading = document.getElementById("respond-heading");
+  var cancel = respond.querySelector(".cancel-reply");
+  var cancelLink = cancel.querySelector("a");
+
+  function focusBody() {
+    var body = form.elements.body;
+    if (body) {
+      body.focus();
+    }
+  }
+
+  function replyTo(link) {
+    var item = document.getElementById("c" + link.dataset.replyTo);
+    if (!item) {
+      return false;
+    }
+    item.querySelector(".comment-card").after(respond);
+    form.elements.parent.value = link.dataset.replyTo;
+    heading.textContent = "Reply to " + link.dataset.replyName;
+    cancel.hidden = false;
+    focusBody();
+    return true;
+  }
+
+  function cancelReply() {
+    home.parentNode.insertBefore(respond, home.nextSibling);
+    form.elements.parent.value = "";
+    heading.textContent = "Leave a comment";
+    cancel.hidden = true;
+    focusBody();
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.comment-reply");
+    if (link && replyTo(link)) {
+      event.preventDefault();
+    }
+  });
+
+  cancelLink.addEventListener("click", function (event) {
+    event.preventDefault();
+    cancelReply();
+  });
+});

@@ -1,0 +1,394 @@
+"""A moderator decides which comments appear: rules first, then the admin queue."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from comments import moderation, services
+from comments.models import Comment
+
+from .factories import comment_form_data, make_article, make_comment, make_user
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/comments/comment/"
+
+
+def post(client, article, address="203.0.113.7", **fields):
+    return client.post(
+        reverse("comments:post", kwargs={"slug": article.slug}),
+        comment_form_data(article, **fields),
+        REMOTE_ADDR=address,
+    )
+
+
+@pytest.fixture
+def moderator(client):
+    user = make_user(groups=["Moderators"])
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def email_moderator(client):
+    user = make_user(groups=["Moderators"])
+    user.user_permissions.add(Permission.objects.get(codename="view_commenter_email"))
+    client.force_login(user)
+    return user
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def test_new_commenter_is_held(client):
+    """Someone the site does not know yet waits for a moderator."""
+    post(client, make_article())
+    comment = Comment.objects.get()
+    assert (comment.status, comment.status_reason) == ("pending", "held: new commenter")
+
+
+def test_known_email_is_approved_at_once(client):
+    """An address with an approved comment is published straight away, whatever its case."""
+    make_comment(email="Regular@Example.com")
+    article = make_article()
+    response = post(client, article, email="regular@example.com", body="Back again")
+    comment = Comment.objects.get(body="Back again")
+    assert (comment.status, comment.status_reason) == ("approved", "approved: known commenter")
+    assert response["Location"] == f"{article.get_absolute_url()}#c{comment.pk}"
+    assert "Back again" in client.get(article.get_absolute_url()).content.decode()
+    assert not mail.outbox  # nothing waits, nobody is emailed
+
+
+def test_known_email_rule_can_be_switched_off(client, settings):
+    """With APPROVE_KNOWN_EMAILS off, even regulars wait."""
+    settings.COMMENTS = {**settings.COMMENTS, "APPROVE_KNOWN_EMAILS": False}
+    make_comment(email="regular@example.com")
+    post(client, make_article(), email="regular@example.com")
+    assert Comment.objects.get(status_reason__startswith="held").status == "pending"
+
+
+def test_rejected_comments_do_not_make_an_email_known(client):
+    """Only approved comments vouch for an address."""
+    make_comment(email="dodgy@example.com", status="rejected")
+    post(client, make_article(), email="dodgy@example.com")
+    assert Comment.objects.get(status_reason="held: new commenter").email == "dodgy@example.com"
+
+
+def test_two_links_hold_even_a_known_commenter(client):
+    """A body with 2 or more links waits, and the reason says how many."""
+    make_comment(email="regular@example.com")
+    body = "See https://a.example and www.b.example and http://c.example"
+    post(client, make_article(), email="regular@example.com", body=body)
+    comment = Comment.objects.get(body=body)
+    assert (comment.status, comment.status_reason) == ("pending", "held: 3 links")
+
+
+def test_one_link_is_fine(client):
+    """A single link does not hold a comment by itself."""
+    make_comment(email="regular@example.com")
+    post(client, make_article(), email="regular@example.com", body="See https://a.example")
+    assert Comment.objects.get(body="See https://a.example").status == "approved"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("body", "Cheap VIAGRA here"),
+        ("name", "Payday Loan King"),
+        ("website", "https://x.example/viagra"),
+    ],
+)
+def test_blocklisted_word_goes_to_spam(client, field, value):
+    """A blocklisted word in the name, website or body sends the comment to spam, unseen."""
+    article = make_article()
+    response = post(client, article, **{field: value})
+    comment = Comment.objects.get()
+    assert (comment.status, comment.status_reason) == ("spam", "spam: blocklist")
+    assert response.status_code == 303
+    assert response["Location"] == f"{article.get_absolute_url()}#comments"
+    assert "comments_pending" not in response.cookies
+    assert not mail.outbox
+
+
+def test_blocklist_matches_whole_words_only(settings):
+    """ "Casino bonus" is spam; "Casinoboulevard" is not."""
+    settings.COMMENTS = {**settings.COMMENTS, "BLOCKLIST": ["casino"]}
+    article = make_article()
+    assert moderation.decide(Comment(article=article, name="A", body="casino!")).status == "spam"
+    assert moderation.decide(Comment(article=article, name="A", body="Casinoboulevard")).status == (
+        "pending"
+    )
+
+
+def test_comments_close_after_the_configured_days(settings):
+    """Stories close by age, or by their own switch."""
+    settings.COMMENTS = {**settings.COMMENTS, "CLOSE_AFTER_DAYS": 10}
+    assert moderation.comments_open(make_article(published_at=timezone.now() - timedelta(days=9)))
+    assert not moderation.comments_open(
+        make_article(published_at=timezone.now() - timedelta(days=11))
+    )
+    assert not moderation.comments_open(make_article(comments_closed=True))
+    settings.COMMENTS = {**settings.COMMENTS, "CLOSE_AFTER_DAYS": None}
+    assert moderation.comments_open(make_article(published_at=timezone.now() - timedelta(days=999)))
+
+
+# --- Moderator email -----------------------------------------------------------------------
+
+
+def test_moderators_are_emailed_when_a_comment_waits(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """A pending comment emails the moderators, with no commenter data in any header."""
+    settings.MODERATOR_EMAILS = ["desk@newsroom.example"]
+    article = make_article(title="Leerdam wins")
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, article, name="Evil\r\nBcc: victim@example.com", email="sly@example.com")
+    # The CR/LF name was refused by the form; a clean name goes through.
+    assert not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, article, name="Sly Reader", email="sly@example.com")
+    (message,) = mail.outbox
+    assert message.to == ["desk@newsroom.example"]
+    headers = message.message().as_string().split("\n\n", 1)[0]
+    assert "sly@example.com" not in headers and "Sly Reader" not in headers
+    assert "sly@example.com" not in message.body
+    assert "Leerdam wins" in message.body and "Sly Reader" in message.body
+    comment = Comment.objects.get()
+    assert reverse("admin:comments_comment_change", args=[comment.pk]) in message.body
+
+
+def test_no_email_without_moderator_addresses(client, settings, django_capture_on_commit_callbacks):
+    """With no addresses configured nothing is sent and posting still works."""
+    settings.MODERATOR_EMAILS = []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, make_article()).status_code == 303
+    assert not mail.outbox
+
+
+def test_mail_failure_does_not_lose_the_comment(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """If the mail server is down, the comment is still saved and the reader redirected."""
+    settings.MODERATOR_EMAILS = ["desk@newsroom.example"]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 1},
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, make_article())
+    assert response.status_code == 303
+    assert Comment.objects.count() == 1
+
+
+# --- Admin queue ---------------------------------------------------------------------------
+
+
+def test_queue_shows_pending_first_with_its_columns(client, moderator):
+    """Pending comments come first, then the rest newest first, with the moderation columns."""
+    article = make_article(title="Queue story")
+    old_pending = make_comment(article=article, status="pending", body="Old pending words")
+    approved = make_comment(article=article, body="Approved words")
+    new_pending = make_comment(article=article, status="pending", body="New pending words")
+    html = client.get(CHANGELIST).content.decode()
+    positions = [html.index(text) for text in ("New pending", "Old pending", "Approved words")]
+    assert positions == sorted(positions)
+    for column in (
+        "Comment",
+        "Story",
+        "Name",
+        "Email",
+        "Status",
+        "Decided by",
+        "Created at",
+        "Moderated by",
+        "Moderated at",
+    ):
+        assert column in html, column
+    assert "Queue story" in html
+    assert approved.pk and old_pending.pk and new_pending.pk
+
+
+def test_filters_by_status(client, moderator):
+    """The status filter narrows the list."""
+    make_comment(status="spam", body="Spam words")
+    make_comment(status="pending", body="Pending words")
+    html = client.get(CHANGELIST + "?status__exact=spam").content.decode()
+    assert "Spam words" in html and "Pending words" not in html
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [("approve", "approved"), ("reject", "rejected"), ("mark_spam", "spam")],
+)
+def test_bulk_actions_record_who_and_when(client, moderator, action, status):
+    """approve, reject and mark_spam change the status and note the moderator and the time."""
+    comments = [make_comment(status="pending") for _ in range(2)]
+    response = client.post(
+        CHANGELIST, {"action": action, "_selected_action": [c.pk for c in comments]}
+    )
+    assert response.status_code == 302
+    for comment in comments:
+        comment.refresh_from_db()
+        assert comment.status == status
+        assert comment.moderated_by == moderator
+        assert timezone.now() - comment.moderated_at < timedelta(minutes=1)
+        assert comment.status_reason == f"{status} by {moderator.username}"
+
+
+def test_approval_makes_a_pending_comment_public(client, moderator):
+    """Invisible while pending, the comment shows to everyone once approved."""
+    comment = make_comment(status="pending", body="Wait for me")
+    url = comment.article.get_absolute_url()
+    reader = client.__class__()
+    assert "Wait for me" not in reader.get(url).content.decode()
+    client.post(CHANGELIST, {"action": "approve", "_selected_action": [comment.pk]})
+    assert "Wait for me" in reader.get(url).content.decode()
+
+
+def test_status_change_in_the_form_is_recorded(client, moderator):
+    """Changing the status on a comment's page also notes who did it."""
+    comment = make_comment(status="pending")
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    response = client.post(
+        url,
+        {"name": comment.name, "website": "", "body": comment.body, "status": "rejected"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    comment.refresh_from_db()
+    assert (comment.status, comment.moderated_by) == ("rejected", moderator)
+    assert comment.email.startswith("reader")  # the masked form left the address alone
+
+
+def test_staff_reply_from_the_admin(client, moderator):
+    """A moderator's reply is published at once as a staff reply; its parent is approved."""
+    moderator.first_name, moderator.last_name = "Mo", "Derator"
+    moderator.save()
+    parent = make_comment(status="pending", body="Question?")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(
+        url,
+        {
+            "name": parent.name,
+            "website": "",
+            "body": parent.body,
+            "status": "pending",
+            "reply": "Thanks for asking!",
+        },
+    )
+    assert response.status_code == 302
+    reply = Comment.objects.get(parent=parent)
+    assert (reply.status, reply.is_staff_reply, reply.user) == ("approved", True, moderator)
+    assert reply.name == "Mo Derator" and reply.email == ""
+    parent.refresh_from_db()
+    assert parent.status == "approved"
+    html = client.get(parent.article.get_absolute_url()).content.decode()
+    assert "Thanks for asking!" in html and "Staff" in html
+
+
+def test_no_reply_to_spam(client, moderator):
+    """Replying to spam is refused with a message by the reply box."""
+    parent = make_comment(status="spam")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(
+        url,
+        {"name": parent.name, "website": "", "body": parent.body, "status": "spam", "reply": "Hi"},
+    )
+    assert response.status_code == 200
+    assert "Approve the comment before replying to it." in response.content.decode()
+    assert not Comment.objects.filter(parent=parent).exists()
+
+
+def test_admin_index_shows_the_pending_count(client, moderator):
+    """The admin front page says how many comments wait."""
+    for _ in range(3):
+        make_comment(status="pending")
+    make_comment()
+    html = client.get("/admin/").content.decode()
+    assert "3 comments waiting for moderation" in html
+    assert f"{CHANGELIST}?status__exact=pending" in html
+
+
+def test_editors_do_not_see_the_pending_count(client):
+    """People who cannot moderate are not shown the queue."""
+    make_comment(status="pending")
+    client.force_login(make_user(groups=["Editors"]))
+    assert "waiting for moderation" not in client.get("/admin/").content.decode()
+
+
+def test_deleting_a_comment_keeps_other_peoples_replies(client, moderator):
+    """Deleting a comment in the admin moves its replies up instead of deleting them."""
+    top = make_comment()
+    middle = make_comment(article=top.article, parent=top)
+    reply = make_comment(article=top.article, parent=middle, body="Keep me")
+    client.post(reverse("admin:comments_comment_delete", args=[middle.pk]), {"post": "yes"})
+    reply.refresh_from_db()
+    assert reply.parent == top
+    assert not Comment.objects.filter(pk=middle.pk).exists()
+
+
+# --- Emails masked -------------------------------------------------------------------------
+
+
+def test_emails_are_masked_without_the_permission(client, moderator):
+    """A moderator without view_commenter_email sees j•••@e•••.com, in the list and the form."""
+    comment = make_comment(email="jane@example.com")
+    html = client.get(CHANGELIST).content.decode()
+    assert "j•••@e•••.com" in html and "jane@example.com" not in html
+    page = client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
+    assert "j•••@e•••.com" in page.content.decode()
+    assert "jane@example.com" not in page.content.decode()
+    assert 'name="email"' not in page.content.decode()
+
+
+def test_emails_are_shown_with_the_permission(client, email_moderator):
+    """With view_commenter_email the address is visible and editable."""
+    comment = make_comment(email="jane@example.com")
+    assert "jane@example.com" in client.get(CHANGELIST).content.decode()
+    page = client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
+    assert 'name="email"' in page.content.decode()
+
+
+def test_search_by_email_only_with_the_permission(client, moderator):
+    """Searching an address finds nothing for a masked moderator, and finds it with the right."""
+    make_comment(email="jane@example.com", body="Jane's words")
+    assert (
+        "Jane&#x27;s words" not in client.get(CHANGELIST + "?q=jane@example.com").content.decode()
+    )
+    moderator.user_permissions.add(Permission.objects.get(codename="view_commenter_email"))
+    assert "Jane&#x27;s words" in client.get(CHANGELIST + "?q=jane@example.com").content.decode()
+
+
+def test_export_action_needs_the_email_permission(client, moderator):
+    """The JSON export is not offered to moderators who may not see addresses."""
+    make_comment()
+    html = client.get(CHANGELIST).content.decode()
+    assert 'value="export_commenter_data"' not in html
+    assert re.search(r'value="approve"', html)
+    assert 'value="reject"' in html and 'value="mark_spam"' in html
+
+
+def test_mask_email_shapes():
+    """Masking keeps one letter of each part and the top-level domain."""
+    from comments.privacy import mask_email
+
+    assert mask_email("jane@example.com") == "j•••@e•••.com"
+    assert mask_email("x@localhost") == "x•••@l•••"
+    assert mask_email("a.b@mail.example.co.uk") == "a•••@m•••.uk"
+    assert mask_email("") == ""
+
+
+def test_set_status_is_shared_by_every_caller(db):
+    """The same service approves for the admin, and reports only real changes."""
+    user = make_user()
+    pending = make_comment(status="pending")
+    make_comment(status="approved")
+    assert services.approve(Comment.objects.all(), by=user) == 1
+    pending.refresh_from_db()
+    assert pending.moderated_by == user
