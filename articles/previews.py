@@ -55,10 +55,16 @@ def canonical_url(request, path=None, page=None):
     return f"{url}?page={page}" if page and page > 1 else url
 
 
-def breadcrumbs(objects):
-    """Home, then each object by its name and URL."""
+def breadcrumbs(items):
+    """Home, then each item: a Crumb as given, or an object by its name and URL."""
     home = Crumb("Home", reverse("articles:home"))
-    return [home, *(Crumb(str(obj), obj.get_absolute_url()) for obj in objects)]
+    return [
+        home,
+        *(
+            item if isinstance(item, Crumb) else Crumb(str(item), item.get_absolute_url())
+            for item in items
+        ),
+    ]
 
 
 def breadcrumb_list(crumbs, request):
@@ -112,6 +118,69 @@ def news_article(article, request):
             }
         ]
     return data
+
+
+def sports_event(event, results, request):
+    """SportsEvent with its competitors in finishing order, plus the results as an ItemList."""
+    url = request.build_absolute_uri(event.get_absolute_url())
+    competition = event.competition
+    athletes = {
+        result.athlete_id: {
+            "@type": "Person",
+            "@id": request.build_absolute_uri(result.athlete.get_absolute_url()),
+            "name": result.athlete.name,
+            "nationality": {"@type": "Country", "name": result.athlete.nation.name},
+        }
+        for result in results
+    }
+    data = {
+        "@type": "SportsEvent",
+        "@id": f"{url}#event",
+        "url": url,
+        "name": f"{event.sport}: {event.name}, {competition.name}",
+        "sport": event.sport,
+        "startDate": _iso(event.starts_at),
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": {
+            "@type": "Place",
+            "name": event.venue or competition.place or competition.name,
+            "address": competition.place or event.venue or competition.name,
+        },
+        "superEvent": {
+            "@type": "SportsEvent",
+            "name": competition.name,
+            "url": request.build_absolute_uri(competition.get_absolute_url()),
+            "startDate": competition.starts_on.isoformat(),
+            "endDate": competition.ends_on.isoformat(),
+        },
+        "competitor": list(athletes.values()),
+    }
+    standings = {
+        "@type": "ItemList",
+        "name": f"{event.results_label}: {event.sport}, {event.name}, {competition.name}",
+        "url": f"{url}#results-table",
+        "itemListOrder": "https://schema.org/ItemListOrderAscending",
+        "numberOfItems": len(results),
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": position,
+                "name": _standing(result),
+                "item": {"@id": athletes[result.athlete_id]["@id"]},
+            }
+            for position, result in enumerate(results, start=1)
+        ],
+    }
+    return {"@context": "https://schema.org", "@graph": [data, standings] if results else [data]}
+
+
+def _standing(result):
+    """'1. Jutta Leerdam (NED) 1:12.31 OR' or 'Jane Doe (USA) DNF'."""
+    athlete = f"{result.athlete.name} ({result.athlete.nation.code})"
+    if result.status != result.Status.FINISHED:
+        return f"{athlete} {result.status}"
+    return " ".join(filter(None, [f"{result.rank}. {athlete}", result.time, result.notes]))
 
 
 def json_ld(data):

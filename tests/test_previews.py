@@ -18,8 +18,12 @@ from articles.models import Article
 from .factories import (
     add_hero,
     make_article,
+    make_athlete,
     make_comment,
+    make_competition,
     make_event,
+    make_nation,
+    make_result,
     make_section,
     make_tag,
     make_user,
@@ -45,7 +49,7 @@ def json_ld(html):
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     for block in blocks:
         assert "<" not in block and ">" not in block
-    return {data["@type"]: data for data in map(json.loads, blocks)}
+    return {data.get("@type", "@graph"): data for data in map(json.loads, blocks)}
 
 
 def canonical(html):
@@ -197,6 +201,76 @@ def test_every_page_has_one_canonical_and_one_card(client, url):
     assert canonical(html).startswith("http://testserver/")
     assert html.count("<title>") == 1 and len(meta(html, "description")) == 1
     assert len(meta(html, "og:title")) == 1 and len(meta(html, "twitter:card")) == 1
+
+
+def test_event_page_has_sports_event_json_ld_with_results(client):
+    """SportsEvent: name, sport, start, place, competition, competitors and results in order."""
+    games = make_competition(name="Milano Cortina 2026", slug="mc-2026", place="Milan, Italy")
+    event = make_event(
+        name="Women's 1000 m",
+        sport="Speed skating",
+        competition=games,
+        venue="Milano Speed Skating Stadium",
+        results_official=True,
+    )
+    ned = make_nation("NED")
+    leerdam = make_athlete(name="Jutta Leerdam", slug="jutta-leerdam", nation=ned)
+    kok = make_athlete(name="Femke Kok", slug="femke-kok", nation=ned)
+    fell = make_athlete(name="Ann Faller", slug="ann-faller", nation=make_nation("USA"))
+    make_result(event=event, athlete=kok, rank=2, time_ms=72590)
+    make_result(event=event, athlete=leerdam, rank=1, time_ms=72310, notes="OR")
+    make_result(event=event, athlete=fell, status="DNF")
+    data = json_ld(page(client, event.get_absolute_url()))["@graph"]
+    assert data["@context"] == "https://schema.org"
+    sports_event, standings = data["@graph"]
+    url = f"http://testserver{event.get_absolute_url()}"
+    assert sports_event["@type"] == "SportsEvent" and sports_event["url"] == url
+    assert sports_event["name"] == "Speed skating: Women's 1000 m, Milano Cortina 2026"
+    assert sports_event["sport"] == "Speed skating"
+    assert sports_event["startDate"] == timezone.localtime(event.starts_at).isoformat(
+        timespec="seconds"
+    )
+    assert sports_event["location"] == {
+        "@type": "Place",
+        "name": "Milano Speed Skating Stadium",
+        "address": "Milan, Italy",
+    }
+    assert sports_event["superEvent"]["name"] == "Milano Cortina 2026"
+    assert sports_event["superEvent"]["url"] == f"http://testserver{games.get_absolute_url()}"
+    assert [c["name"] for c in sports_event["competitor"]] == [
+        "Jutta Leerdam",
+        "Femke Kok",
+        "Ann Faller",
+    ]
+    assert sports_event["competitor"][0]["nationality"] == {
+        "@type": "Country",
+        "name": "Nation NED",
+    }
+    assert standings["@type"] == "ItemList" and standings["numberOfItems"] == 3
+    assert [(i["position"], i["name"]) for i in standings["itemListElement"]] == [
+        (1, "1. Jutta Leerdam (NED) 1:12.31 OR"),
+        (2, "2. Femke Kok (NED) 1:12.59"),
+        (3, "Ann Faller (USA) DNF"),
+    ]
+    assert standings["itemListElement"][0]["item"] == {
+        "@id": f"http://testserver{leerdam.get_absolute_url()}"
+    }
+
+
+def test_results_pages_have_breadcrumbs(client):
+    """Event, competition and athlete pages sit under Home › Results."""
+    event = make_event(name="Men's 500 m")
+    athlete = make_athlete(name="Jenning de Boo")
+    make_result(event=event, athlete=athlete, rank=1, time_ms=33690)
+    expected = {
+        event.get_absolute_url(): ["Home", "Results", event.competition.name, "Men's 500 m"],
+        event.competition.get_absolute_url(): ["Home", "Results", event.competition.name],
+        athlete.get_absolute_url(): ["Home", "Results", "Jenning de Boo"],
+    }
+    for url, names in expected.items():
+        items = json_ld(page(client, url))["BreadcrumbList"]["itemListElement"]
+        assert [item["name"] for item in items] == names, url
+        assert items[-1]["item"] == f"http://testserver{url}"
 
 
 def test_related_stories_prefer_shared_events_then_tags_then_section(client):

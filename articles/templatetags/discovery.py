@@ -28,9 +28,9 @@ def news_article_json_ld(context, article):
 
 
 @register.inclusion_tag("partials/breadcrumbs.html", takes_context=True)
-def breadcrumbs(context, *objects):
-    """Home › each object given, the last one being the current page."""
-    crumbs = previews.breadcrumbs(objects)
+def breadcrumbs(context, *items):
+    """Home › each object or crumb given, the last one being the current page."""
+    crumbs = previews.breadcrumbs(items)
     return {
         "crumbs": crumbs,
         "json_ld": previews.json_ld(previews.breadcrumb_list(crumbs, context["request"])),
@@ -40,3 +40,14 @@ def breadcrumbs(context, *objects):
 @register.inclusion_tag("partials/related.html")
 def related_stories(article):
     return {"related": Article.objects.related_to(article)}
+
+
+@register.simple_tag
+def crumb(name, url):
+    """A breadcrumb for a page that is no single object: `{% crumb "Results" url as c %}`."""
+    return previews.Crumb(str(name), str(url))
+
+
+@register.simple_tag(takes_context=True)
+def sports_event_json_ld(context, event, results):
+    return previews.json_ld(previews.sports_event(event, results, context["request"]))
