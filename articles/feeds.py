@@ -7,8 +7,10 @@ from django.contrib.syndication.views import Feed
 from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
+from django.views.decorators.http import require_safe
 
 from .models import Article, Section, Tag
 from .previews import author_name, share_rendition
@@ -48,6 +50,10 @@ class StoryFeed(Feed):
     """The latest published stories. Subclasses narrow `stories()` and describe themselves."""
 
     feed_type = RssWithContent
+
+    @method_decorator(require_safe)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
 
     def stories(self, obj):
         return (

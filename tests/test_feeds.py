@@ -132,6 +132,15 @@ def test_section_and_tag_feeds_hold_only_their_stories(client):
         assert feed.feed.title == feed_title
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_feeds_and_sitemaps_only_answer_reads(client, method):
+    """Writing methods on a feed or sitemap get 405, never a feed."""
+    make_article()
+    for url in ["/feed/", "/feed/atom/", "/sitemap.xml", "/sitemap-articles.xml"]:
+        assert getattr(client, method)(url).status_code == 405, url
+    assert client.head("/feed/").status_code == 200
+
+
 def test_unknown_section_or_tag_feed_is_404(client):
     """A feed for a section or tag that does not exist is a clean 404."""
     assert client.get("/section/nope/feed/").status_code == 404
