@@ -133,3 +133,17 @@ def test_media_url_traversal_is_404(client):
     assert client.get("/media/../manage.py").status_code == 404
     assert client.get("/media/%2e%2e/%2e%2e/etc/passwd.jpg").status_code == 404
     assert client.get("/media/heroes/nothing.jpg").status_code == 404
+
+
+def test_favicon_ico_leads_to_the_site_icon(client):
+    """Clients asking for /favicon.ico are sent to the SVG icon, not a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+
+
+@pytest.mark.django_db
+def test_admin_pages_link_the_site_icon(admin_client):
+    """The admin names the site icon too, so browsers don't ask for a missing favicon."""
+    html = admin_client.get("/admin/").content.decode()
+    assert 'rel="icon"' in html and "favicon.svg" in html
