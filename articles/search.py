@@ -101,7 +101,7 @@ def hits(stories):
             title=highlight(story.title_marked),
             standfirst=highlight(story.standfirst_marked),
             excerpt=highlight(_markdown_to_text(story.body_marked))
-            if MARK_START in story.body_marked
+            if MARK_START in (story.body_marked or "")
             else mark_safe(""),  # noqa: S308 - empty string
         )
         for story in stories
