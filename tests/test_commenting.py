@@ -6,7 +6,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -568,6 +568,8 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
         browser.close()
+        # Queries made while Playwright runs its loop use their own connection: close it too.
+        connections.close_all()
 
 
 @pytest.mark.browser

@@ -215,6 +215,16 @@ def test_queue_shows_pending_first_with_its_columns(client, moderator):
     assert approved.pk and old_pending.pk and new_pending.pk
 
 
+def test_queue_can_be_sorted_by_a_column(client, moderator):
+    """Clicking a column header sorts by it instead of the queue order."""
+    make_comment(name="Zoe", status="pending")
+    make_comment(name="Abe")
+    response = client.get(CHANGELIST + "?o=3")  # the third column: name
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index(">Abe<") < html.index(">Zoe<")
+
+
 def test_filters_by_status(client, moderator):
     """The status filter narrows the list."""
     make_comment(status="spam", body="Spam words")
