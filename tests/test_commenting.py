@@ -403,6 +403,22 @@ def test_reply_link_works_without_javascript(client):
         assert "Leave a comment" in section(client.get(f"{url}?replyto={junk}"))
 
 
+@pytest.mark.parametrize(
+    "junk", ["99999999999999999999", "-5", "1.5", "1e3", "", "０", "1; DROP TABLE x", "\x00"]
+)
+def test_junk_in_reply_and_page_parameters_is_harmless(client, junk):
+    """Absurd replyto, cpage and parent values never cause an error page."""
+    article = make_article()
+    make_comment(article=article)
+    url = article.get_absolute_url()
+    assert client.get(url, {"replyto": junk}).status_code == 200
+    assert client.get(url, {"cpage": junk}).status_code == 200
+    response = post(client, article, parent=junk)
+    assert response.status_code in (303, 400)
+    if response.status_code == 400:
+        assert "no longer available" in response.content.decode()
+
+
 # --- Reading the discussion ----------------------------------------------------------------
 
 
