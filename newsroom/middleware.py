@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ PERMISSIONS_POLICY = ", ".join(
 
 
 class SecurityHeadersMiddleware:
-    """The security headers Django does not set itself; a view may set its own first."""
+    """The security headers Django does not set itself (a view may set its own first), and the
+    rule that a response setting a cookie is never kept by a shared cache."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,6 +42,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if response.cookies and "no-store" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, private=True)
         return response
 
 
