@@ -8,9 +8,10 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from newsroom.template_library import machine_time
 
 SHARE_WIDTH = 1200  # what Open Graph and most chat apps ask for
 # The characters that could end a <script> element or start a comment, as JSON escapes
@@ -103,10 +104,10 @@ def news_article(article, request):
         "articleSection": article.section.name,
         "author": [{"@type": "Person", "name": author_name(article)}],
         "publisher": publisher(request),
-        "dateModified": _iso(article.last_modified),
+        "dateModified": machine_time(article.last_modified),
     }
     if article.published_at:
-        data["datePublished"] = _iso(article.published_at)
+        data["datePublished"] = machine_time(article.published_at)
     image = share_image(article, request)
     if image:
         data["image"] = [
@@ -139,7 +140,7 @@ def sports_event(event, results, request):
         "url": url,
         "name": f"{event.sport}: {event.name}, {competition.name}",
         "sport": event.sport,
-        "startDate": _iso(event.starts_at),
+        "startDate": machine_time(event.starts_at),
         "eventStatus": "https://schema.org/EventScheduled",
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "location": {
@@ -194,5 +195,4 @@ def json_ld(data):
     )
 
 
-def _iso(moment):
-    return timezone.localtime(moment).isoformat(timespec="seconds")
+

@@ -82,3 +82,17 @@ def test_public_pages_are_valid_html5(client, tmp_path):
         if not m["url"].endswith("/control.html")
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_machine_readable_times_have_whole_seconds(client):
+    """A story published "now" (with microseconds) still gets a valid datetime attribute."""
+    from django.utils import timezone
+
+    from .factories import make_article
+
+    moment = timezone.now().replace(microsecond=123456)
+    article = make_article(published_at=moment - timezone.timedelta(minutes=1))
+    html = client.get(article.get_absolute_url()).content.decode()
+    expected = timezone.localtime(article.published_at).isoformat(timespec="seconds")
+    assert f'datetime="{expected}"' in html
+    assert ".123456" not in html

@@ -102,7 +102,7 @@ def test_social_cards_use_the_hero_rendition(client, story):
     assert meta(html, "og:image:alt") == ["Leerdam crosses the line"]
     assert meta(html, "twitter:card") == ["summary_large_image"]
     assert meta(html, "article:published_time") == [
-        timezone.localtime(story.published_at).isoformat()
+        timezone.localtime(story.published_at).isoformat(timespec="seconds")
     ]
 
 
