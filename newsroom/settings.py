@@ -264,7 +264,11 @@ MODERATOR_EMAILS = env_list("NEWSROOM_MODERATOR_EMAILS")
 
 # The comment policy in one place (comments/moderation.py reads it).
 COMMENTS = {
-    "CLOSE_AFTER_DAYS": 365,  # no new comments a year after publication; None never closes
+    # No new comments this many days after publication; unset never closes (editors can still
+    # close any story with its own switch).
+    "CLOSE_AFTER_DAYS": int(os.environ["NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS"])
+    if os.environ.get("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS")
+    else None,
     "APPROVE_KNOWN_EMAILS": True,  # publish at once when the address has an approved comment
     "HOLD_AT_LINKS": 2,  # hold for a moderator from this many links in the body
     "BLOCKLIST": ["viagra", "cialis", "casino bonus", "payday loan", "crypto giveaway"],
