@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from newsroom import pagecache
+
 from . import results_admin  # noqa: F401  (registers the results admins)
 from .images import process_hero_image
 from .models import Article, Section, Tag
@@ -85,9 +87,11 @@ class ArticleAdmin(admin.ModelAdmin):
         count = queryset.exclude(status=Article.Status.PUBLISHED).update(
             status=Article.Status.PUBLISHED, published_at=now, updated_at=now
         )
+        pagecache.changed()
         self.message_user(request, f"Published {count} stories.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
         count = queryset.update(status=Article.Status.DRAFT, updated_at=timezone.now())
+        pagecache.changed()
         self.message_user(request, f"Moved {count} stories back to draft.", messages.SUCCESS)

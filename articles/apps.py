@@ -6,4 +6,8 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Stories and results"
 
     def ready(self):
+        from newsroom import pagecache
+
         from . import signals  # noqa: F401 - connects the search index receivers
+
+        pagecache.connect_signals()

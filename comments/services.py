@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from newsroom import pagecache
 from newsroom.clients import client_ip
 
 from .models import Comment
@@ -160,6 +161,7 @@ def notify_moderators(comment):
 def set_status(comments, *, status, by):
     """Move comments to a status, noting who did it and when. Returns how many changed."""
     label = Comment.Status(status).label.lower()
+    pagecache.changed()
     return comments.exclude(status=status).update(
         status=status,
         status_reason=f"{label} by {by.get_username()}",
@@ -257,4 +259,5 @@ def erase_commenter_data(emails, *, delete=False):
     comments = comments_by_emails(emails)
     if delete:
         return delete_comments(comments)
+    pagecache.changed()
     return comments.update(name="Anonymous", email="", website="", client_hash="")

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "newsroom.pagecache.PageCacheMiddleware",  # after CSRF: it fills in each reader's token
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -125,6 +126,8 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous full pages are kept at most this long (newsroom/pagecache.py); 0 turns it off.
+PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600"))
 
 # --- Auth -----------------------------------------------------------------------------------
 

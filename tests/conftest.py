@@ -18,6 +18,12 @@ def _static_without_manifest(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests see each view's own response; tests/test_caching.py turns the page cache on."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

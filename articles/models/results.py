@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
+from newsroom import pagecache
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
 RECORD_NOTES = {
@@ -146,6 +147,7 @@ class Event(models.Model):
         Event.objects.filter(pk=self.pk).update(results_changed_at=at)
         self.results_changed_at = at
         self.articles.published().update(results_updated_at=at)
+        pagecache.changed()
 
 
 class ResultQuerySet(models.QuerySet):

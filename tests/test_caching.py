@@ -1,0 +1,328 @@
+"""Readers without cookies share kept copies of public pages; nothing personal is ever kept, and
+any change to a story, its results or its comments shows at once."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.importers import import_results
+from articles.models import Article
+from comments import cookies, services
+from comments.forms import TOKEN_SALT
+from comments.models import Comment
+from newsroom import pagecache
+
+from .factories import (
+    comment_form_data,
+    make_article,
+    make_comment,
+    make_event,
+    make_nation,
+    make_result,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    settings.PAGE_CACHE_SECONDS = 600
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what happens after commit (search index, page cache version) as a real site does."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+@pytest.fixture
+def story(committed):
+    with committed():
+        return make_article(title="Leerdam wins gold", body="The first version of the story.")
+
+
+def is_kept(client, url):
+    """Whether the page comes from the page cache: a kept page needs no database at all."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries) == 0
+
+
+# --- Who shares a kept page -------------------------------------------------------------------
+
+
+def test_second_anonymous_reader_gets_the_kept_page_without_queries(
+    client, story, django_assert_num_queries
+):
+    """The first cookieless reader fills the cache; the next is served with no query at all."""
+    first = client.get(story.get_absolute_url())
+    with django_assert_num_queries(0):
+        second = Client().get(story.get_absolute_url())
+    assert second.status_code == 200
+    assert b"Leerdam wins gold" in second.content
+    assert second["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize(
+    "url_name", ["articles:home", "articles:results", "search", "articles:feed"]
+)
+def test_other_public_pages_are_kept(client, story, url_name):
+    """Home, results, search and feeds are kept as well."""
+    url = reverse(url_name) + ("?q=leerdam" if url_name == "search" else "")
+    assert client.get(url).status_code == 200
+    assert is_kept(Client(), url)
+
+
+def test_a_reader_with_a_pending_comment_never_gets_or_fills_a_shared_copy(
+    client, story, committed
+):
+    """Their signed cookie means a page made for them alone, showing their comment, kept nowhere."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    with committed():
+        response = client.post(
+            reverse("comments:post", kwargs={"slug": story.slug}),
+            comment_form_data(story, body="Pending words of mine", email="me@example.com"),
+        )
+    assert response.status_code == 303
+    assert cookies.cookie_name(cookies.PENDING) in response.cookies
+    page = client.get(url)
+    assert "Pending words of mine" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+    assert "Pending words of mine" not in Client().get(url).content.decode()
+    assert not is_kept(client, url)
+
+
+@pytest.mark.parametrize("cookie", [cookies.AUTHOR, "sessionid", "messages"])
+def test_any_personal_cookie_bypasses_the_cache(client, story, cookie):
+    """Saved comment details, a session or a message: the page is built afresh."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    client.cookies[cookies.cookie_name(cookie) if cookie == cookies.AUTHOR else cookie] = "x"
+    assert client.get(url).status_code == 200
+    assert not is_kept(client, url)
+
+
+def test_staff_never_get_the_shared_copy(client, story):
+    """A logged-in editor's requests carry a session, so they always see the live page."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    client.force_login(make_user(is_staff=True))
+    assert not is_kept(client, url)
+
+
+def test_a_form_with_errors_is_never_kept(client, story):
+    """A refused comment re-shows the form with its errors to that reader only."""
+    url = story.get_absolute_url()
+    response = client.post(
+        reverse("comments:post", kwargs={"slug": story.slug}),
+        comment_form_data(story, email="not-an-address", body="Rude words"),
+    )
+    assert response.status_code == 400
+    page = Client().get(url).content.decode()
+    assert "not-an-address" not in page
+    assert "Your comment was not posted" not in page
+
+
+def test_health_check_is_never_kept(client):
+    """/healthz always asks the database."""
+    client.get(reverse("healthz"))
+    assert not is_kept(Client(), reverse("healthz"))
+
+
+def test_no_commenter_email_is_ever_kept_in_the_cache(client, story, committed):
+    """After comments are posted, approved and shown, no cached value holds an email address."""
+    with committed():
+        make_comment(article=story, email="approved-person@example.com")
+        client.post(
+            reverse("comments:post", kwargs={"slug": story.slug}),
+            comment_form_data(story, email="pending-person@example.com"),
+        )
+    Client().get(story.get_absolute_url())
+    client.get(story.get_absolute_url())
+    kept = b"".join(value for value in cache._cache.values())
+    assert b"pending-person" not in kept
+    assert b"approved-person" not in kept
+    assert any(pagecache.PAGE_KEY.format("") in key for key in cache._cache)
+
+
+# --- The comment form on a kept page ----------------------------------------------------------
+
+
+def test_a_fresh_browser_posts_a_comment_from_a_kept_page(story, committed):
+    """Each reader of the kept page gets their own CSRF token and cookie, and can post with them."""
+    url = story.get_absolute_url()
+    Client().get(url)  # someone else filled the cache
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url)
+    assert page.status_code == 200
+    token = CSRF_INPUT.search(page.content.decode()).group(1)
+    assert browser.cookies["csrftoken"].value
+    assert "private" in page["Cache-Control"]
+    with committed():
+        response = browser.post(
+            reverse("comments:post", kwargs={"slug": story.slug}),
+            {**comment_form_data(story), "csrfmiddlewaretoken": token},
+        )
+    assert response.status_code == 303
+    assert Comment.objects.filter(article=story).count() == 1
+
+
+def test_two_browsers_get_different_csrf_tokens_from_one_kept_page(story):
+    """The token from one reader's copy is not valid with another reader's cookie."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_token = CSRF_INPUT.search(first.get(url).content.decode()).group(1)
+    second.get(url)
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    response = second.post(
+        reverse("comments:post", kwargs={"slug": story.slug}),
+        {**comment_form_data(story), "csrfmiddlewaretoken": first_token},
+    )
+    assert response.status_code == 403
+
+
+def test_the_form_timer_starts_when_the_kept_page_is_served(story, monkeypatch):
+    """The comment form's signed "shown at" time is the reader's, not the copy's."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    later = time.time() + 3600
+    monkeypatch.setattr("comments.forms.time.time", lambda: later)
+    token = FORM_TOKEN.search(Client().get(url).content.decode()).group(1)
+    assert signing.loads(token, salt=TOKEN_SALT) == {"a": story.pk, "t": int(later)}
+
+
+# --- Conditional GET --------------------------------------------------------------------------
+
+
+def test_unchanged_page_answers_304_to_if_none_match(client, story):
+    """A reader's browser revalidating an unchanged home page gets 304 Not Modified."""
+    url = reverse("articles:home")
+    first = client.get(url)
+    assert first["ETag"].startswith('W/"')
+    assert "Last-Modified" in first
+    assert "no-cache" in first["Cache-Control"] and "public" in first["Cache-Control"]
+    again = Client().get(url, headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    since = Client().get(url, headers={"if-modified-since": first["Last-Modified"]})
+    assert since.status_code == 304
+
+
+def test_article_answers_304_only_to_the_browser_it_was_made_for(story):
+    """A page with a CSRF token is revalidated only by a browser that still holds its cookie."""
+    url = story.get_absolute_url()
+    browser = Client()
+    first = browser.get(url)
+    assert browser.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+    cookieless = Client().get(url, headers={"if-none-match": first["ETag"]})
+    assert cookieless.status_code == 200
+
+
+def test_changed_page_answers_200_with_a_new_etag(client, story, committed):
+    """After an edit, the old ETag no longer matches."""
+    url = story.get_absolute_url()
+    old = client.get(url)["ETag"]
+    with committed():
+        story.title = "Leerdam wins gold in record time"
+        story.save()
+    response = Client().get(url, headers={"if-none-match": old})
+    assert response.status_code == 200
+    assert response["ETag"] != old
+    assert b"record time" in response.content
+
+
+# --- Invalidation -----------------------------------------------------------------------------
+
+
+def test_approving_a_comment_shows_it_on_the_kept_page(client, story, committed):
+    """A moderator's approval retires the kept copy at once."""
+    comment = make_comment(article=story, status=Comment.Status.PENDING, body="Worth the wait")
+    url = story.get_absolute_url()
+    assert "Worth the wait" not in client.get(url).content.decode()
+    with committed():
+        services.approve(Comment.objects.filter(pk=comment.pk), by=make_user())
+    assert "Worth the wait" in Client().get(url).content.decode()
+
+
+def test_a_new_pending_comment_leaves_kept_pages_in_place(client, story, committed):
+    """Pending comments change no public page, so posting one does not empty the cache."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    with committed():
+        make_comment(article=story, status=Comment.Status.PENDING)
+    assert is_kept(Client(), url)
+
+
+def test_importing_results_shows_them_on_the_kept_pages(client, committed):
+    """A results import retires kept copies of the event page and its stories."""
+    make_nation("NED")
+    event = make_event(slug="women-1000m")
+    with committed():
+        story = make_article(events=[event])
+    urls = [event.get_absolute_url(), story.get_absolute_url()]
+    for url in urls:
+        assert "Jutta Leerdam" not in client.get(url).content.decode()
+    with committed():
+        import_results(event=event, data=b"rank,athlete,nation,time\n1,Jutta Leerdam,NED,1:12.31\n")
+    for url in urls:
+        assert "Jutta Leerdam" in Client().get(url).content.decode()
+
+
+def test_editing_results_in_the_admin_shows_them(client, committed):
+    """A result saved one by one (as the admin does) retires the kept event page too."""
+    event = make_event()
+    url = event.get_absolute_url()
+    client.get(url)
+    with committed():
+        make_result(event=event, rank=1, time_ms=72_310)
+    assert "1:12.31" in Client().get(url).content.decode()
+
+
+def test_publishing_from_the_admin_list_shows_the_story_on_home(client, committed):
+    """The admin's bulk "publish" (a queryset update) retires the kept home page."""
+    with committed():
+        draft = make_article(title="Fresh off the ice", status=Article.Status.DRAFT)
+    editor = make_user(is_superuser=True)
+    assert "Fresh off the ice" not in Client().get("/").content.decode()
+    client.force_login(editor)
+    with committed():
+        client.post(
+            reverse("admin:articles_article_changelist"),
+            {"action": "publish", "_selected_action": [draft.pk]},
+        )
+    assert "Fresh off the ice" in Client().get("/").content.decode()
+
+
+def test_a_scheduled_story_cuts_the_keeping_time_short(settings):
+    """Kept pages expire when the next scheduled story goes live, so it appears on time."""
+    assert pagecache.seconds_to_keep() == 600
+    make_article(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(seconds=90)
+    )
+    assert 80 <= pagecache.seconds_to_keep() <= 90
+
+
+def test_the_cache_can_be_turned_off(client, story, settings):
+    """PAGE_CACHE_SECONDS = 0 serves every page from its view."""
+    settings.PAGE_CACHE_SECONDS = 0
+    client.get(story.get_absolute_url())
+    assert not is_kept(Client(), story.get_absolute_url())
