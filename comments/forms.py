@@ -109,6 +109,10 @@ class CommentForm(forms.ModelForm):
         action = reverse("comments:post", kwargs={"slug": article.slug})
         self.helper.form_action = f"{action}#respond"
         self.helper.form_id = "comment-form"
+        # The server's messages, all at once in the summary and beside each field, instead of
+        # the browser's bubble for the first empty field only; `required` still tells assistive
+        # technology which fields are needed.
+        self.helper.attrs = {"novalidate": True}
         # Our own form template: the error summary above the form replaces crispy's.
         self.helper.template = "comments/crispy_form.html"
         self.helper.layout = Layout(

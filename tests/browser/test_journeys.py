@@ -1,0 +1,138 @@
+"""What readers, moderators and editors do, start to finish, in a real browser."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from comments.models import Comment
+
+from .steps import fill_comment, send_comment, sign_in, visit
+
+pytestmark = pytest.mark.browser
+
+LEAD_STORY = "/stories/what-the-dutch-double-means/"
+THREADED_STORY = "/stories/leerdam-wins-olympic-1000m-gold/"
+READER = {"name": "Anouk de Vries", "email": "anouk@example.org"}
+
+
+def post_pending_comment(page, path, body):
+    """A reader posts a comment that waits for moderation, and sees it marked so."""
+    visit(page, path)
+    fill_comment(page, body=body, **READER)
+    assert send_comment(page) == 200
+    mine = page.locator(".comment-pending", has_text=body)
+    expect(mine).to_contain_text("Your comment is awaiting moderation.")
+    return Comment.objects.get(body=body)
+
+
+def test_reader_reads_the_lead_story_and_comments(open_page):
+    """Home → lead story → results; an empty form lists every missing field and keeps what
+    was typed; the fixed comment waits for moderation, seen by its author and nobody else."""
+    page = visit(open_page(), "/")
+    page.locator(".card-lead .card-title a").click()
+    page.wait_for_url(f"**{LEAD_STORY}")
+    results = page.locator(".story-results table.results-table").first
+    expect(results).to_be_visible()
+    expect(results.locator("tbody tr").first).to_contain_text("Femke Kok")
+
+    fill_comment(page, website="https://skating.example.org")
+    assert send_comment(page) == 400
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    for message in ["Write your comment.", "Enter your name.", "Enter your email address."]:
+        expect(summary).to_contain_text(message)
+    for field in ["body", "name", "email"]:
+        expect(page.locator(f"#div_id_{field} .invalid-feedback")).to_be_visible()
+    expect(page.locator("#id_website")).to_have_value("https://skating.example.org")
+
+    fill_comment(page, body="Two records in one evening!", name=READER["name"], email="anouk@")
+    assert send_comment(page) == 400
+    expect(summary).to_contain_text("Enter an email address like name@example.com.")
+    expect(page.locator("#id_body")).to_have_value("Two records in one evening!")
+    expect(page.locator("#id_name")).to_have_value(READER["name"])
+
+    fill_comment(page, email=READER["email"])
+    assert send_comment(page) == 200
+    mine = page.locator(".comment-pending", has_text="Two records in one evening!")
+    expect(mine).to_contain_text("Your comment is awaiting moderation.")
+    expect(mine).to_contain_text(READER["name"])
+
+    stranger = visit(open_page(), LEAD_STORY)
+    expect(stranger.locator("#comments")).not_to_contain_text("Two records in one evening!")
+    expect(stranger.locator("#comments-heading")).to_have_text("No comments yet")
+
+
+def test_moderator_approves_a_reader_comment(open_page):
+    """The admin shows the pending count; the bulk action `approve` publishes the comment for
+    its author and for everyone; without the permission the email is masked."""
+    reader = open_page()
+    comment = post_pending_comment(reader, LEAD_STORY, "Kok deserved that record too.")
+    stranger = visit(open_page(), LEAD_STORY)  # an anonymous visit before the approval
+
+    moderator = open_page()
+    sign_in(moderator, "mo", groups=["Moderators"])
+    waiting = Comment.objects.pending().count()
+    notice = moderator.locator(".pending-comments a")
+    expect(notice).to_have_text(f"{waiting} comments waiting for moderation")
+    notice.click()
+    row = moderator.locator("#result_list tbody tr", has_text="Kok deserved that record too.")
+    expect(row).to_contain_text("a•••@e•••.org")
+    expect(moderator.locator("body")).not_to_contain_text(READER["email"])
+    row.locator("input[name=_selected_action]").check()
+    moderator.select_option("select[name=action]", "approve")
+    moderator.click("button[name=index]")
+    expect(moderator.locator(".messagelist")).to_contain_text("Approved 1 comment(s).")
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.APPROVED
+
+    for page in (reader, stranger):
+        page.reload()
+        published = page.locator(f"#c{comment.pk}")
+        expect(published).to_contain_text("Kok deserved that record too.")
+        expect(published).not_to_contain_text("awaiting moderation")
+        expect(page.locator("#comments-heading")).to_have_text("1 comment")
+
+
+def test_reply_with_javascript_moves_the_form_under_the_comment(open_page):
+    """With JavaScript, "Reply" moves the form under the comment and the reply is threaded."""
+    page = visit(open_page(), THREADED_STORY)
+    parent = Comment.objects.public().filter(article__slug=THREADED_STORY.split("/")[2]).first()
+    page.locator(f"#c{parent.pk} .comment-reply").first.click()
+    expect(page.locator(f"#c{parent.pk} > #respond")).to_be_visible()
+    expect(page.locator("#respond-heading")).to_have_text(f"Reply to {parent.name}")
+    expect(page.locator("#id_parent")).to_have_value(str(parent.pk))
+    expect(page.locator("#id_body")).to_be_focused()
+    assert page.url.endswith(THREADED_STORY)  # no reload: the link was enhanced
+
+    fill_comment(page, body="Agreed, what a race.", **READER)
+    assert send_comment(page) == 200
+    reply = Comment.objects.get(body="Agreed, what a race.")
+    assert reply.parent == parent
+    expect(page.locator(f"#c{reply.pk}")).to_contain_text("awaiting moderation")
+
+
+def test_cancel_reply_puts_the_form_back(open_page):
+    """"Cancel reply" returns the form to the end of the comments as a new comment."""
+    page = visit(open_page(), THREADED_STORY)
+    page.locator(".comment-reply").first.click()
+    page.click(".cancel-reply a")
+    expect(page.locator("#comments > #respond")).to_be_visible()
+    expect(page.locator("#respond-heading")).to_have_text("Leave a comment")
+    expect(page.locator("#id_parent")).to_have_value("")
+
+
+def test_reply_without_javascript_uses_the_plain_link(open_page):
+    """With JavaScript off, "Reply" loads the page with the form set to answer that comment."""
+    page = visit(open_page(java_script_enabled=False), THREADED_STORY)
+    parent = Comment.objects.public().filter(article__slug=THREADED_STORY.split("/")[2]).first()
+    page.locator(f"#c{parent.pk} .comment-reply").first.click()
+    page.wait_for_url(re.compile(rf"\?replyto={parent.pk}#respond$"))
+    expect(page.locator("#respond-heading")).to_have_text(f"Reply to {parent.name}")
+    expect(page.locator("#id_parent")).to_have_value(str(parent.pk))
+
+    fill_comment(page, body="Replying the old-fashioned way.", **READER)
+    assert send_comment(page) == 200
+    reply = Comment.objects.get(body="Replying the old-fashioned way.")
+    assert reply.parent == parent
+    expect(page.locator(f"#c{reply.pk}")).to_contain_text("awaiting moderation")
