@@ -66,6 +66,8 @@ class Problems(list):
             self.append(f"{page.url}: console error: {message.text}")
 
     def failed(self, page, request):
+        if request.failure == "net::ERR_ABORTED":
+            return  # the test moved on before a late request (often the icon) finished
         self.append(f"{page.url}: request failed: {request.url} ({request.failure})")
 
     def response(self, page, response):

@@ -1,11 +1,15 @@
 """What readers, moderators and editors do, start to finish, in a real browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from articles.models import Article
 from comments.models import Comment
+from tests.factories import image_bytes
 
 from .steps import fill_comment, send_comment, sign_in, visit
 
@@ -136,3 +140,60 @@ def test_reply_without_javascript_uses_the_plain_link(open_page):
     reply = Comment.objects.get(body="Replying the old-fashioned way.")
     assert reply.parent == parent
     expect(page.locator(f"#c{reply.pk}")).to_contain_text("awaiting moderation")
+
+
+def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
+    """An editor uploads a hero, attaches an event, previews the draft, schedules it (still
+    hidden), publishes it; it leads the home page with its renditions and joins the event."""
+    hero = tmp_path / "mass-start.jpg"
+    hero.write_bytes(image_bytes(size=(1700, 900), color=(200, 40, 60)))
+    editor = open_page()
+    sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, "/admin/articles/article/add/")
+    editor.fill("#id_title", "Schouten takes the mass start")
+    editor.fill("#id_standfirst", "A late attack on the last lap wins it.")
+    editor.fill("#id_body", "Irene Schouten waited, then **went**.")
+    editor.select_option("#id_section", label="Speed skating")
+    editor.set_input_files("#id_hero_image", hero)
+    editor.fill("#id_hero_alt", "A skater crossing the line with arms raised.")
+    editor.click(".field-events .select2-selection")
+    editor.keyboard.type("1000")
+    editor.locator(".select2-results__option", has_text="Women's 1000 m").click()
+    editor.click("input[name=_continue]")
+    expect(editor.locator(".messagelist .success")).to_be_visible()
+    article = Article.objects.get(slug="schouten-takes-the-mass-start")
+    assert article.status == Article.Status.DRAFT and article.hero_renditions
+
+    with editor.expect_navigation():
+        editor.click("a.viewsitelink")
+    expect(editor.locator(".notice-warning")).to_contain_text("draft")
+    expect(editor.locator(".story-hero img")).to_have_attribute("srcset", re.compile("480w"))
+    editor.go_back()
+
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    editor.select_option("#id_status", "scheduled")
+    editor.fill("#id_published_at_0", tomorrow.strftime("%d/%m/%Y"))
+    editor.fill("#id_published_at_1", "07:30:00")
+    editor.click("input[name=_continue]")
+    expect(editor.locator(".messagelist .success")).to_be_visible()
+    article.refresh_from_db()
+    assert article.status == Article.Status.SCHEDULED
+    reader = visit(open_page(), "/")
+    expect(reader.locator("main")).not_to_contain_text("Schouten takes the mass start")
+    visit(reader, article.get_absolute_url(), status=404)
+
+    visit(editor, "/admin/articles/article/")
+    editor.check(f"input[name=_selected_action][value='{article.pk}']")
+    editor.select_option("select[name=action]", "publish")
+    editor.click("button[name=index]")
+    expect(editor.locator(".messagelist")).to_contain_text("Published 1 stories.")
+
+    visit(reader, "/")
+    lead = reader.locator(".card-lead")
+    expect(lead).to_contain_text("Schouten takes the mass start")
+    picture = lead.locator("img.hero")
+    for width in ["480w", "800w", "1200w", "1600w"]:
+        expect(picture).to_have_attribute("srcset", re.compile(width))
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    visit(reader, "/results/events/milano-cortina-2026-speed-skating-women-1000m/")
+    expect(reader.locator(".story-links")).to_contain_text("Schouten takes the mass start")
