@@ -107,6 +107,16 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 if os.environ.get("DJANGO_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["DJANGO_TEST_DATABASE_NAME"]}
+# An optional read replica: reads go there unless the request may just have written
+# (newsroom/routers.py). Tests read the primary through it.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["newsroom.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "newsroom.routers.PrimaryForWritersMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -172,6 +182,20 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# Uploads in S3-compatible object storage when a bucket is named (README, "Scale out"); the
+# credentials come from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables.
+if os.environ.get("NEWSROOM_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "newsroom.storage.S3MediaStorage",
+        "OPTIONS": {
+            "bucket_name": os.environ["NEWSROOM_S3_BUCKET"],
+            "endpoint_url": os.environ.get("NEWSROOM_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("NEWSROOM_S3_REGION") or None,
+            "location": os.environ.get("NEWSROOM_S3_PREFIX", "media"),
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 # Request and upload limits, chosen deliberately: a hero image may be 10 MB, a form far less.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
