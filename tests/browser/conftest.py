@@ -85,7 +85,7 @@ def open_page(chromium, demo):
     contexts, problems = [], Problems()
 
     def open_page(**options):
-        context = chromium.new_context(base_url=demo.url, viewport=DESKTOP, **options)
+        context = chromium.new_context(base_url=demo.url, **{"viewport": DESKTOP, **options})
         context.set_default_timeout(STEP_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
