@@ -197,3 +197,14 @@ def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
     assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
     visit(reader, "/results/events/milano-cortina-2026-speed-skating-women-1000m/")
     expect(reader.locator(".story-links")).to_contain_text("Schouten takes the mass start")
+
+
+def test_home_page_names_its_icon_and_describes_itself(open_page):
+    """The icon the page names and /favicon.ico both load (no 404 in any console), and the
+    description link previews show is real text, not "None"."""
+    page = visit(open_page(), "/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    for path in [icon, "/favicon.ico"]:
+        assert page.request.get(path).status == 200, path
+    description = page.locator("meta[property='og:description']").get_attribute("content")
+    assert description == "Sports news, results and medal tables."
