@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
@@ -36,6 +37,10 @@ urlpatterns = [
     path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]
+
+if settings.BENCH:
+    # The benchmark's ceiling: the same server and middleware, no template, no query.
+    urlpatterns.append(path("bench/ceiling", views.bench_ceiling))
 
 handler400 = "newsroom.views.bad_request"
 handler403 = "newsroom.views.permission_denied"

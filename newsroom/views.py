@@ -87,3 +87,8 @@ def media(request, path):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def bench_ceiling(request):
+    """A fixed response: what the site's stack costs with no work at all (NEWSROOM_BENCH only)."""
+    return HttpResponse(b"ceiling", content_type="text/plain")

@@ -43,6 +43,8 @@ def test_pages_fit_the_screen_with_readable_text(page_at, width):
     page = page_at(width)
     for name, path in PAGES.items():
         visit(page, path)
+        header = page.evaluate("() => getComputedStyle(document.querySelector('header')).color")
+        assert header == "rgb(255, 255, 255)", f"{name}: the site's stylesheet did not apply"
         scroll_width, inner_width = page.evaluate(
             "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
         )
