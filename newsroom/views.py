@@ -85,7 +85,8 @@ def media(request, path):
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # Hero images are public and travel in feeds and link previews: other sites may embed them.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 
