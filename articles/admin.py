@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -6,7 +7,7 @@ from django.utils.html import format_html
 from newsroom import pagecache
 
 from . import results_admin  # noqa: F401  (registers the results admins)
-from .images import process_hero_image
+from .images import HeroImageFormField, process_hero_image
 from .models import Article, Section, Tag
 
 
@@ -35,6 +36,7 @@ class ArticleAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "events"]
     actions = ["publish", "unpublish"]
+    formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst", "body"]}),

@@ -4,6 +4,7 @@ import io
 import os
 import warnings
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -125,3 +126,13 @@ def process_hero_image(article):
         )
         renditions.append({"name": name, "width": width, "height": height})
     return renditions
+
+
+class HeroImageFormField(forms.ImageField):
+    """Runs our checks before Django's generic "not an image" so editors see the real reason
+    (an SVG, a bomb, a mislabelled or truncated file)."""
+
+    def to_python(self, data):
+        if data not in self.empty_values and getattr(data, "size", 0):
+            validate_hero_image(data)
+        return super().to_python(data)

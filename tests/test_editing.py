@@ -79,6 +79,23 @@ def test_hero_image_needs_alt_text(client, editor):
     assert "hero_alt" in response.context["adminform"].form.errors
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("hero.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "JPEG, PNG or WebP"),
+        ("hero.jpg", image_bytes("PNG"), "content is PNG"),
+        ("hero.jpg", image_bytes("JPEG")[:300], "damaged or truncated"),
+    ],
+)
+def test_admin_names_the_reason_an_upload_is_refused(client, editor, name, content, message):
+    """The editor sees why the file was refused, not a generic 'corrupted image'."""
+    data = article_form(make_section(), author=editor.pk, hero_alt="x")
+    data["hero_image"] = SimpleUploadedFile(name, content)
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["hero_image"])
+
+
 def test_bad_upload_is_refused_with_a_clear_message(client, editor):
     """An SVG upload gets a message in the admin, and nothing is saved."""
     data = article_form(make_section(), author=editor.pk, hero_alt="x")
