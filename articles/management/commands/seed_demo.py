@@ -349,31 +349,19 @@ class Command(BaseCommand):
                     )
 
     def load_story(self, story, desk, sections, tags):
+        fields = {
+            "title": story["title"],
+            "standfirst": story["standfirst"],
+            "body": story["body"],
+            "section": sections[story["section"]],
+            "status": Article.Status.PUBLISHED,
+            "published_at": story["published_at"],
+            "hero_alt": story["hero_alt"],
+            "hero_caption": story["hero_caption"],
+            "hero_credit": "Illustration: Newsroom",
+        }
         article, _ = Article.objects.update_or_create(
-            slug=story["slug"],
-            defaults={
-                "title": story["title"],
-                "standfirst": story["standfirst"],
-                "body": story["body"],
-                "section": sections[story["section"]],
-                "status": Article.Status.PUBLISHED,
-                "published_at": story["published_at"],
-                "hero_alt": story["hero_alt"],
-                "hero_caption": story["hero_caption"],
-                "hero_credit": "Illustration: Newsroom",
-            },
-            create_defaults={
-                "title": story["title"],
-                "standfirst": story["standfirst"],
-                "body": story["body"],
-                "section": sections[story["section"]],
-                "status": Article.Status.PUBLISHED,
-                "published_at": story["published_at"],
-                "hero_alt": story["hero_alt"],
-                "hero_caption": story["hero_caption"],
-                "hero_credit": "Illustration: Newsroom",
-                "author": desk,
-            },
+            slug=story["slug"], defaults=fields, create_defaults={**fields, "author": desk}
         )
         article.tags.set([tags[slug] for slug in story["tags"]])
         article.events.set(Event.objects.filter(slug__in=story["events"]))
