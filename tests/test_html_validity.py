@@ -1,6 +1,5 @@
 """Every kind of page a reader meets is valid HTML5, checked by the Nu Html Checker (vnu)."""
 
-import contextlib
 import json
 import shutil
 import subprocess
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from articles.models import Article, Athlete, Competition, Event, Section, Tag
 
@@ -31,18 +30,13 @@ def public_pages():
         reverse("articles:archive"),
         reverse("articles:archive-month", kwargs={"year": 2026, "month": 2}),
         "/no-such-page/",
+        reverse("articles:results"),
+        Competition.objects.first().get_absolute_url(),
+        Event.objects.first().get_absolute_url(),
+        Athlete.objects.first().get_absolute_url(),
+        reverse("search") + "?q=leerdam",
+        reverse("search") + "?q=",
     ]
-    optional = [
-        lambda: reverse("articles:results"),
-        lambda: Competition.objects.first().get_absolute_url(),
-        lambda: Event.objects.first().get_absolute_url(),
-        lambda: Athlete.objects.first().get_absolute_url(),
-        lambda: reverse("search") + "?q=leerdam",
-        lambda: reverse("search") + "?q=",
-    ]
-    for make_url in optional:
-        with contextlib.suppress(NoReverseMatch):  # pages not built yet in this checkout
-            urls.append(make_url())
     return urls
 
 
