@@ -2,14 +2,13 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from . import services
 from .forms import BODY_MAX, BODY_MIN
-from .models import Comment
+from .models import Comment, pending_first
 from .privacy import can_see_email, mask_email
 
 
@@ -55,12 +54,7 @@ class CommentAdmin(admin.ModelAdmin):
     # --- Lists --------------------------------------------------------------------------
 
     def get_ordering(self, request):
-        pending_first = Case(
-            When(status=Comment.Status.PENDING, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        return [pending_first.asc(), "-created_at", "-pk"]
+        return [pending_first().asc(), "-created_at", "-pk"]
 
     def get_list_display(self, request):
         email = "email" if can_see_email(request.user) else "masked_email"

@@ -18,11 +18,21 @@ class Node:
     children: list = field(default_factory=list)
 
 
+def thread_pages(article):
+    """The pages of an article's thread starts (asking for one costs a count query)."""
+    on_article = Comment.objects.filter(article=article).for_display()
+    return Paginator(on_article.thread_starts(), policy("THREADS_PER_PAGE"))
+
+
 def thread_page(article, page_number):
     """(page, nodes): one page of thread starts with their replies nested, oldest first."""
+    page = thread_pages(article).get_page(page_number)
+    return page, nested(article, page)
+
+
+def nested(article, page):
+    """The page's thread starts with their replies nested under them."""
     on_article = Comment.objects.filter(article=article).for_display()
-    paginator = Paginator(on_article.thread_starts(), policy("THREADS_PER_PAGE"))
-    page = paginator.get_page(page_number)
     nodes = [Node(comment, 1) for comment in page.object_list]
     level = {node.comment.pk: node for node in nodes}
     for depth in range(2, policy("MAX_DEPTH") + 1):
@@ -35,7 +45,7 @@ def thread_page(article, page_number):
             level[reply.parent_id].children.append(node)
             next_level[reply.pk] = node
         level = next_level
-    return page, nodes
+    return nodes
 
 
 def thread_root(comment):

@@ -28,6 +28,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 
 VERSION_KEY = "pagecache:version"
 PAGE_KEY = "pagecache:page:{}"
@@ -82,6 +83,28 @@ def connect_signals():
     post_save.connect(_saved, dispatch_uid="pagecache.saved")
     post_delete.connect(_deleted_or_linked, dispatch_uid="pagecache.deleted")
     m2m_changed.connect(_deleted_or_linked, dispatch_uid="pagecache.linked")
+
+
+# --- Shared fragments -----------------------------------------------------------------------
+
+FRAGMENT_KEY = "pagecache:fragment:{}"
+FRAGMENT_SECONDS = 24 * 3600
+
+
+def fragment(parts, render):
+    """HTML shared by every reader (`render()`'s), kept until the next change to stories, results
+    or comments retires it with the kept pages. `parts` name what else it depends on (the
+    page number, whether comments are open ...). Only for public HTML: never a pending comment,
+    a form, a token or anything else one reader brings. Off with the page cache."""
+    version = current_version() if settings.PAGE_CACHE_SECONDS > 0 else None
+    if version is None:
+        return render()
+    key = FRAGMENT_KEY.format(hashlib.sha256(repr((version, *parts)).encode()).hexdigest())
+    html = cache.get(key)
+    if html is None:
+        html = str(render())
+        cache.set(key, html, FRAGMENT_SECONDS)
+    return mark_safe(html)  # noqa: S308 - it was rendered by a template, escaped there
 
 
 # --- Kept pages -----------------------------------------------------------------------------

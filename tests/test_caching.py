@@ -1,6 +1,7 @@
 """Readers without cookies share kept copies of public pages; nothing personal is ever kept, and
 any change to a story, its results or its comments shows at once."""
 
+import pickle
 import re
 import time
 from datetime import timedelta
@@ -326,3 +327,84 @@ def test_the_cache_can_be_turned_off(client, story, settings):
     settings.PAGE_CACHE_SECONDS = 0
     client.get(story.get_absolute_url())
     assert not is_kept(Client(), story.get_absolute_url())
+
+
+# --- Shared fragments (comment threads, results tables) --------------------------------------
+
+
+def reader_with_a_cookie():
+    """A reader the page cache steps aside for (any cookie but the CSRF one): the page is built
+    for them, from the shared fragments."""
+    reader = Client()
+    reader.cookies["seen-the-banner"] = "yes"
+    return reader
+
+
+def kept_fragments():
+    return [
+        pickle.loads(value)  # noqa: S301 - our own test cache
+        for key, value in cache._cache.items()
+        if pagecache.FRAGMENT_KEY.format("") in key
+    ]
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_comment_threads_are_built_once_for_every_reader(story):
+    """The second reader's page reuses the first one's rendered threads: fewer queries."""
+    for _ in range(3):
+        make_comment(article=story, parent=make_comment(article=story))
+    url = story.get_absolute_url()
+    first = queries_for(reader_with_a_cookie(), url)
+    assert kept_fragments()
+    assert queries_for(reader_with_a_cookie(), url) < first
+
+
+def test_approving_a_comment_retires_the_kept_threads(story, committed):
+    """An approved comment shows at once, also to readers whose page is built for them."""
+    make_comment(article=story, body="Already here")
+    comment = make_comment(article=story, status=Comment.Status.PENDING, body="Worth the wait")
+    url = story.get_absolute_url()
+    assert "Worth the wait" not in reader_with_a_cookie().get(url).content.decode()
+    with committed():
+        services.approve(Comment.objects.filter(pk=comment.pk), by=make_user())
+    html = reader_with_a_cookie().get(url).content.decode()
+    assert "Worth the wait" in html and "2 comments" in html
+
+
+def test_a_pending_comment_never_enters_the_shared_threads(story):
+    """The author sees their pending comment; it is never in what other readers are given."""
+    make_comment(article=story, body="Public words")
+    pending = make_comment(article=story, status=Comment.Status.PENDING, body="Secret words")
+    author = reader_with_a_cookie()
+    author.cookies[cookies.cookie_name(cookies.PENDING)] = cookies.signing.dumps(
+        [pending.pk], salt=f"comments.{cookies.PENDING}", compress=True
+    )
+    url = story.get_absolute_url()
+    assert "Secret words" in author.get(url).content.decode()  # fills the shared fragment
+    assert kept_fragments()
+    assert not any("Secret words" in html for html in kept_fragments())
+    html = reader_with_a_cookie().get(url).content.decode()
+    assert "Public words" in html and "Secret words" not in html
+
+
+def test_editing_a_result_retires_the_kept_results_tables(committed):
+    """A corrected time shows at once on the event page and on the story's podium table."""
+    event = make_event()
+    result = make_result(event=event, rank=1, time_ms=72_310)
+    with committed():
+        story = make_article(events=[event])
+    urls = [event.get_absolute_url(), story.get_absolute_url()]
+    for url in urls:
+        assert "1:12.31" in reader_with_a_cookie().get(url).content.decode()
+    assert kept_fragments()
+    with committed():
+        result.time_ms = 72_450
+        result.save()
+    for url in urls:
+        html = reader_with_a_cookie().get(url).content.decode()
+        assert "1:12.45" in html and "1:12.31" not in html

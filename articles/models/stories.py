@@ -59,23 +59,22 @@ class ArticleQuerySet(models.QuerySet):
     def related_to(self, article, limit=4):
         """Other published stories: sharing an event weighs most, then a tag, then the section.
 
-        Candidates come from small id subqueries (shared events, shared tags, the section's
-        latest few), so the scoring joins never touch the whole table.
+        Candidates are fetched first (the latest few sharing an event, a tag, the section: three
+        small index reads), so the scoring joins never touch the whole table, however popular a
+        tag is.
         """
         Q, Count, F = models.Q, models.Count, models.F
         events, tags = article.events.values("pk"), article.tags.values("pk")
-        latest_in_section = (
-            self.published().filter(section=article.section_id).order_by("-published_at")
-        )
-        candidates = (
-            Q(pk__in=Article.events.through.objects.filter(event__in=events).values("article"))
-            | Q(pk__in=Article.tags.through.objects.filter(tag__in=tags).values("article"))
-            | Q(pk__in=latest_in_section.values("pk")[: limit * 2 + 1])
-        )
+        latest = self.published().order_by("-published_at", "-pk").values_list("pk", flat=True)
+        candidates = [
+            *latest.filter(events__in=events)[: limit * 10],
+            *latest.filter(tags__in=tags)[: limit * 10],
+            *latest.filter(section=article.section_id)[: limit * 2 + 1],
+        ]
         in_section = models.Case(models.When(section=article.section_id, then=1), default=0)
         return (
             self.published()
-            .filter(candidates)
+            .filter(pk__in=candidates)
             .exclude(pk=article.pk)
             .annotate(
                 shared_events=Count("events", filter=Q(events__in=events), distinct=True),
@@ -145,6 +144,17 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at"], name="article_published_idx"),
             models.Index(
                 fields=["section", "status", "-published_at"], name="article_section_idx"
+            ),
+            # Listings of live stories, newest first: read in index order, no sort, at any size.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_idx",
+            ),
+            models.Index(
+                fields=["section", "-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_section_idx",
             ),
         ]
         permissions = [("preview_article", "Can preview unpublished articles")]

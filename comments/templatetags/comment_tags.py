@@ -1,5 +1,8 @@
+import re
+
 import nh3
 from django import template
+from django.template.loader import render_to_string
 from django.utils.html import Urlizer as DjangoUrlizer
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
@@ -8,7 +11,8 @@ from comments import cookies
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import comments_open, policy
-from comments.threads import PAGE_PARAM, thread_page
+from comments.threads import PAGE_PARAM, nested, thread_pages
+from newsroom import pagecache
 
 register = template.Library()
 
@@ -27,10 +31,16 @@ class Urlizer(DjangoUrlizer):
 urlize = Urlizer()
 
 
+# What urlize() can turn into a link (see django.utils.html.Urlizer); text without any of it
+# only needs escaping, which is far cheaper.
+MAY_HOLD_LINK = re.compile(r"https?://|www\.|\.(?:com|edu|gov|int|mil|net|org)\b", re.IGNORECASE)
+
+
 @register.filter
 def comment_body(text):
     """A plain-text comment as HTML: escaped, paragraphs and line breaks kept, links made safe."""
-    html = linebreaks(urlize(text, autoescape=True), autoescape=False)
+    linked = urlize(text, autoescape=True) if MAY_HOLD_LINK.search(text) else escape(text)
+    html = linebreaks(linked, autoescape=False)
     return mark_safe(  # noqa: S308 - nh3 has just sanitised it
         nh3.clean(
             html,
@@ -60,7 +70,22 @@ def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""
     request = context["request"]
     is_open = comments_open(article)
-    page, nodes = thread_page(article, request.GET.get(PAGE_PARAM))
+    page = thread_pages(article).get_page(request.GET.get(PAGE_PARAM))
+    threads = pagecache.fragment(
+        ("comments", article.pk, page.number, is_open),
+        lambda: render_to_string(
+            "comments/threads.html",
+            {
+                "article": article,
+                "is_open": is_open,
+                "count": Comment.objects.filter(article=article).public().count(),
+                "page_obj": page,
+                "page_param": PAGE_PARAM,
+                "nodes": nested(article, page),
+                "max_depth": policy("MAX_DEPTH"),
+            },
+        ),
+    )
     pending_ids = cookies.pending_ids(request)
     pending = (
         list(Comment.objects.for_author(pending_ids).filter(article=article).for_display())
@@ -77,14 +102,9 @@ def comment_section(context, article):
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "article": article,
-        "is_open": is_open,
-        "count": Comment.objects.filter(article=article).public().count(),
-        "page_obj": page,
-        "page_param": PAGE_PARAM,
-        "nodes": nodes,
+        "threads": threads,
         "pending": pending,
         "form": form if is_open else None,
         "replying_to": form.replying_to if form is not None else None,
-        "max_depth": policy("MAX_DEPTH"),
         "notice": context.get("comment_notice", ""),
     }
