@@ -3,6 +3,7 @@ import zlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 AVATAR_COLOURS = 6
@@ -107,7 +108,8 @@ class Comment(models.Model):
                 models.F("id").desc(),
                 name="comment_pending_first_idx",
             ),
-            models.Index(fields=["email"], name="comment_email_idx"),
+            # Every lookup by address ignores case (known commenters, privacy requests).
+            models.Index(Upper("email"), name="comment_email_upper_idx"),
         ]
         permissions = [("view_commenter_email", "Can see commenters' email addresses")]
 

@@ -620,3 +620,32 @@ def test_reply_in_a_phone_browser(browser, live_server, settings):
     assert page.url.endswith(f"#c{reply.pk}")
     assert "Your comment is awaiting moderation" in page.text_content(f"#c{reply.pk}")
     assert console == []
+
+
+def test_a_post_waits_while_the_same_clients_other_post_is_counted(settings, monkeypatch):
+    """Two posts from one client at the same moment are counted one after the other, not refused
+    (with the limits lifted, as the benchmark runs, both are taken)."""
+    import threading
+
+    from django.core.cache import cache
+
+    from comments import services
+
+    settings.COMMENTS = {**settings.COMMENTS, "RATE_LIMITS": [(10**9, 1)]}
+    busy = "comments:rate:client-a:busy"
+    cache.add(busy, 1, timeout=5)  # the other post is being counted
+    threading.Timer(0.05, cache.delete, args=[busy]).start()
+    services.check_rate_limit("client-a")
+    assert cache.get("comments:rate:client-a")  # this post was counted after the other
+
+
+def test_a_post_whose_turn_never_comes_is_429(settings, monkeypatch):
+    """If the same client's other post never finishes being counted, this one is refused."""
+    from django.core.cache import cache
+
+    from comments import services
+
+    monkeypatch.setattr(services, "BUSY_WAIT_SECONDS", 0.05)
+    cache.add("comments:rate:client-b:busy", 1, timeout=5)
+    with pytest.raises(services.RateLimited):
+        services.check_rate_limit("client-b")
