@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 
@@ -25,9 +26,13 @@ class PostCommentView(ArticleDetailView):
         if not form.is_valid():
             return self.show(form, status=400)
         try:
-            comment = services.post_comment(
-                comment=form.save(commit=False), client=services.client_hash(request)
-            )
+            # One transaction up to the answer: if the database fails before the redirect is
+            # built, the 503 saying "not saved" is true and sending again posts it once.
+            with transaction.atomic():
+                comment = services.post_comment(
+                    comment=form.save(commit=False), client=services.client_hash(request)
+                )
+                return self.posted(comment, form)
         except services.CommentsClosed as refusal:
             return self.show(form, status=403, notice=str(refusal))
         except services.DuplicateComment as refusal:
@@ -35,7 +40,6 @@ class PostCommentView(ArticleDetailView):
             return self.show(form, status=400)
         except services.RateLimited as refusal:
             return self.too_many(refusal)
-        return self.posted(comment, form)
 
     def show(self, form, *, status, notice=""):
         context = self.get_context_data(comment_form=form, comment_notice=notice)

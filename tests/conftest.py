@@ -35,3 +35,14 @@ def _fast_password_hashing(settings):
     """Argon2 is slow on purpose and every factory account hashes a password; tests need speed.
     (tests/test_security_headers.py checks that the real settings use Argon2.)"""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """Collected static files for real servers, as `make serve` has them (debug off needs the
+    manifest)."""
+    from .servers import environment, manage
+
+    root = tmp_path_factory.mktemp("static")
+    manage("collectstatic", "--noinput", "-v0", env=environment(STATIC_ROOT=str(root)))
+    return root

@@ -4,108 +4,20 @@ someone writes junk into a log line. Readers get a clear answer, never a traceba
 import http.cookiejar
 import io
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import textwrap
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 
 from newsroom.logging import SafeLogFilter
 
-from .factories import make_article, make_user
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "fault-tests-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
-SERVER_START_SECONDS = 20
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def environment(**overrides):
-    """A deployment's environment (debug off), with nothing inherited from the test run."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    keep.pop("REDIS_URL", None)
-    return keep | {"DJANGO_SECRET_KEY": SECRET, "DJANGO_SECURE": "0"} | overrides
-
-
-def manage(*args, env):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    """Collected static files, as `make serve` has them (debug off needs the manifest)."""
-    root = tmp_path_factory.mktemp("static")
-    manage("collectstatic", "--noinput", "-v0", env=environment(STATIC_ROOT=str(root)))
-    return root
-
-
-@contextmanager
-def gunicorn(tmp_path, static_root, **env):
-    """A real production server on a free loopback port; yields its base URL and log file."""
-    port = free_port()
-    log_path = tmp_path / f"gunicorn-{port}.log"
-    full_env = environment(
-        STATIC_ROOT=str(static_root),
-        MEDIA_ROOT=str(tmp_path / "media"),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        **env,
-    )
-    command = [sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--config", "python:newsroom.gunicorn_conf", "--workers", "1", "--timeout", "30"]
-    command += ["--access-logfile", "-"]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start:\n" + (
-                    log_path.read_text()
-                )
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def fetch(url, *, data=None, opener=None, headers=None):
-    """(status, headers, body) for one request, whatever the status."""
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with (opener or urllib.request.build_opener()).open(request, timeout=15) as response:
-            return response.status, response.headers, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read().decode()
-
+from .factories import comment_form_data, make_article, make_user
+from .servers import environment, fetch, free_port, gunicorn, manage
 
 # --- The database goes away ---
 
@@ -157,6 +69,37 @@ def test_a_posted_comment_gets_try_again_when_the_database_is_down(server_withou
     assert status == 503, body
     assert "<strong>not saved</strong>" in body and "send it again in a minute" in body
     assert "ann@example.com" not in body
+
+
+@pytest.mark.django_db
+def test_a_comment_answered_not_saved_is_really_not_saved(client, monkeypatch):
+    """When the database fails after the comment's row is written (finding its page for the
+    redirect), the 503 that says "not saved" is true: the row is rolled back, so sending it
+    again posts it once instead of being refused as a duplicate."""
+    from django.db import OperationalError
+
+    from comments.models import Comment
+
+    article = make_article()
+
+    def locked(comment):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("comments.threads.page_of", locked)
+    response = client.post(f"{article.get_absolute_url()}comment/", comment_form_data(article))
+    assert response.status_code == 503
+    assert "not saved" in response.content.decode()
+    assert not Comment.objects.exists()
+
+    monkeypatch.undo()
+    # (From another address: the failed try counted against this one's rate limit.)
+    response = client.post(
+        f"{article.get_absolute_url()}comment/",
+        comment_form_data(article),
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 303
+    assert Comment.objects.count() == 1
 
 
 # --- Redis goes away ---

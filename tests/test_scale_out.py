@@ -19,23 +19,10 @@ from django.core import signing
 
 from comments.forms import TOKEN_SALT
 
-from .test_faults import (
-    ROOT,
-    SECRET,
-    environment,
-    fetch,
-    gunicorn,
-    manage,
-    static_root,  # noqa: F401 - the collected static files fixture
-)
+from .servers import ROOT, SECRET, environment, fetch, gunicorn, manage, postgres_url
 
 STORY = "/stories/leerdam-wins-olympic-1000m-gold/"
 ADMIN_PASSWORD = "scale-out-admin-password-0123456789"  # noqa: S105 - a throwaway test database
-
-
-def postgres_url():
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
 def redis_url():
@@ -83,7 +70,7 @@ def deployment(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def servers(deployment, static_root, tmp_path_factory):  # noqa: F811
+def servers(deployment, static_root, tmp_path_factory):
     """Two production servers, each on its own loopback port, sharing database and cache."""
     env = {key: deployment[key] for key in ("DATABASE_URL", "REDIS_URL")}
     tmp_path = tmp_path_factory.mktemp("scaleout")

@@ -1,0 +1,113 @@
+"""Real servers for the tests that need one: a deployment's environment, manage.py in a
+subprocess, gunicorn on a free loopback port, plain HTTP requests, scratch PostgreSQL databases."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "fault-tests-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
+SERVER_START_SECONDS = 20
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(**overrides):
+    """A deployment's environment (debug off), with nothing inherited from the test run."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    keep.pop("REDIS_URL", None)
+    return keep | {"DJANGO_SECRET_KEY": SECRET, "DJANGO_SECURE": "0"} | overrides
+
+
+def manage(*args, env):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@contextmanager
+def gunicorn(tmp_path, static_root, *, workers=1, **env):
+    """A real production server on a free loopback port; yields its base URL and log file."""
+    port = free_port()
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    full_env = environment(
+        STATIC_ROOT=str(static_root),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        **env,
+    )
+    command = [sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--config", "python:newsroom.gunicorn_conf", "--workers", str(workers)]
+    command += ["--timeout", "30", "--access-logfile", "-"]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "gunicorn did not start:\n" + (
+                    log_path.read_text()
+                )
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def fetch(url, *, data=None, opener=None, headers=None, timeout=15):
+    """(status, headers, body) for one request, whatever the status."""
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with (opener or urllib.request.build_opener()).open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def postgres_url():
+    """The suite's DATABASE_URL when it points at PostgreSQL, else None."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@contextmanager
+def scratch_postgres_database(name):
+    """An empty database of its own on the suite's PostgreSQL server, dropped afterwards;
+    yields its URL."""
+    server = postgres_url().rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
