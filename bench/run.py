@@ -44,8 +44,10 @@ CEILING = "/bench/ceiling"
 COLD_COOKIE = "bench=cold"  # any cookie but the CSRF one makes the page cache step aside
 POST_SCRIPT = """
 local n = 0
-local id = 0
-setup = function(thread) id = id + 1; thread:set("id", id) end
+-- Each thread's `id` (a global in its own Lua state, set from the main state) keeps the bodies of
+-- different threads apart: the same body twice from one client is refused as a duplicate.
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("id", threads) end
 request = function()
   n = n + 1
   local body = "name=Bench+poster&website=&parent=&url=&token={token}"
