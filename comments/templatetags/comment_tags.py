@@ -1,8 +1,11 @@
+import hashlib
 import re
 
 import nh3
 from django import template
-from django.template.loader import render_to_string
+from django.core.cache import cache
+from django.template.loader import get_template, render_to_string
+from django.utils import timezone
 from django.utils.html import Urlizer as DjangoUrlizer
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
@@ -65,6 +68,53 @@ def reply_parent(request, article):
     )
 
 
+CARD_KEY = "comment-card:{}"
+CARD_SECONDS = 24 * 60 * 60
+
+
+def _comments(nodes):
+    for node in nodes:
+        yield node.comment
+        yield from _comments(node.children)
+
+
+def with_cards(nodes):
+    """Give each comment in the threads its header and body HTML (comment.card_html), kept per
+    comment under a key made of everything it shows, so an edit or another time zone misses.
+    One cache round trip for the lot; only the missing cards are rendered."""
+    comments = list(_comments(nodes))
+    zone = timezone.get_current_timezone_name()
+    keys = {
+        comment.pk: CARD_KEY.format(
+            hashlib.sha256(
+                repr(
+                    (
+                        comment.pk,
+                        comment.name,
+                        comment.website,
+                        comment.body,
+                        comment.is_staff_reply,
+                        comment.created_at.isoformat(),
+                        zone,
+                    )
+                ).encode()
+            ).hexdigest()
+        )
+        for comment in comments
+    }
+    kept = cache.get_many(keys.values())
+    card = get_template("comments/comment_card.html")
+    missing = {}
+    for comment in comments:
+        html = kept.get(keys[comment.pk])
+        if html is None:
+            html = missing[keys[comment.pk]] = str(card.render({"comment": comment}))
+        comment.card_html = mark_safe(html)  # noqa: S308 - rendered by the template, escaped there
+    if missing:
+        cache.set_many(missing, CARD_SECONDS)
+    return nodes
+
+
 @register.inclusion_tag("comments/section.html", takes_context=True)
 def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""
@@ -81,7 +131,7 @@ def comment_section(context, article):
                 "count": Comment.objects.filter(article=article).public().count(),
                 "page_obj": page,
                 "page_param": PAGE_PARAM,
-                "nodes": nested(article, page),
+                "nodes": with_cards(nested(article, page)),
                 "max_depth": policy("MAX_DEPTH"),
             },
         ),
