@@ -1,5 +1,6 @@
 import hashlib
 import re
+from html import escape as escape_word
 
 import nh3
 from django import template
@@ -28,6 +29,9 @@ class Urlizer(DjangoUrlizer):
     def handle_word(self, word, *, safe_input, autoescape=False, **kwargs):
         if "@" in word and "://" not in word:
             return escape(word) if autoescape else word
+        if not safe_input and "." not in word and ":" not in word:
+            # What Django does with a word that cannot be a link, without its lazy wrappers.
+            return escape_word(word) if autoescape else word
         return super().handle_word(word, safe_input=safe_input, autoescape=autoescape, **kwargs)
 
 
