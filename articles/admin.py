@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from newsroom import pagecache
+from newsroom.admin_base import NewsroomModelAdmin
 
 from . import results_admin  # noqa: F401  (registers the results admins)
 from .images import HeroImageFormField, process_hero_image
@@ -12,7 +13,7 @@ from .models import Article, Section, Tag
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(NewsroomModelAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -20,14 +21,14 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(NewsroomModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(NewsroomModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
     list_filter = ["status", "section", "tags", "comments_closed"]
     list_select_related = ["section", "author"]

@@ -12,6 +12,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from newsroom.admin_base import NewsroomModelAdmin
+
 from . import times
 from .importers import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS, ResultsImportError, import_results
 from .models import Athlete, Competition, Event, Nation, Result
@@ -96,7 +98,7 @@ class ImportResultsForm(forms.Form):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(NewsroomModelAdmin):
     list_display = ["name", "place", "starts_on", "ends_on"]
     search_fields = ["name", "place", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -104,13 +106,13 @@ class CompetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Nation)
-class NationAdmin(admin.ModelAdmin):
+class NationAdmin(NewsroomModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Athlete)
-class AthleteAdmin(admin.ModelAdmin):
+class AthleteAdmin(NewsroomModelAdmin):
     list_display = ["name", "nation"]
     list_filter = ["nation"]
     list_select_related = ["nation"]
@@ -120,7 +122,7 @@ class AthleteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(NewsroomModelAdmin):
     form = EventForm
     inlines = [ResultInline]
     list_display = [

@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from newsroom.admin_base import NewsroomModelAdmin
+
 from . import services
 from .forms import BODY_MAX, BODY_MIN
 from .models import Comment, pending_first
@@ -35,7 +37,7 @@ class CommentAdminForm(forms.ModelForm):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(NewsroomModelAdmin):
     form = CommentAdminForm
     list_display_links = ["excerpt"]
     list_filter = ["status", "is_staff_reply", "created_at", "article__section"]
@@ -69,6 +71,12 @@ class CommentAdmin(admin.ModelAdmin):
             "moderated_by",
             "moderated_at",
         ]
+
+    def lookup_allowed(self, lookup, value, request):
+        # Filtering by email in the query string would reveal addresses letter by letter.
+        if lookup.split("__")[0] == "email" and not can_see_email(request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_fields(self, request):
         fields = ["name", "body", "article__title"]

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+
+
+class NewsroomModelAdmin(admin.ModelAdmin):
+    """The project's ModelAdmin: junk in a changelist's query string is never a 500."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as error:
+            # e.g. ?created_at__year=99999999999 or a date hierarchy past year 9999; the admin
+            # answers IncorrectLookupParameters by reloading the list without the filter.
+            raise IncorrectLookupParameters(error) from error
