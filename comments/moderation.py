@@ -75,10 +75,14 @@ def rule_links(comment):
 
 
 def rule_known_email(comment):
+    # Name and email together, as WordPress does: the email alone would let anyone who knows a
+    # regular's address skip moderation (and learn that the address has comments here).
     if (
         policy("APPROVE_KNOWN_EMAILS")
         and comment.email
-        and Comment.objects.public().filter(email__iexact=comment.email).exists()
+        and Comment.objects.public()
+        .filter(email__iexact=comment.email, name__iexact=comment.name)
+        .exists()
     ):
         return Decision(Comment.Status.APPROVED, "approved: known commenter")
     return None

@@ -107,23 +107,22 @@ def reply_target(parent):
     ancestors = []
     node = parent
     while node.parent_id and len(ancestors) < policy("MAX_DEPTH"):
-        node = Comment.objects.only("pk", "parent_id").get(pk=node.parent_id)
+        node = Comment.objects.only("pk", "parent_id").filter(pk=node.parent_id).first()
+        if node is None:  # deleted while the reply was being written
+            break
         ancestors.append(node)
     depth = len(ancestors) + 1
     if depth >= policy("MAX_DEPTH") and parent.parent_id:
-        return Comment.objects.get(pk=parent.parent_id)
+        return Comment.objects.filter(pk=parent.parent_id).first() or parent
     return parent
 
 
 def is_duplicate(comment, client):
-    same_author = Q(client_hash=client) | (
-        Q(email__iexact=comment.email) if comment.email else Q(pk__in=[])
-    )
-    return (
-        Comment.objects.filter(article_id=comment.article_id, body=comment.body)
-        .filter(same_author)
-        .exists()
-    )
+    """The same body from the same client on the same story. Never matched by email: the
+    answer would tell a stranger which address wrote a public comment."""
+    return Comment.objects.filter(
+        article_id=comment.article_id, body=comment.body, client_hash=client
+    ).exists()
 
 
 def post_comment(*, comment, client):
@@ -168,13 +167,15 @@ def notify_moderators(comment):
 def set_status(comments, *, status, by):
     """Move comments to a status, noting who did it and when. Returns how many changed."""
     label = Comment.Status(status).label.lower()
-    pagecache.changed()
-    return comments.exclude(status=status).update(
-        status=status,
-        status_reason=f"{label} by {by.get_username()}",
-        moderated_by=by,
-        moderated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        count = comments.exclude(status=status).update(
+            status=status,
+            status_reason=f"{label} by {by.get_username()}",
+            moderated_by=by,
+            moderated_at=timezone.now(),
+        )
+        pagecache.changed()  # after the commit, so no page is rebuilt from the old rows
+    return count
 
 
 def approve(comments, *, by):
@@ -266,5 +267,7 @@ def erase_commenter_data(emails, *, delete=False):
     comments = comments_by_emails(emails)
     if delete:
         return delete_comments(comments)
-    pagecache.changed()
-    return comments.update(name="Anonymous", email="", website="", client_hash="")
+    with transaction.atomic():
+        count = comments.update(name="Anonymous", email="", website="", client_hash="")
+        pagecache.changed()  # after the commit, so no page is rebuilt from the old rows
+    return count

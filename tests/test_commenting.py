@@ -307,11 +307,27 @@ def test_rate_limit_is_per_client(client):
 def test_duplicate_comment_is_refused_politely(client):
     """Sending the same text twice says so by the comment field, with a 400."""
     article = make_article()
-    assert post(client, article, body="Same words").status_code == 303
-    again = post(client, article, body="  Same words  ")
+    url = reverse("comments:post", kwargs={"slug": article.slug})
+    first = client.post(url, comment_form_data(article, body="Same words"), REMOTE_ADDR="192.0.2.7")
+    assert first.status_code == 303
+    again = client.post(
+        url, comment_form_data(article, body="  Same words  "), REMOTE_ADDR="192.0.2.7"
+    )
     assert again.status_code == 400
     assert "You have already posted this comment on this story." in again.content.decode()
     assert Comment.objects.count() == 1
+
+
+def test_duplicate_check_does_not_reveal_who_wrote_a_comment(client):
+    """A stranger copying a public comment with a guessed email learns nothing about the email."""
+    article = make_article()
+    make_comment(article=article, email="marieke@example.com", name="Marieke", body="What a race!")
+    guesses = [
+        post(client, article, email=email, name="Someone", body="What a race!")
+        for email in ("marieke@example.com", "nobody@example.com")
+    ]
+    assert [r.status_code for r in guesses] == [303, 303]
+    assert "already posted" not in guesses[0].content.decode()
 
 
 # --- Closed stories ------------------------------------------------------------------------
