@@ -103,7 +103,7 @@ def fragment(parts, render):
     html = cache.get(key)
     if html is None:
         html = str(render())
-        cache.set(key, html, FRAGMENT_SECONDS)
+        cache.set(key, html, seconds_to_keep(FRAGMENT_SECONDS))
     return mark_safe(html)  # noqa: S308 - it was rendered by a template, escaped there
 
 
@@ -200,8 +200,9 @@ def may_keep(response):
     return vary <= KEPT_VARY
 
 
-def seconds_to_keep():
-    """PAGE_CACHE_SECONDS, cut short when a scheduled story goes live sooner."""
+def seconds_to_keep(limit=None):
+    """`limit` (PAGE_CACHE_SECONDS by default), cut short when a scheduled story goes live
+    sooner: no story's going live waits for a kept page or fragment to expire."""
     from django.db.models import Min
     from django.utils import timezone
 
@@ -211,7 +212,7 @@ def seconds_to_keep():
     next_live = Article.objects.filter(
         status__in=Article.LIVE_STATUSES, published_at__gt=now
     ).aggregate(at=Min("published_at"))["at"]
-    seconds = settings.PAGE_CACHE_SECONDS
+    seconds = settings.PAGE_CACHE_SECONDS if limit is None else limit
     if next_live is not None:
         seconds = min(seconds, max(1, int((next_live - now).total_seconds())))
     return seconds

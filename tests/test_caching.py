@@ -408,3 +408,17 @@ def test_editing_a_result_retires_the_kept_results_tables(committed):
     for url in urls:
         html = reader_with_a_cookie().get(url).content.decode()
         assert "1:12.45" in html and "1:12.31" not in html
+
+
+def test_shared_fragments_expire_when_a_scheduled_story_goes_live(db):
+    """Related stories and threads kept as fragments are rebuilt once a scheduled story is live."""
+    if not hasattr(cache, "_expire_info"):
+        pytest.skip("reads the expiry from the local-memory cache used by the test settings")
+    make_article(
+        status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(seconds=90)
+    )
+    rendered = []
+    pagecache.fragment(("probe",), lambda: rendered.append(1) or "html")
+    key = next(k for k in cache._cache if "pagecache:fragment:" in k)  # the one fragment kept
+    seconds_left = cache._expire_info[key] - time.time()
+    assert 0 < seconds_left <= 90
