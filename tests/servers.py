@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "fault-tests-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
@@ -111,3 +112,14 @@ def scratch_postgres_database(name):
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_url(database):
+    """Redis shared by the test's servers: REDIS_URL, else `database` on the local server;
+    None when no Redis answers (the caller skips and says why)."""
+    url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{database}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.RedisError:
+        return None
+    return url

@@ -22,11 +22,18 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
-import redis
 
 from comments.moderation import policy
 
-from .servers import environment, fetch, gunicorn, manage, postgres_url, scratch_postgres_database
+from .servers import (
+    environment,
+    fetch,
+    gunicorn,
+    manage,
+    postgres_url,
+    redis_url,
+    scratch_postgres_database,
+)
 
 CLIENTS = 20
 COMMENTS_PER_CLIENT = 30
@@ -38,16 +45,6 @@ TEST_SECONDS = 110
 SQLITE_RETRIES = 5  # SQLite may ask a writer to try again (503); never more often than this
 STORY_SLUG = f"load-test-story-{os.getpid()}"
 STORY = f"/stories/{STORY_SLUG}/"
-
-
-def redis_url():
-    """Redis for the shared rate limit: REDIS_URL, or a database of our own on the local one."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.exceptions.RedisError:
-        return None
-    return url
 
 
 @pytest.fixture
@@ -170,7 +167,7 @@ def what_it_says(page):
 def test_concurrent_readers_lose_no_comment(database_url, static_root, tmp_path):
     """20 readers post 600 comments at once: 500 accepted (303) and stored exactly once, 100
     refused with a clear 429 and not stored, no 500, no dropped connection, no lost comment."""
-    cache_url = redis_url()
+    cache_url = redis_url(13)  # a Redis database of its own, for the shared rate limit
     if not cache_url:
         pytest.skip("Needs Redis (REDIS_URL or 127.0.0.1:6379): workers share the rate limit.")
     sqlite = database_url.startswith("sqlite")

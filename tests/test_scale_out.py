@@ -19,19 +19,10 @@ from django.core import signing
 
 from comments.forms import TOKEN_SALT
 
-from .servers import ROOT, SECRET, environment, fetch, gunicorn, manage, postgres_url
+from .servers import ROOT, SECRET, environment, fetch, gunicorn, manage, postgres_url, redis_url
 
 STORY = "/stories/leerdam-wins-olympic-1000m-gold/"
 ADMIN_PASSWORD = "scale-out-admin-password-0123456789"  # noqa: S105 - a throwaway test database
-
-
-def redis_url():
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/12"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.exceptions.RedisError:
-        return None
-    return url
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +30,7 @@ def deployment(tmp_path_factory):
     """A database of its own (not the test transaction), migrated and seeded, and a clean Redis."""
     if not postgres_url():
         pytest.skip("Needs DATABASE_URL pointing at PostgreSQL (two servers share one database).")
-    cache_url = redis_url()
+    cache_url = redis_url(12)
     if not cache_url:
         pytest.skip("Needs a reachable Redis (REDIS_URL or 127.0.0.1:6379) for the shared cache.")
     config = dj_database_url.parse(postgres_url())
