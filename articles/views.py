@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView
@@ -8,7 +7,7 @@ from django.views.generic.dates import MonthArchiveView
 
 from comments.cookies import apply_cache_policy
 
-from .models import Article, Event, Section, Tag
+from .models import Article, Section, Tag
 
 
 class PublishedArticlesMixin:
@@ -59,11 +58,7 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return (
-            Article.objects.published()
-            .select_related("section", "author")
-            .prefetch_related(Prefetch("events", queryset=Event.objects.with_top_results()))
-        )
+        return Article.objects.published().for_page()
 
     def get_context_data(self, **kwargs):
         article = self.object
@@ -80,9 +75,7 @@ class ArticlePreviewView(ArticleDetailView):
     """Editors see any article, draft or scheduled, exactly as readers will."""
 
     def get_queryset(self):
-        return Article.objects.select_related("section", "author").prefetch_related(
-            Prefetch("events", queryset=Event.objects.with_top_results())
-        )
+        return Article.objects.for_page()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(preview=True, **kwargs)

@@ -10,6 +10,8 @@ from django.utils.functional import cached_property
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
 
+from .results import Event
+
 
 class Section(models.Model):
     name = models.CharField(max_length=80, unique=True)
@@ -54,6 +56,12 @@ class ArticleQuerySet(models.QuerySet):
             self.select_related("section", "author")
             .defer("body")
             .order_by("-published_at", "-pk")
+        )
+
+    def for_page(self):
+        """What an article page shows beside the story: section, author, events with results."""
+        return self.select_related("section", "author").prefetch_related(
+            models.Prefetch("events", queryset=Event.objects.with_top_results())
         )
 
     def related_to(self, article, limit=4):
