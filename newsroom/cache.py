@@ -19,6 +19,20 @@ class TolerantRedisCacheClient(RedisCacheClient):
 
     down_until = 0.0
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        # Django builds a new redis.Redis for every operation, which copies its table of ~170
+        # response callbacks each time (a sixth of a millisecond, several times per page). A
+        # client is thread-safe and only wraps its connection pool, so one per pool is enough.
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
     def _call(self, method, fallback, *args, **kwargs):
         if time.monotonic() < self.down_until:
             return fallback
