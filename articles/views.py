@@ -60,10 +60,6 @@ class ArticleDetailView(DetailView):
     def get_queryset(self):
         return Article.objects.published().for_page()
 
-    def get_context_data(self, **kwargs):
-        article = self.object
-        return super().get_context_data(tags=list(article.tags.all()), **kwargs)
-
     def render_to_response(self, context, **response_kwargs):
         # The comment section may show this browser's own pending comments or typed values.
         response = super().render_to_response(context, **response_kwargs)

@@ -95,16 +95,62 @@ def fragment(parts, render):
     """HTML shared by every reader (`render()`'s), kept until the next change to stories, results
     or comments retires it with the kept pages. `parts` name what else it depends on (the
     page number, whether comments are open ...). Only for public HTML: never a pending comment,
-    a form, a token or anything else one reader brings. Off with the page cache."""
-    version = current_version() if settings.PAGE_CACHE_SECONDS > 0 else None
+    a form, a token or anything else one reader brings (see `form_fragment` for forms). Off with
+    the page cache."""
+    return mark_safe(_kept(("shared", *parts), lambda: str(render())))  # noqa: S308 - rendered by a template, escaped there
+
+
+def form_fragment(parts, render, request):
+    """A form that is the same for every reader but for its CSRF token and signed "shown at"
+    time (a blank comment form): kept like `fragment`, with both filled in fresh per reader."""
+    kept = _kept(("form", *parts), lambda: split_fresh_inputs(str(render()).encode()))
+    return mark_safe(fill_fresh_inputs(kept, request).decode())  # noqa: S308 - as above
+
+
+def _kept(parts, build):
+    """build(), kept under `parts` with the version stamp it was built for: one cache round
+    trip when it is found (the stamp and the value are read together)."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return build()
+    key = FRAGMENT_KEY.format(hashlib.sha256(repr(parts).encode()).hexdigest())
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY) or current_version()
     if version is None:
-        return render()
-    key = FRAGMENT_KEY.format(hashlib.sha256(repr((version, *parts)).encode()).hexdigest())
-    html = cache.get(key)
-    if html is None:
-        html = str(render())
-        cache.set(key, html, seconds_to_keep(FRAGMENT_SECONDS))
-    return mark_safe(html)  # noqa: S308 - it was rendered by a template, escaped there
+        return build()
+    kept = found.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    value = build()
+    cache.set(key, (version, value), seconds_to_keep(FRAGMENT_SECONDS))
+    return value
+
+
+# --- Per-reader values in shared HTML -------------------------------------------------------
+
+
+def split_fresh_inputs(content):
+    """`content` (bytes) as a list of bytes, with an (input name, old value) tuple where each
+    per-reader hidden input's value goes."""
+    pieces = FRESH_INPUT.split(content)
+    # split() gives: text, name, '" value="', value, text, name, ...
+    parts = [pieces[0]]
+    for i in range(1, len(pieces), 4):
+        name, between, value, after = pieces[i : i + 4]
+        parts += [name + between, (name.decode(), value.decode()), after]
+    return parts
+
+
+def fill_fresh_inputs(parts, request):
+    """The content again, with a fresh CSRF token and form time for this reader."""
+    out = []
+    for part in parts:
+        if isinstance(part, bytes):
+            out.append(part)
+        elif part[0] == "csrfmiddlewaretoken":
+            out.append(get_token(request).encode())
+        else:
+            out.append(_fresh_form_token(part[1]).encode())
+    return b"".join(out)
 
 
 # --- Kept pages -----------------------------------------------------------------------------
@@ -128,12 +174,7 @@ class KeptPage:
 
     @classmethod
     def from_response(cls, response, version):
-        pieces = FRESH_INPUT.split(response.content)
-        # split() gives: text, name, '" value="', value, text, name, ...
-        parts = [pieces[0]]
-        for i in range(1, len(pieces), 4):
-            name, between, value, after = pieces[i : i + 4]
-            parts += [name + between, (name.decode(), value.decode()), after]
+        parts = split_fresh_inputs(response.content)
         digest = hashlib.sha256(version.encode())
         for part in parts:
             digest.update(part if isinstance(part, bytes) else part[0].encode())
@@ -148,21 +189,10 @@ class KeptPage:
     def per_reader(self):
         return any(isinstance(part, tuple) for part in self.parts)
 
-    def content_for(self, request):
-        out = []
-        for part in self.parts:
-            if isinstance(part, bytes):
-                out.append(part)
-            elif part[0] == "csrfmiddlewaretoken":
-                out.append(get_token(request).encode())
-            else:
-                out.append(_fresh_form_token(part[1]).encode())
-        return b"".join(out)
-
     def response_for(self, request):
         from django.http import HttpResponse
 
-        response = HttpResponse(self.content_for(request))
+        response = HttpResponse(fill_fresh_inputs(self.parts, request))
         for name, value in self.headers:
             response[name] = value
         return response

@@ -341,11 +341,13 @@ def reader_with_a_cookie():
 
 
 def kept_fragments():
-    return [
-        pickle.loads(value)  # noqa: S301 - our own test cache
-        for key, value in cache._cache.items()
-        if pagecache.FRAGMENT_KEY.format("") in key
-    ]
+    """The text of every kept fragment (a kept form as the repr of its parts)."""
+    kept = []
+    for key, value in cache._cache.items():
+        if pagecache.FRAGMENT_KEY.format("") in key:
+            _version, html = pickle.loads(value)  # noqa: S301 - our own test cache
+            kept.append(html if isinstance(html, str) else repr(html))
+    return kept
 
 
 def queries_for(client, url):
@@ -408,6 +410,61 @@ def test_editing_a_result_retires_the_kept_results_tables(committed):
     for url in urls:
         html = reader_with_a_cookie().get(url).content.decode()
         assert "1:12.45" in html and "1:12.31" not in html
+
+
+def test_the_blank_comment_form_is_kept_and_each_reader_gets_fresh_tokens(
+    story, committed, monkeypatch
+):
+    """Readers whose page is built for them share one rendered blank form, each with their own
+    CSRF token and "shown at" time, and post from it."""
+    url = story.get_absolute_url()
+    reader_with_a_cookie().get(url)  # renders and keeps the blank form
+    assert any("comment-form" in html for html in kept_fragments())
+    later = time.time() + 3600
+    monkeypatch.setattr("comments.forms.time.time", lambda: later)
+    first, second = reader_with_a_cookie(), reader_with_a_cookie()
+    first.handler.enforce_csrf_checks = second.handler.enforce_csrf_checks = True
+    first_html, second_html = first.get(url).content.decode(), second.get(url).content.decode()
+    first_token = CSRF_INPUT.search(first_html).group(1)
+    assert first_token != CSRF_INPUT.search(second_html).group(1)
+    form_token = FORM_TOKEN.search(second_html).group(1)
+    assert signing.loads(form_token, salt=TOKEN_SALT) == {"a": story.pk, "t": int(later)}
+    monkeypatch.undo()
+    with committed():
+        response = first.post(
+            reverse("comments:post", kwargs={"slug": story.slug}),
+            {**comment_form_data(story), "csrfmiddlewaretoken": first_token},
+        )
+    assert response.status_code == 303
+
+
+def test_a_remembered_commenters_form_is_built_for_them_and_never_kept(story):
+    """Saved name and email fill that reader's form only: they never enter a shared cache, and
+    the next reader gets a blank form."""
+    url = story.get_absolute_url()
+    regular = reader_with_a_cookie()
+    regular.cookies[cookies.cookie_name(cookies.AUTHOR)] = signing.dumps(
+        {"name": "Saved Name", "email": "saved@example.com", "website": ""},
+        salt=f"comments.{cookies.AUTHOR}",
+        compress=True,
+    )
+    assert 'value="saved@example.com"' in regular.get(url).content.decode()
+    stranger_html = reader_with_a_cookie().get(url).content.decode()
+    assert "saved@example.com" not in stranger_html and "Saved Name" not in stranger_html
+    kept = b"".join(value for value in cache._cache.values())
+    assert b"saved@example.com" not in kept and b"Saved Name" not in kept
+
+
+def test_a_reply_form_is_built_for_its_reader(story):
+    """?replyto= gives that reader a reply form; the kept blank form stays a plain one."""
+    comment = make_comment(article=story, name="Ada")
+    url = story.get_absolute_url()
+    reader_with_a_cookie().get(url)
+    reply_html = reader_with_a_cookie().get(f"{url}?replyto={comment.pk}").content.decode()
+    assert f'name="parent" value="{comment.pk}"' in reply_html
+    plain_html = reader_with_a_cookie().get(url).content.decode()
+    assert f'name="parent" value="{comment.pk}"' not in plain_html
+    assert 'name="parent"' in plain_html
 
 
 def test_shared_fragments_expire_when_a_scheduled_story_goes_live(db):

@@ -165,3 +165,20 @@ def test_a_reader_with_pending_comments_costs_one_query_more(client, site):
         return len(queries)
 
     assert with_pending(1) == with_pending(15) == len(anonymous) + 1
+
+
+@pytest.mark.django_db
+def test_a_kept_article_page_reads_only_the_story(
+    client, site, django_capture_on_commit_callbacks, django_assert_num_queries, settings
+):
+    """Once its fragments are kept (story, results, related, threads, blank form), an article
+    page built for a reader with a cookie runs one query, the story itself, however big."""
+    settings.PAGE_CACHE_SECONDS = 600
+    client.cookies["reader"] = "has-a-cookie"
+    grow(site, django_capture_on_commit_callbacks, stories=3, comments=50, results=29)
+    url = site["story"].get_absolute_url()
+    client.get(url)
+    with django_assert_num_queries(1):
+        response = client.get(url)
+    assert response.content.count(b'class="comment-card"') == 150
+    assert b"<table" in response.content and b'id="comment-form"' in response.content

@@ -10,8 +10,6 @@ from django.utils.functional import cached_property
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
 
-from .results import Event
-
 
 class Section(models.Model):
     name = models.CharField(max_length=80, unique=True)
@@ -59,10 +57,9 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_page(self):
-        """What an article page shows beside the story: section, author, events with results."""
-        return self.select_related("section", "author").prefetch_related(
-            models.Prefetch("events", queryset=Event.objects.with_top_results())
-        )
+        """What an article page needs before its kept fragments: the section and the author.
+        (Events, tags and related stories are read only when their fragment is built.)"""
+        return self.select_related("section", "author")
 
     def related_to(self, article, limit=4):
         """Other published stories: sharing an event weighs most, then a tag, then the section.
@@ -226,6 +223,11 @@ class Article(models.Model):
             "height": largest["height"],
             "alt": self.hero_alt,
         }
+
+    @cached_property
+    def covered_events(self):
+        """The events this story covers, each with its podium and top places (`top_results`)."""
+        return list(self.events.with_top_results())
 
     @property
     def reading_minutes(self):

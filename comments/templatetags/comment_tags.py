@@ -119,26 +119,48 @@ def with_cards(nodes):
     return nodes
 
 
+def render_threads(article, is_open, page_number):
+    page = thread_pages(article).get_page(page_number)
+    return render_to_string(
+        "comments/threads.html",
+        {
+            "article": article,
+            "is_open": is_open,
+            "count": Comment.objects.filter(article=article).public().count(),
+            "page_obj": page,
+            "page_param": PAGE_PARAM,
+            "nodes": with_cards(nested(article, page)),
+            "max_depth": policy("MAX_DEPTH"),
+        },
+    )
+
+
+def render_form(context, article, form, *, blank):
+    """The comment form. A blank one is the same for every reader but for its tokens, so it
+    is kept and given fresh tokens; one with typed values, errors or a reply is built anew."""
+    request = context["request"]
+    form_context = {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "article": article,
+        "form": form,
+        "replying_to": form.replying_to,
+    }
+    render = lambda: render_to_string("comments/form.html", form_context)  # noqa: E731
+    if blank:
+        return pagecache.form_fragment(("comment-form", article.pk), render, request)
+    return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
+
+
 @register.inclusion_tag("comments/section.html", takes_context=True)
 def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""
     request = context["request"]
     is_open = comments_open(article)
-    page = thread_pages(article).get_page(request.GET.get(PAGE_PARAM))
+    page_number = request.GET.get(PAGE_PARAM)
     threads = pagecache.fragment(
-        ("comments", article.pk, page.number, is_open),
-        lambda: render_to_string(
-            "comments/threads.html",
-            {
-                "article": article,
-                "is_open": is_open,
-                "count": Comment.objects.filter(article=article).public().count(),
-                "page_obj": page,
-                "page_param": PAGE_PARAM,
-                "nodes": with_cards(nested(article, page)),
-                "max_depth": policy("MAX_DEPTH"),
-            },
-        ),
+        ("comments", article.pk, page_number, is_open),
+        lambda: render_threads(article, is_open, page_number),
     )
     pending_ids = cookies.pending_ids(request)
     pending = (
@@ -146,19 +168,17 @@ def comment_section(context, article):
         if pending_ids
         else []
     )
-    form = context.get("comment_form")
+    form, blank = context.get("comment_form"), False
     if form is None and is_open:
         initial = cookies.remembered_author(request)
         initial["remember"] = bool(initial)
         initial["parent"] = reply_parent(request, article)
         form = CommentForm(article=article, initial=initial)
+        blank = not initial["remember"] and initial["parent"] is None
     return {
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
         "article": article,
         "threads": threads,
         "pending": pending,
-        "form": form if is_open else None,
-        "replying_to": form.replying_to if form is not None else None,
+        "form_html": render_form(context, article, form, blank=blank) if is_open else None,
         "notice": context.get("comment_notice", ""),
     }
