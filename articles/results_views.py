@@ -22,6 +22,10 @@ class ResultsIndexView(ListView):
         )
 
 
+# The detail pages below hand their templates querysets, not lists: the templates keep what
+# they show as shared fragments, so these are read only when a fragment is built.
+
+
 class CompetitionView(DetailView):
     template_name = "results/competition.html"
     context_object_name = "competition"
@@ -30,8 +34,8 @@ class CompetitionView(DetailView):
     def get_context_data(self, **kwargs):
         competition = self.object
         return super().get_context_data(
-            medal_table=list(competition.medal_table()),
-            events=list(competition.events.all()),
+            medal_table=competition.medal_table(),
+            events=competition.events.all(),
             **kwargs,
         )
 
@@ -44,8 +48,8 @@ class EventView(DetailView):
     def get_context_data(self, **kwargs):
         event = self.object
         return super().get_context_data(
-            results=list(event.results.for_table()),
-            stories=list(Article.objects.published().for_listing().filter(events=event)),
+            results=event.results.for_table(),
+            stories=Article.objects.published().for_listing().filter(events=event),
             **kwargs,
         )
 
@@ -69,7 +73,7 @@ class AthleteView(DetailView):
             .filter(events__results__athlete=athlete)
             .distinct()[:ATHLETE_STORIES]
         )
-        return super().get_context_data(results=list(results), stories=list(stories), **kwargs)
+        return super().get_context_data(results=results, stories=stories, **kwargs)
 
 
 def event_results_csv(request, slug):

@@ -30,7 +30,21 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 
-VERSION_KEY = "pagecache:version"
+
+def release():
+    """A digest of the code and templates that render pages. It names the version stamp, so a
+    deploy that changes either starts with nothing kept: no page or fragment rendered by the
+    old templates, or stored in an old format, outlives it."""
+    digest = hashlib.sha256()
+    for folder in ("articles", "comments", "newsroom", "templates"):
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in (".py", ".html") and "migrations" not in path.parts:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+VERSION_KEY = f"pagecache:version:{release()}"
 PAGE_KEY = "pagecache:page:{}"
 WATCHED_APPS = {"articles", "comments"}
 # Hidden inputs whose values belong to one reader or one showing of a form.
@@ -97,19 +111,20 @@ def fragment(parts, render):
     page number, whether comments are open ...). Only for public HTML: never a pending comment,
     a form, a token or anything else one reader brings (see `form_fragment` for forms). Off with
     the page cache."""
-    return mark_safe(_kept(("shared", *parts), lambda: str(render())))  # noqa: S308 - rendered by a template, escaped there
+    html = remember(("shared", *parts), lambda: str(render()))
+    return mark_safe(html)  # noqa: S308 - rendered by a template, escaped there
 
 
 def form_fragment(parts, render, request):
     """A form that is the same for every reader but for its CSRF token and signed "shown at"
     time (a blank comment form): kept like `fragment`, with both filled in fresh per reader."""
-    kept = _kept(("form", *parts), lambda: split_fresh_inputs(str(render()).encode()))
+    kept = remember(("form", *parts), lambda: split_fresh_inputs(str(render()).encode()))
     return mark_safe(fill_fresh_inputs(kept, request).decode())  # noqa: S308 - as above
 
 
-def _kept(parts, build):
-    """build(), kept under `parts` with the version stamp it was built for: one cache round
-    trip when it is found (the stamp and the value are read together)."""
+def remember(parts, build):
+    """build(), kept under `parts` until the next change to stories, results or comments (it is
+    stored with the version stamp it was built for; both are read in one round trip)."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return build()
     key = FRAGMENT_KEY.format(hashlib.sha256(repr(parts).encode()).hexdigest())
@@ -129,19 +144,28 @@ def _kept(parts, build):
 
 
 def split_fresh_inputs(content):
-    """`content` (bytes) as a list of bytes, with an (input name, old value) tuple where each
-    per-reader hidden input's value goes."""
+    """`content` (bytes) as a list of bytes, with an (input name, what a fresh value needs)
+    tuple where each per-reader hidden input's value goes: nothing for the CSRF token, the
+    story for the comment form's "shown at" token (read now, while its signature is ours, so a
+    kept copy still serves after the secret key changes)."""
+    from django.core import signing
+
+    from comments.forms import TOKEN_SALT
+
     pieces = FRESH_INPUT.split(content)
     # split() gives: text, name, '" value="', value, text, name, ...
     parts = [pieces[0]]
     for i in range(1, len(pieces), 4):
         name, between, value, after = pieces[i : i + 4]
-        parts += [name + between, (name.decode(), value.decode()), after]
+        story = signing.loads(value.decode(), salt=TOKEN_SALT)["a"] if name == b"token" else None
+        parts += [name + between, (name.decode(), story), after]
     return parts
 
 
 def fill_fresh_inputs(parts, request):
     """The content again, with a fresh CSRF token and form time for this reader."""
+    from comments.forms import issue_token
+
     out = []
     for part in parts:
         if isinstance(part, bytes):
@@ -149,19 +173,11 @@ def fill_fresh_inputs(parts, request):
         elif part[0] == "csrfmiddlewaretoken":
             out.append(get_token(request).encode())
         else:
-            out.append(_fresh_form_token(part[1]).encode())
+            out.append(issue_token(part[1]).encode())
     return b"".join(out)
 
 
 # --- Kept pages -----------------------------------------------------------------------------
-
-
-def _fresh_form_token(issued):
-    from django.core import signing
-
-    from comments.forms import TOKEN_SALT, issue_token
-
-    return issue_token(signing.loads(issued, salt=TOKEN_SALT)["a"])
 
 
 @dataclass

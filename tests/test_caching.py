@@ -29,6 +29,7 @@ from .factories import (
     make_event,
     make_nation,
     make_result,
+    make_tag,
     make_user,
 )
 
@@ -438,6 +439,39 @@ def test_the_blank_comment_form_is_kept_and_each_reader_gets_fresh_tokens(
     assert response.status_code == 303
 
 
+def test_kept_pages_and_forms_still_serve_after_the_secret_key_changes(story, settings):
+    """Rotating SECRET_KEY leaves kept copies in the cache: they are served with tokens signed
+    by the new key, and a comment posts from them."""
+    url = story.get_absolute_url()
+    Client().get(url)  # a kept page
+    reader_with_a_cookie().get(url)  # a kept blank form
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    for reader in (Client(), reader_with_a_cookie()):
+        response = reader.get(url)
+        assert response.status_code == 200
+        form_token = FORM_TOKEN.search(response.content.decode()).group(1)
+        assert signing.loads(form_token, salt=TOKEN_SALT)["a"] == story.pk
+
+
+def test_a_deploy_that_changes_a_template_or_the_code_starts_with_nothing_kept(
+    settings, tmp_path
+):
+    """The version stamp is named after the templates and code, so pages kept by the old
+    release are never served by the new one; an unchanged restart keeps them."""
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "articles").mkdir()
+    template, code = tmp_path / "templates" / "page.html", tmp_path / "articles" / "views.py"
+    template.write_text("<p>Old</p>")
+    code.write_text("VALUE = 1")
+    before = pagecache.release()
+    assert pagecache.release() == before
+    template.write_text("<p>New</p>")
+    after_template = pagecache.release()
+    code.write_text("VALUE = 2")
+    assert len({before, after_template, pagecache.release()}) == 3
+
+
 def test_a_remembered_commenters_form_is_built_for_them_and_never_kept(story):
     """Saved name and email fill that reader's form only: they never enter a shared cache, and
     the next reader gets a blank form."""
@@ -465,6 +499,39 @@ def test_a_reply_form_is_built_for_its_reader(story):
     plain_html = reader_with_a_cookie().get(url).content.decode()
     assert f'name="parent" value="{comment.pk}"' not in plain_html
     assert 'name="parent"' in plain_html
+
+
+def test_pages_built_from_kept_fragments_show_a_new_story_at_once(story, committed):
+    """Home, section and tag listings (and their story counts) are kept as fragments; a story
+    published a moment later is on all of them for a reader whose page is built for them."""
+    tag = make_tag(name="Speed skating", slug="speed-skating")
+    urls = [reverse("articles:home"), story.section.get_absolute_url(), tag.get_absolute_url()]
+    reader = reader_with_a_cookie()
+    for url in urls:
+        assert "Brand new headline" not in reader.get(url).content.decode()
+    with committed():
+        make_article(title="Brand new headline", section=story.section, tags=[tag])
+    for url in urls:
+        assert "Brand new headline" in reader.get(url).content.decode()
+
+
+def test_results_pages_built_from_kept_fragments_show_an_import_at_once(committed):
+    """Event, medal table and athlete pages kept as fragments change with the next import."""
+    make_nation("NED")
+    event = make_event(slug="women-1000m")
+    reader = reader_with_a_cookie()
+    event_url, medals_url = event.get_absolute_url(), event.competition.get_absolute_url()
+    assert "Jutta Leerdam" not in reader.get(event_url).content.decode()
+    assert "Nation NED" not in reader.get(medals_url).content.decode()
+    with committed():
+        import_results(event=event, data=b"rank,athlete,nation,time\n1,Jutta Leerdam,NED,1:12.31\n")
+    assert "Jutta Leerdam" in reader.get(event_url).content.decode()
+    assert "Nation NED" in reader.get(medals_url).content.decode()
+    athlete_url = event.results.get().athlete.get_absolute_url()
+    assert "1:12.31" in reader.get(athlete_url).content.decode()
+    with committed():
+        import_results(event=event, data=b"rank,athlete,nation,time\n1,Jutta Leerdam,NED,1:12.45\n")
+    assert "1:12.45" in reader.get(athlete_url).content.decode()
 
 
 def test_shared_fragments_expire_when_a_scheduled_story_goes_live(db):

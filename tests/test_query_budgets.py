@@ -182,3 +182,28 @@ def test_a_kept_article_page_reads_only_the_story(
         response = client.get(url)
     assert response.content.count(b'class="comment-card"') == 150
     assert b"<table" in response.content and b'id="comment-form"' in response.content
+
+
+@pytest.mark.django_db
+def test_with_kept_fragments_a_page_only_looks_up_what_its_address_names(
+    client, site, django_capture_on_commit_callbacks, settings
+):
+    """Listings, results pages and articles are built from kept fragments for a reader with a
+    cookie: at most the section, tag, story, event, competition or athlete the URL names is
+    read (the results index counts its competitions to page them)."""
+    settings.PAGE_CACHE_SECONDS = 600
+    client.cookies["reader"] = "has-a-cookie"
+    grow(site, django_capture_on_commit_callbacks, stories=14, comments=12, results=29)
+    counts = queries_per_page(client, pages(site))
+    search = counts.pop("search")
+    assert counts == {
+        "home": 0,
+        "section": 1,
+        "tag": 1,
+        "article": 1,
+        "event": 1,
+        "medal table": 1,
+        "athlete": 1,
+        "results index": 1,
+    }
+    assert search <= BUDGET

@@ -13,7 +13,8 @@ register = template.Library()
 def canonical_url(context, path=None):
     page_obj = context.get("page_obj")
     return previews.canonical_url(
-        context["request"], path, page=page_obj.number if page_obj else None
+        # `is not None`: the truth of a page is its length, a query for the page's stories.
+        context["request"], path, page=page_obj.number if page_obj is not None else None
     )
 
 
