@@ -2,7 +2,7 @@
 
 import itertools
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -10,10 +10,14 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import escape
+from hypothesis import given
+from hypothesis import strategies as st
 
+from comments import rendering
 from comments.models import Comment
+from comments.templatetags import comment_tags
 
 from .factories import comment_form_data, make_article, make_comment
 
@@ -501,6 +505,43 @@ def test_xss_in_name_and_body_is_shown_as_text(client, payload):
     html = section(client.get(article.get_absolute_url()))
     assert_no_active_markup(html)
     assert escape(payload) in html or payload.startswith("https://")
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
+def test_comment_dates_read_exactly_as_the_date_filters_write_them(moment):
+    """The comment list's own date formatting matches Django's date filter, DST included."""
+    local = timezone.localtime(moment)
+    assert rendering.dates(moment) == (
+        dateformat.format(local, r"Y-m-d\TH:i:sO"),
+        dateformat.format(local, "j F Y, H:i"),
+    )
+
+
+LINKISH_PIECES = [
+    "see",
+    "https://example.com/x?a=1&b=<2>",
+    "www.example.org",
+    "(http://a.com).",
+    "x.com",
+    "mail@example.com",
+    "<b>",
+    '"quoted"',
+    "'",
+    "\n",
+    " ",
+    "\t",
+    "é",
+    "1.5",
+    "a.b",
+    ":",
+    "javascript:x",
+]
+
+
+@given(st.lists(st.sampled_from(LINKISH_PIECES), max_size=30).map("".join) | st.text())
+def test_comment_links_are_exactly_what_django_urlize_makes(text):
+    """Urlizing only the pieces that may hold a link gives the same HTML as urlizing it all."""
+    assert comment_tags._linked(text) == comment_tags.urlize(text, autoescape=True)
 
 
 def test_xss_in_website_cannot_reach_a_link(client):

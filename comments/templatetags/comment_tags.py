@@ -5,13 +5,13 @@ from html import escape as escape_word
 import nh3
 from django import template
 from django.core.cache import cache
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import Urlizer as DjangoUrlizer
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
-from comments import cookies
+from comments import cookies, rendering
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import comments_open, policy
@@ -20,7 +20,7 @@ from newsroom import pagecache
 
 register = template.Library()
 
-LINK_REL = "nofollow ugc noopener"
+LINK_REL = rendering.LINK_REL
 
 
 class Urlizer(DjangoUrlizer):
@@ -38,16 +38,36 @@ class Urlizer(DjangoUrlizer):
 urlize = Urlizer()
 
 
-# What urlize() can turn into a link (see django.utils.html.Urlizer); text without any of it
-# only needs escaping, which is far cheaper.
-MAY_HOLD_LINK = re.compile(r"https?://|www\.|\.(?:com|edu|gov|int|mil|net|org)\b", re.IGNORECASE)
+# A word (as urlize() splits text: at whitespace, <, >, " and ') holding what urlize() can turn
+# into a link (see django.utils.html.Urlizer); anything else only needs escaping.
+LINK_WORD = re.compile(
+    r"""[^\s<>"']*(?:https?://|www\.|\.(?:com|edu|gov|int|mil|net|org)\b)[^\s<>"']*""",
+    re.IGNORECASE,
+)
+
+
+def _linked(text):
+    """urlize(text, autoescape=True), with only the words that may hold a link going through
+    urlize (it examines every word: a third of a page's rendering time at 200 comments) and
+    the text between them escaped in one go. Same result, tested against urlize itself."""
+    pieces, done = [], 0
+    for word in LINK_WORD.finditer(text):
+        pieces += [escape(text[done : word.start()]), urlize(word.group(), autoescape=True)]
+        done = word.end()
+    pieces.append(escape(text[done:]))
+    return "".join(pieces)
+
+
+@register.filter
+def comment_meta(comment):
+    """A comment's avatar, author and date (see comments.rendering)."""
+    return rendering.comment_meta(comment)
 
 
 @register.filter
 def comment_body(text):
     """A plain-text comment as HTML: escaped, paragraphs and line breaks kept, links made safe."""
-    linked = urlize(text, autoescape=True) if MAY_HOLD_LINK.search(text) else escape(text)
-    html = linebreaks(linked, autoescape=False)
+    html = linebreaks(_linked(text), autoescape=False)
     return mark_safe(  # noqa: S308 - nh3 has just sanitised it
         nh3.clean(
             html,
@@ -107,13 +127,13 @@ def with_cards(nodes):
         for comment in comments
     }
     kept = cache.get_many(keys.values())
-    card = get_template("comments/comment_card.html")
     missing = {}
     for comment in comments:
         html = kept.get(keys[comment.pk])
         if html is None:
-            html = missing[keys[comment.pk]] = str(card.render({"comment": comment}))
-        comment.card_html = mark_safe(html)  # noqa: S308 - rendered by the template, escaped there
+            html = rendering.comment_card(comment, comment_body(comment.body))
+            missing[keys[comment.pk]] = str(html)
+        comment.card_html = mark_safe(html)  # noqa: S308 - built by format_html, escaped there
     if missing:
         cache.set_many(missing, CARD_SECONDS)
     return nodes
@@ -121,16 +141,22 @@ def with_cards(nodes):
 
 def render_threads(article, is_open, page_number):
     page = thread_pages(article).get_page(page_number)
+    items = rendering.thread_items(
+        with_cards(nested(article, page)),
+        article_url=article.get_absolute_url(),
+        page_number=page.number,
+        page_param=PAGE_PARAM,
+        is_open=is_open,
+        max_depth=policy("MAX_DEPTH"),
+    )
     return render_to_string(
         "comments/threads.html",
         {
             "article": article,
-            "is_open": is_open,
             "count": Comment.objects.filter(article=article).public().count(),
             "page_obj": page,
             "page_param": PAGE_PARAM,
-            "nodes": with_cards(nested(article, page)),
-            "max_depth": policy("MAX_DEPTH"),
+            "items": items,
         },
     )
 
