@@ -69,16 +69,24 @@ class Hit:
     excerpt: SafeString
 
 
-def articles(query):
-    """Published stories matching every term, best first, carrying raw highlight annotations."""
+def articles(query, *, among=None):
+    """Published stories matching every term, best first, carrying raw highlight annotations.
+    With `among` (story ids), only those are ranked."""
     if not query:
         return Article.objects.none()
-    return (
-        _backend()
-        .articles(Article.objects.published(), query.terms)
-        .select_related("section")
-        .defer("body")
-    )
+    stories = Article.objects.published()
+    if among is not None:
+        stories = stories.filter(pk__in=among)
+    return _backend().articles(stories, query.terms).select_related("section").defer("body")
+
+
+def newest_matches(query, most):
+    """The ids of the newest `most` published stories that match, newest first: what a
+    search ranks, so a word found in nearly every story does not mean ranking every story."""
+    if not query:
+        return []
+    matching = _backend().matching(Article.objects.published(), query.terms)
+    return list(matching.order_by("-published_at", "-pk").values_list("pk", flat=True)[:most])
 
 
 def athletes(query):
@@ -149,11 +157,11 @@ class PostgresBackend:
     def __init__(self, connection):
         self.connection = connection
 
+    def matching(self, queryset, terms):
+        return queryset.alias(vector=self.VECTOR).filter(vector=self._query(terms))
+
     def articles(self, queryset, terms):
-        query = reduce(
-            and_,
-            (self._term(term, "english") | self._term(term, "simple") for term in terms),
-        )
+        query = self._query(terms)
         return (
             queryset.alias(vector=self.VECTOR)
             .filter(vector=query)
@@ -193,9 +201,18 @@ class PostgresBackend:
     def unindex(self, pks):
         """The vector lives in the article's own row, so it goes when the row does."""
 
+    def _query(self, terms):
+        return reduce(
+            and_,
+            (self._term(term, "english") | self._term(term, "simple") for term in terms),
+        )
+
     @staticmethod
     def _term(term, config):
-        return SearchQuery(Lexeme(term, prefix=True), config=config)
+        # The exact word beside its prefix matches nothing more (the prefix covers it), but gives
+        # PostgreSQL's planner an estimate: it has none for a prefix alone, and took a word in
+        # every story for a rare one, ranking all 100,000 matches instead of the newest.
+        return SearchQuery(Lexeme(term) | Lexeme(term, prefix=True), config=config)
 
     @staticmethod
     def _headline(field, query, **options):
@@ -227,12 +244,14 @@ class SQLiteBackend:
     def __init__(self, connection):
         self.connection = connection
 
+    def matching(self, queryset, terms):
+        return queryset.filter(pk__in=RawSQL(self.MATCHING_IDS, [self._match(terms)]))  # noqa: S611
+
     def articles(self, queryset, terms):
-        # Terms hold letters and digits only, so quoting them leaves no FTS5 syntax to abuse.
-        match = " ".join(f'"{term}"*' for term in terms)
+        match = self._match(terms)
         marks = [MARK_START, MARK_END]
         return (
-            queryset.filter(pk__in=RawSQL(self.MATCHING_IDS, [match]))  # noqa: S611
+            self.matching(queryset, terms)
             .annotate(
                 rank=self._own_row(f"-bm25({self.TABLE}, 10.0, 4.0, 1.0)", [match], FloatField()),
                 title_marked=self._own_row(f"highlight({self.TABLE}, 0, %s, %s)", [*marks, match]),
@@ -245,6 +264,11 @@ class SQLiteBackend:
             )
             .order_by("-rank", "-published_at", "-pk")
         )
+
+    @staticmethod
+    def _match(terms):
+        # Terms hold letters and digits only, so quoting them leaves no FTS5 syntax to abuse.
+        return " ".join(f'"{term}"*' for term in terms)
 
     def athletes(self, queryset, terms):
         fields = ("name", "nation__name", "nation__code")

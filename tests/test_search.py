@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings, strategies
 
-from articles import search
+from articles import search, search_views
 from articles.models import Article
 
 from .factories import (
@@ -208,6 +208,54 @@ def test_results_are_paginated_with_the_count(client, publish, settings):
     second = client.get("/search/", {"q": "halfpipe", "page": 2})
     assert second.content.decode().count('class="search-hit"') == 3
     assert client.get("/search/", {"q": "halfpipe", "page": 99}).status_code == 404
+
+
+def test_a_word_in_nearly_every_story_is_counted_only_so_far(client, publish, monkeypatch):
+    """Past MOST_COUNTED matches the page says "more than", pages only the best of them, and
+    asks for another word, instead of reading every match to count it."""
+    monkeypatch.setattr(search_views, "MOST_COUNTED", 3)
+    section = make_section()
+    for i in range(5):
+        publish(title=f"Biathlon story {i}", section=section)
+    html = client.get("/search/", {"q": "biathlon"}).content.decode()
+    assert "More than 3 stories" in html and "add a word to narrow them down" in html
+    assert html.count('class="search-hit"') == 3
+    assert "More than" not in client.get("/search/", {"q": "biathlon 4"}).content.decode()
+
+
+def test_a_very_common_word_ranks_the_newest_matches(client, publish, monkeypatch):
+    """Past MOST_COUNTED matches, the newest ones are ranked: an old story, however good a
+    match, makes way for recent news (and another word finds it)."""
+    monkeypatch.setattr(search_views, "MOST_COUNTED", 3)
+    now = timezone.now()
+    publish(title="Curling curling curling final", published_at=now - timedelta(days=30))
+    for i in range(4):
+        publish(title=f"Curling round {i}", published_at=now - timedelta(hours=i + 1))
+    assert found_titles(client, "curling") == [
+        "Curling round 0",
+        "Curling round 1",
+        "Curling round 2",
+    ]
+    assert found_titles(client, "curling final") == ["Curling curling curling final"]
+
+
+def test_results_are_kept_per_query_and_retired_by_a_new_story(
+    client, publish, settings, django_assert_num_queries
+):
+    """A reader whose page is built for them gets the kept results of a query without a query
+    to the database; a story published since is found at once."""
+    settings.PAGE_CACHE_SECONDS = 600
+    client.cookies["reader"] = "has-a-cookie"
+    publish(title="Luge gold for Germany")
+    assert found_titles(client, "luge") == ["Luge gold for Germany"]
+    with django_assert_num_queries(0):
+        assert found_titles(client, "luge") == ["Luge gold for Germany"]
+    assert found_titles(client, "luge germany") == ["Luge gold for Germany"]
+    publish(title="Luge silver for Austria")
+    assert sorted(found_titles(client, "luge")) == [
+        "Luge gold for Germany",
+        "Luge silver for Austria",
+    ]
 
 
 def test_athletes_and_events_are_found(client):
