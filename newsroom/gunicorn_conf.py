@@ -18,3 +18,8 @@ logconfig_dict = {
 
 # No runtime-management socket: nothing uses it, and two servers on one host would share it.
 control_socket_disable = True
+
+# Workers fork from a master that has already imported the site, so a worker recycled after
+# --max-requests (the guard against slow leaks) serves again within milliseconds instead of
+# after a third of a second of imports, which showed as p99 spikes under load.
+preload_app = True

@@ -92,7 +92,7 @@ def reply_parent(request, article):
     )
 
 
-CARD_KEY = "comment-card:{}"
+CARDS_KEY = "comment-cards:{}:{}"
 CARD_SECONDS = 24 * 60 * 60
 
 
@@ -102,47 +102,43 @@ def _comments(nodes):
         yield from _comments(node.children)
 
 
-def with_cards(nodes):
-    """Give each comment in the threads its header and body HTML (comment.card_html), kept per
-    comment under a key made of everything it shows, so an edit or another time zone misses.
-    One cache round trip for the lot; only the missing cards are rendered."""
-    comments = list(_comments(nodes))
+def with_cards(nodes, cards_key):
+    """Give each comment in the threads its header and body HTML (comment.card_html). The cards
+    of one page of threads are kept together under `cards_key`, each under a digest of
+    everything it shows, so an edit or another time zone misses; only missing cards are
+    rendered, and the page's cards are stored again only when they changed (which also drops
+    those of comments no longer shown)."""
     zone = timezone.get_current_timezone_name()
-    keys = {
-        comment.pk: CARD_KEY.format(
-            hashlib.sha256(
-                repr(
-                    (
-                        comment.pk,
-                        comment.name,
-                        comment.website,
-                        comment.body,
-                        comment.is_staff_reply,
-                        comment.created_at.isoformat(),
-                        zone,
-                    )
-                ).encode()
-            ).hexdigest()
-        )
-        for comment in comments
-    }
-    kept = cache.get_many(keys.values())
-    missing = {}
-    for comment in comments:
-        html = kept.get(keys[comment.pk])
+    kept = cache.get(cards_key) or {}
+    cards = {}
+    for comment in _comments(nodes):
+        digest = hashlib.sha256(
+            repr(
+                (
+                    comment.pk,
+                    comment.name,
+                    comment.website,
+                    comment.body,
+                    comment.is_staff_reply,
+                    comment.created_at.isoformat(),
+                    zone,
+                )
+            ).encode()
+        ).hexdigest()
+        html = kept.get(digest)
         if html is None:
-            html = rendering.comment_card(comment, comment_body(comment.body))
-            missing[keys[comment.pk]] = str(html)
+            html = str(rendering.comment_card(comment, comment_body(comment.body)))
+        cards[digest] = html
         comment.card_html = mark_safe(html)  # noqa: S308 - built by format_html, escaped there
-    if missing:
-        cache.set_many(missing, CARD_SECONDS)
+    if cards != kept:
+        cache.set(cards_key, cards, CARD_SECONDS)
     return nodes
 
 
 def render_threads(article, is_open, page_number):
     page = thread_pages(article).get_page(page_number)
     items = rendering.thread_items(
-        with_cards(nested(article, page)),
+        with_cards(nested(article, page), CARDS_KEY.format(article.pk, page.number)),
         article_url=article.get_absolute_url(),
         page_number=page.number,
         page_param=PAGE_PARAM,
