@@ -161,14 +161,19 @@ def render_form(context, article, form, *, blank):
     """The comment form. A blank one is the same for every reader but for its tokens, so it
     is kept and given fresh tokens; one with typed values, errors or a reply is built anew."""
     request = context["request"]
-    form_context = {
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
-        "article": article,
-        "form": form,
-        "replying_to": form.replying_to,
-    }
-    render = lambda: render_to_string("comments/form.html", form_context)  # noqa: E731
+
+    def render():
+        return render_to_string(
+            "comments/form.html",
+            {
+                "request": request,
+                "csrf_token": context.get("csrf_token"),
+                "article": article,
+                "form": form,
+                "replying_to": form.replying_to,
+            },
+        )
+
     if blank:
         return pagecache.form_fragment(("comment-form", article.pk), render, request)
     return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
