@@ -17,12 +17,14 @@ Each page carries an ETag and Last-Modified; a conditional GET for an unchanged 
 
 import hashlib
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.middleware.csrf import get_token
@@ -93,7 +95,10 @@ def _deleted_or_linked(sender, using, **kwargs):
 
 def connect_signals():
     """Saves, deletes and many-to-many changes in the watched apps retire kept pages.
-    (Queryset updates send no signal: their callers call `changed()` themselves.)"""
+    (Queryset updates send no signal: their callers call `changed()` themselves.) A request's
+    start and end bound its one reading of the next go-live."""
+    request_started.connect(_request_started, dispatch_uid="pagecache.request_started")
+    request_finished.connect(_request_finished, dispatch_uid="pagecache.request_finished")
     post_save.connect(_saved, dispatch_uid="pagecache.saved")
     post_delete.connect(_deleted_or_linked, dispatch_uid="pagecache.deleted")
     m2m_changed.connect(_deleted_or_linked, dispatch_uid="pagecache.linked")
@@ -246,18 +251,43 @@ def may_keep(response):
     return vary <= KEPT_VARY
 
 
-def seconds_to_keep(limit=None):
-    """`limit` (PAGE_CACHE_SECONDS by default), cut short when a scheduled story goes live
-    sooner: no story's going live waits for a kept page or fragment to expire."""
+# Building one page may keep half a dozen fragments: while a request is being answered, the
+# moment the next scheduled story goes live is read once (see `connect_signals`).
+_this_request = threading.local()
+
+
+def _request_started(**kwargs):
+    _this_request.__dict__.clear()
+    _this_request.answering = True
+
+
+def _request_finished(**kwargs):
+    _this_request.__dict__.clear()
+
+
+def next_go_live(now):
+    """When the next scheduled story goes live, or None."""
+    if getattr(_this_request, "answering", False) and "next_live" in _this_request.__dict__:
+        return _this_request.next_live
     from django.db.models import Min
-    from django.utils import timezone
 
     from articles.models import Article
 
-    now = timezone.now()
     next_live = Article.objects.filter(
         status__in=Article.LIVE_STATUSES, published_at__gt=now
     ).aggregate(at=Min("published_at"))["at"]
+    if getattr(_this_request, "answering", False):
+        _this_request.next_live = next_live
+    return next_live
+
+
+def seconds_to_keep(limit=None):
+    """`limit` (PAGE_CACHE_SECONDS by default), cut short when a scheduled story goes live
+    sooner: no story's going live waits for a kept page or fragment to expire."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    next_live = next_go_live(now)
     seconds = settings.PAGE_CACHE_SECONDS if limit is None else limit
     if next_live is not None:
         seconds = min(seconds, max(1, int((next_live - now).total_seconds())))

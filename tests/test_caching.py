@@ -534,6 +534,29 @@ def test_results_pages_built_from_kept_fragments_show_an_import_at_once(committe
     assert "1:12.45" in reader.get(athlete_url).content.decode()
 
 
+def test_a_page_built_from_scratch_reads_the_next_go_live_once(story, committed):
+    """The story, threads, form and page are each kept until the next scheduled story goes
+    live: that moment is read once per request, and again by the next request."""
+    make_comment(article=story)
+    url = story.get_absolute_url()
+
+    def go_live_reads():
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(url).status_code == 200
+        return [q["sql"] for q in queries if 'MIN("articles_article"."published_at")' in q["sql"]]
+
+    assert len(go_live_reads()) == 1
+    with committed():
+        make_article(
+            status=Article.Status.SCHEDULED, published_at=timezone.now() + timedelta(seconds=90)
+        )
+    assert len(go_live_reads()) == 1
+    if hasattr(cache, "_expire_info"):  # the local-memory cache of the test settings
+        page = next(k for k in cache._cache if pagecache.PAGE_KEY.format("") in k)
+        assert 0 < cache._expire_info[page] - time.time() <= 90
+
+
 def test_shared_fragments_expire_when_a_scheduled_story_goes_live(db):
     """Related stories and threads kept as fragments are rebuilt once a scheduled story is live."""
     if not hasattr(cache, "_expire_info"):
