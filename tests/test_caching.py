@@ -367,6 +367,16 @@ def test_comment_threads_are_built_once_for_every_reader(story):
     assert queries_for(reader_with_a_cookie(), url) < first
 
 
+def test_junk_comment_page_numbers_share_page_one(story):
+    """?cpage= junk reads as page 1 and takes no cache entry of its own."""
+    make_comment(article=story)
+    url = story.get_absolute_url()
+    for junk in ["", "x", "1.5", "-2", "０", "9" * 50]:
+        assert reader_with_a_cookie().get(url, {"cpage": junk}).status_code == 200
+    threads = [html for html in kept_fragments() if 'id="comments-heading"' in html]
+    assert len(threads) == 1
+
+
 def test_approving_a_comment_retires_the_kept_threads(story, committed):
     """An approved comment shows at once, also to readers whose page is built for them."""
     make_comment(article=story, body="Already here")

@@ -184,7 +184,10 @@ def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""
     request = context["request"]
     is_open = comments_open(article)
-    page_number = request.GET.get(PAGE_PARAM)
+    # Junk (not a number, or an absurd one) reads as page 1, so it is kept only once.
+    raw_page = request.GET.get(PAGE_PARAM, "")
+    is_number = raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 10
+    page_number = int(raw_page) if is_number else 1
     threads = pagecache.fragment(
         ("comments", article.pk, page_number, is_open),
         lambda: render_threads(article, is_open, page_number),
