@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,14 +46,15 @@ COLD_COOKIE = "bench=cold"  # any cookie but the CSRF one makes the page cache s
 POST_SCRIPT = """
 local n = 0
 -- Each thread's `id` (a global in its own Lua state, set from the main state) keeps the bodies of
--- different threads apart: the same body twice from one client is refused as a duplicate.
+-- different threads apart, and {run} those of different runs: the same body twice from one
+-- client is refused as a duplicate (a 400), which would measure the refusal, not the write.
 local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("id", threads) end
 request = function()
   n = n + 1
   local body = "name=Bench+poster&website=&parent=&url=&token={token}"
     .. "&csrfmiddlewaretoken={csrf}&email=poster" .. id .. "-" .. n .. "%40example.com"
-    .. "&body=Benchmark+comment+" .. id .. "+" .. n .. "+on+the+race"
+    .. "&body=Benchmark+comment+{run}+" .. id .. "+" .. n .. "+on+the+race"
   return wrk.format("POST", "{path}", {{
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "{cookie}",
@@ -195,6 +197,7 @@ def posting_script(base, secret):
         path=ARTICLE + "comment/",
         cookie=cookie,
         referer=base + ARTICLE,
+        run=uuid.uuid4().hex[:12],
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
@@ -215,6 +218,7 @@ def measure(base, args):
             f"  {name:<22} {page['rps']:>8.0f} req/s  p50 {page['p50_ms']:>7.2f} ms  "
             f"p99 {page['p99_ms']:>7.2f} ms  {page['ratio']:>6.1%} of ceiling "
             f"({ceiling['rps']:.0f} req/s)"
+            + (f"  {page['errors']} NOT 2xx/3xx" if page["errors"] else "")
         )
         return page
 
