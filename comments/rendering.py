@@ -54,8 +54,9 @@ def comment_meta(comment):
 
 
 def comment_card(comment, body_html):
-    """A comment's header and body: the same wherever and whenever it is shown (kept per
-    comment, see comment_tags.with_cards). `body_html` is the comment_body filter's output."""
+    """A comment's header and body: the same wherever and whenever it is shown (kept with the
+    other cards of its page, see comment_tags.with_cards). `body_html` is the comment_body
+    filter's output."""
     return format_html(
         '{}\n    <div class="comment-body">{}</div>', comment_meta(comment), body_html
     )
