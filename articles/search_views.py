@@ -71,6 +71,7 @@ class SearchView(ListView):
         matches = pagecache.remember(
             ("search-matches", self.query.terms),
             lambda: search.newest_matches(self.query, MOST_COUNTED + 1),
+            settings.PAGE_CACHE_SECONDS,  # one per query: no longer than a kept page
         )
         self.found = len(matches)
         return search.articles(self.query, among=matches[:MOST_COUNTED])

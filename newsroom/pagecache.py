@@ -34,9 +34,11 @@ from django.utils.safestring import mark_safe
 
 
 def release():
-    """A digest of the code and templates that render pages. It names the version stamp, so a
-    deploy that changes either starts with nothing kept: no page or fragment rendered by the
-    old templates, or stored in an old format, outlives it."""
+    """A digest of the code and templates that render pages. It is part of every kept page's
+    and fragment's key, so a deploy that changes either starts with nothing kept: no page or
+    fragment rendered by the old templates, or stored in an old format, outlives it. (The
+    version stamp is one for all releases: during a rolling deploy, a change made through an
+    old server retires what the new ones keep, and the other way round.)"""
     digest = hashlib.sha256()
     for folder in ("articles", "comments", "newsroom", "templates"):
         for path in sorted((settings.BASE_DIR / folder).rglob("*")):
@@ -46,8 +48,9 @@ def release():
     return digest.hexdigest()[:16]
 
 
-VERSION_KEY = f"pagecache:version:{release()}"
-PAGE_KEY = "pagecache:page:{}"
+RELEASE = release()
+VERSION_KEY = "pagecache:version"
+PAGE_KEY = "pagecache:page:" + RELEASE + ":{}"
 WATCHED_APPS = {"articles", "comments"}
 # Hidden inputs whose values belong to one reader or one showing of a form.
 FRESH_INPUT = re.compile(
@@ -106,17 +109,17 @@ def connect_signals():
 
 # --- Shared fragments -----------------------------------------------------------------------
 
-FRAGMENT_KEY = "pagecache:fragment:{}"
+FRAGMENT_KEY = "pagecache:fragment:" + RELEASE + ":{}"
 FRAGMENT_SECONDS = 24 * 3600
 
 
-def fragment(parts, render):
+def fragment(parts, render, seconds=FRAGMENT_SECONDS):
     """HTML shared by every reader (`render()`'s), kept until the next change to stories, results
     or comments retires it with the kept pages. `parts` name what else it depends on (the
     page number, whether comments are open ...). Only for public HTML: never a pending comment,
     a form, a token or anything else one reader brings (see `form_fragment` for forms). Off with
     the page cache."""
-    html = remember(("shared", *parts), lambda: str(render()))
+    html = remember(("shared", *parts), lambda: str(render()), seconds)
     return mark_safe(html)  # noqa: S308 - rendered by a template, escaped there
 
 
@@ -127,9 +130,11 @@ def form_fragment(parts, render, request):
     return mark_safe(fill_fresh_inputs(kept, request).decode())  # noqa: S308 - as above
 
 
-def remember(parts, build):
+def remember(parts, build, seconds=FRAGMENT_SECONDS):
     """build(), kept under `parts` until the next change to stories, results or comments (it is
-    stored with the version stamp it was built for; both are read in one round trip)."""
+    stored with the version stamp it was built for; both are read in one round trip), and at
+    most `seconds`: what anyone can multiply by varying an address (a search per query) should
+    not outlive a kept page (`settings.PAGE_CACHE_SECONDS`)."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return build()
     key = FRAGMENT_KEY.format(hashlib.sha256(repr(parts).encode()).hexdigest())
@@ -141,7 +146,7 @@ def remember(parts, build):
     if kept is not None and kept[0] == version:
         return kept[1]
     value = build()
-    cache.set(key, (version, value), seconds_to_keep(FRAGMENT_SECONDS))
+    cache.set(key, (version, value), seconds_to_keep(seconds))
     return value
 
 

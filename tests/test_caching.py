@@ -368,10 +368,11 @@ def test_comment_threads_are_built_once_for_every_reader(story):
 
 
 def test_junk_comment_page_numbers_share_page_one(story):
-    """?cpage= junk reads as page 1 and takes no cache entry of its own."""
+    """?cpage= junk, or a page past the last, shows a page that exists and takes no cache
+    entry of its own (here there is one page)."""
     make_comment(article=story)
     url = story.get_absolute_url()
-    for junk in ["", "x", "1.5", "-2", "０", "9" * 50]:
+    for junk in ["", "x", "1.5", "-2", "０", "9" * 50, "2", "77", "123456789", "9" * 5000]:
         assert reader_with_a_cookie().get(url, {"cpage": junk}).status_code == 200
     threads = [html for html in kept_fragments() if 'id="comments-heading"' in html]
     assert len(threads) == 1
@@ -482,6 +483,13 @@ def test_a_deploy_that_changes_a_template_or_the_code_starts_with_nothing_kept(
     assert len({before, after_template, pagecache.release()}) == 3
 
 
+def test_every_release_shares_one_version_stamp():
+    """Kept pages and fragments are keyed by release, the stamp is not: during a rolling deploy
+    a change made through a server of either release retires what both keep."""
+    assert pagecache.RELEASE not in pagecache.VERSION_KEY
+    assert pagecache.RELEASE in pagecache.PAGE_KEY and pagecache.RELEASE in pagecache.FRAGMENT_KEY
+
+
 def test_a_remembered_commenters_form_is_built_for_them_and_never_kept(story):
     """Saved name and email fill that reader's form only: they never enter a shared cache, and
     the next reader gets a blank form."""
@@ -565,6 +573,31 @@ def test_a_page_built_from_scratch_reads_the_next_go_live_once(story, committed)
     if hasattr(cache, "_expire_info"):  # the local-memory cache of the test settings
         page = next(k for k in cache._cache if pagecache.PAGE_KEY.format("") in k)
         assert 0 < cache._expire_info[page] - time.time() <= 90
+
+
+def test_a_renamed_author_shows_at_once_on_a_page_built_from_fragments(story):
+    """The byline is in the kept story; renaming its author (no change to stories) still shows."""
+    url = story.get_absolute_url()
+    story.author.first_name, story.author.last_name = "Old", "Name"
+    story.author.save()
+    assert "Old Name" in reader_with_a_cookie().get(url).content.decode()
+    story.author.first_name = "New"
+    story.author.save()
+    html = reader_with_a_cookie().get(url).content.decode()
+    assert "New Name" in html and "Old Name" not in html
+
+
+def test_search_results_are_kept_no_longer_than_a_page(client, committed, settings):
+    """Anyone can add a kept search by typing a new query: those live as long as a kept page."""
+    if not hasattr(cache, "_expire_info"):
+        pytest.skip("reads the expiry from the local-memory cache used by the test settings")
+    with committed():
+        make_article(title="Skeleton gold")
+    reader_with_a_cookie().get(reverse("search"), {"q": "skeleton"})
+    kept = [key for key in cache._cache if pagecache.FRAGMENT_KEY.format("") in key]
+    assert kept
+    for key in kept:
+        assert cache._expire_info[key] - time.time() <= settings.PAGE_CACHE_SECONDS
 
 
 def test_shared_fragments_expire_when_a_scheduled_story_goes_live(db):

@@ -92,7 +92,8 @@ def reply_parent(request, article):
     )
 
 
-CARDS_KEY = "comment-cards:{}:{}"
+# The release is in the key: new card markup after a deploy is not served old cards.
+CARDS_KEY = "comment-cards:" + pagecache.RELEASE + ":{}:{}"
 CARD_SECONDS = 24 * 60 * 60
 
 
@@ -133,6 +134,20 @@ def with_cards(nodes, cards_key):
     if cards != kept:
         cache.set(cards_key, cards, CARD_SECONDS)
     return nodes
+
+
+def thread_page_number(article, asked):
+    """The page of threads Paginator.get_page(asked) would show (junk: the first, a number past
+    either end: the last), so each page is kept once however it is asked for. The number of
+    pages is kept like the threads."""
+    try:
+        number = int(asked)
+    except (TypeError, ValueError):
+        return 1
+    pages = pagecache.remember(
+        ("comment-pages", article.pk), lambda: thread_pages(article).num_pages
+    )
+    return number if 1 <= number <= pages else pages
 
 
 def render_threads(article, is_open, page_number):
@@ -184,10 +199,7 @@ def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""
     request = context["request"]
     is_open = comments_open(article)
-    # Junk (not a number, or an absurd one) reads as page 1, so it is kept only once.
-    raw_page = request.GET.get(PAGE_PARAM, "")
-    is_number = raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 10
-    page_number = int(raw_page) if is_number else 1
+    page_number = thread_page_number(article, request.GET.get(PAGE_PARAM))
     threads = pagecache.fragment(
         ("comments", article.pk, page_number, is_open),
         lambda: render_threads(article, is_open, page_number),
