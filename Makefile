@@ -48,7 +48,7 @@ serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/gunicorn newsroom.wsgi --config python:newsroom.gunicorn_conf \
 		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
-		--timeout 30 --graceful-timeout 10 --max-requests 20000 --max-requests-jitter 2000 \
+		--timeout 30 --graceful-timeout 10 --max-requests 100000 --max-requests-jitter 10000 \
 		--limit-request-line 8190 --access-logfile -
 
 clean:
