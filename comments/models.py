@@ -110,6 +110,13 @@ class Comment(models.Model):
             ),
             # Every lookup by address ignores case (known commenters, privacy requests).
             models.Index(Upper("email"), name="comment_email_upper_idx"),
+            # The duplicate check on every post: one client's recent comments (only those carry
+            # a hash, wiped after 30 days), not every comment on a busy story.
+            models.Index(
+                fields=["client_hash"],
+                condition=~models.Q(client_hash=""),
+                name="comment_client_idx",
+            ),
         ]
         permissions = [("view_commenter_email", "Can see commenters' email addresses")]
 

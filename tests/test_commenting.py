@@ -706,3 +706,18 @@ def test_a_post_whose_turn_never_comes_is_429(settings, monkeypatch):
     cache.add("comments:rate:client-b:busy", 1, timeout=5)
     with pytest.raises(services.RateLimited):
         services.check_rate_limit("client-b")
+
+
+def test_the_duplicate_check_reads_only_one_clients_recent_comments(client):
+    """Run on every post: it uses the small index of comments that still carry a client hash,
+    not every comment on a busy story."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL query plans")
+    article = make_article()
+    comment = make_comment(article=article)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    duplicate_check = Comment.objects.filter(
+        article_id=article.pk, body=comment.body, client_hash="a" * 64
+    )
+    assert "comment_client_idx" in duplicate_check.explain()
