@@ -20,8 +20,6 @@ from newsroom import pagecache
 
 register = template.Library()
 
-LINK_REL = rendering.LINK_REL
-
 
 class Urlizer(DjangoUrlizer):
     """Django's urlize without mailto links: an address typed in a comment stays plain text."""
@@ -74,7 +72,7 @@ def comment_body(text):
             tags={"p", "br", "a"},
             attributes={"a": {"href"}},
             url_schemes={"http", "https"},
-            link_rel=LINK_REL,
+            link_rel=rendering.LINK_REL,
         )
     )
 
