@@ -6,8 +6,9 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Stories and results"
 
     def ready(self):
-        from newsroom import pagecache
+        from . import (
+            caching,
+            signals,  # noqa: F401 - connects the search index receivers
+        )
 
-        from . import signals  # noqa: F401 - connects the search index receivers
-
-        pagecache.connect_signals()
+        caching.connect()

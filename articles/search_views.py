@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.views.generic import ListView
 
-from newsroom import pagecache
+from newsroom import caching
 
 from . import search
 
@@ -68,7 +68,7 @@ class SearchView(ListView):
     def get_queryset(self):
         self.query = search.Query.parse(self.request.GET.get("q", ""))
         # Kept with the results, so a kept page of results needs no query at all.
-        matches = pagecache.remember(
+        matches = caching.remember(
             ("search-matches", self.query.terms),
             lambda: search.newest_matches(self.query, MOST_COUNTED + 1),
             settings.PAGE_CACHE_SECONDS,  # one per query: no longer than a kept page

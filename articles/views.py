@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView
 from django.views.generic.dates import MonthArchiveView
 
 from comments.cookies import apply_cache_policy
-from newsroom import pagecache
+from newsroom import caching
 
 from .models import Article, Section, Tag
 
@@ -23,7 +23,7 @@ class KeptCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return pagecache.remember(("story-count", self.count_key), self.object_list.count)
+        return caching.remember(("story-count", self.count_key), self.object_list.count)
 
 
 class PublishedArticlesMixin:

@@ -15,4 +15,7 @@ class CommentsConfig(AppConfig):
     verbose_name = "Comments"
 
     def ready(self):
+        from . import caching
+
         post_migrate.connect(_sync_groups, sender=self, dispatch_uid="newsroom-sync-groups")
+        caching.connect()

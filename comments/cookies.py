@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core import signing
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
+from newsroom.caching import is_personal
+
 PENDING = "comments_pending"
 AUTHOR = "comment_author"
 PENDING_MAX_AGE = 30 * 86400
@@ -72,15 +74,9 @@ def forget_author(request, response):
         response.delete_cookie(cookie_name(AUTHOR), path="/", samesite="Lax")
 
 
-def is_personal(request):
-    """Whether a page for this request may show the reader's own comments or typed values."""
-    return request.method == "POST" or any(
-        cookie_name(base) in request.COOKIES for base in (PENDING, AUTHOR)
-    )
-
-
 def apply_cache_policy(request, response):
-    """Pages with comments differ per browser; personal ones must never be kept by a cache."""
+    """Pages with comments differ per browser; personal ones (newsroom.caching.is_personal: our
+    two cookies are registered there) must never be kept by a cache."""
     patch_vary_headers(response, ["Cookie"])
     if is_personal(request):
         add_never_cache_headers(response)

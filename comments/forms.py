@@ -25,21 +25,33 @@ BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def issue_token(article_pk, *, issued_at=None):
-    """A signed note of when the form was shown, for which story."""
+CONFIRM = "confirm"
+CONFIRM_MESSAGE = "Check your comment, then press “Post comment” again to send it."
+
+
+def issue_token(article_pk, *, issued_at=None, min_seconds=None):
+    """A signed note of when the form began to be used, for which story, and how long a person
+    needs at least before sending it (`min_seconds`: MIN_SECONDS_TO_TYPE by default)."""
     issued_at = int(time.time() if issued_at is None else issued_at)
-    return signing.dumps({"a": article_pk, "t": issued_at}, salt=TOKEN_SALT)
+    if min_seconds is None:
+        min_seconds = policy("MIN_SECONDS_TO_TYPE")
+    return signing.dumps({"a": article_pk, "t": issued_at, "m": min_seconds}, salt=TOKEN_SALT)
 
 
 class TokenInput(forms.HiddenInput):
-    """Always renders a fresh token, so a re-shown form starts its clock again."""
+    """The form's "shown at" token. A form shown to one reader (re-shown with its errors, or
+    asking to confirm) gets a fresh one that needs MIN_SECONDS_TO_CONFIRM before sending; the
+    form kept for everyone gets none: its script asks for one when the reader starts typing
+    (`comments:token`), and without the script the first send asks to confirm."""
 
-    def __init__(self, article_pk):
+    def __init__(self, article_pk, *, issue):
         super().__init__()
-        self.article_pk = article_pk
+        self.article_pk, self.issue = article_pk, issue
 
     def format_value(self, value):
-        return issue_token(self.article_pk)
+        if not self.issue:
+            return ""
+        return issue_token(self.article_pk, min_seconds=policy("MIN_SECONDS_TO_CONFIRM"))
 
 
 class WebsiteField(forms.URLField):
@@ -99,12 +111,14 @@ class CommentForm(forms.ModelForm):
         model = Comment
         fields = ["name", "email", "website", "body", "parent"]
 
-    def __init__(self, *args, article, **kwargs):
+    def __init__(self, *args, article, issue_token=True, with_csrf=True, **kwargs):
         super().__init__(*args, instance=Comment(article=article), **kwargs)
         self.article = article
         self.fields["parent"].queryset = Comment.objects.public().filter(article=article)
-        self.fields["token"].widget = TokenInput(article.pk)
+        self.fields["token"].widget = TokenInput(article.pk, issue=issue_token)
         self.helper = FormHelper(self)
+        # Django's CSRF token only where a session exists (see comments.views).
+        self.helper.disable_csrf = not with_csrf
         # "#respond": a re-shown form with its errors opens scrolled to the form.
         action = reverse("comments:post", kwargs={"slug": article.slug})
         self.helper.form_action = f"{action}#respond"
@@ -112,7 +126,10 @@ class CommentForm(forms.ModelForm):
         # The server's messages, all at once in the summary and beside each field, instead of
         # the browser's bubble for the first empty field only; `required` still tells assistive
         # technology which fields are needed.
-        self.helper.attrs = {"novalidate": True}
+        self.helper.attrs = {
+            "novalidate": True,
+            "data-token-url": reverse("comments:token", kwargs={"slug": article.slug}),
+        }
         # Our own form template: the error summary above the form replaces crispy's.
         self.helper.template = "comments/crispy_form.html"
         self.helper.layout = Layout(
@@ -176,6 +193,9 @@ class CommentForm(forms.ModelForm):
         return cleaned
 
     def check_token(self, token):
+        if not token:
+            # Sent from the form kept for everyone without its script: a person confirms.
+            raise forms.ValidationError(CONFIRM_MESSAGE, code=CONFIRM)
         try:
             issued = signing.loads(token, salt=TOKEN_SALT)
         except signing.BadSignature as error:
@@ -191,10 +211,18 @@ class CommentForm(forms.ModelForm):
             raise forms.ValidationError(
                 "This form was open so long that it expired. Please send your comment again."
             )
-        if age < policy("MIN_SECONDS_TO_TYPE"):
+        if age < issued.get("m", policy("MIN_SECONDS_TO_TYPE")):
             raise forms.ValidationError(
                 "That was faster than anyone can type. Please check your comment and send it again."
             )
+
+    @property
+    def only_needs_confirming(self):
+        """Whether the one thing wrong is that the reader has not confirmed yet."""
+        errors = self.errors.as_data()
+        return list(errors) == ["__all__"] and all(
+            error.code == CONFIRM for error in errors["__all__"]
+        )
 
     @property
     def replying_to(self):

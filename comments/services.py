@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from newsroom import pagecache
 from newsroom.clients import client_ip
 
+from .caching import announce_threads
 from .models import Comment
 from .moderation import comments_open, decide, policy
 
@@ -168,13 +168,18 @@ def set_status(comments, *, status, by):
     """Move comments to a status, noting who did it and when. Returns how many changed."""
     label = Comment.Status(status).label.lower()
     with transaction.atomic():
-        count = comments.exclude(status=status).update(
+        changing = comments.exclude(status=status)
+        # Only comments that become, or stop being, public change a page.
+        seen = changing if status == Comment.Status.APPROVED else changing.filter(
+            status=Comment.Status.APPROVED
+        )
+        announce_threads(seen.values_list("article_id", flat=True))  # after the commit
+        count = changing.update(
             status=status,
             status_reason=f"{label} by {by.get_username()}",
             moderated_by=by,
             moderated_at=timezone.now(),
         )
-        pagecache.changed()  # after the commit, so no page is rebuilt from the old rows
     return count
 
 
@@ -258,6 +263,7 @@ def delete_comments(comments):
         while new_parent is not None and new_parent.pk in doomed:
             new_parent = new_parent.parent
         Comment.objects.filter(pk=reply.pk).update(parent=new_parent)
+        announce_threads([reply.article_id])
     Comment.objects.filter(pk__in=doomed).delete()
     return len(doomed)
 
@@ -268,6 +274,6 @@ def erase_commenter_data(emails, *, delete=False):
     if delete:
         return delete_comments(comments)
     with transaction.atomic():
+        announce_threads(comments.values_list("article_id", flat=True))  # after the commit
         count = comments.update(name="Anonymous", email="", website="", client_hash="")
-        pagecache.changed()  # after the commit, so no page is rebuilt from the old rows
     return count

@@ -6,4 +6,5 @@ app_name = "comments"
 
 urlpatterns = [
     path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
+    path("stories/<slug:slug>/comment/token", views.form_token, name="token"),
 ]

@@ -1,17 +1,39 @@
 from django.db import transaction
-from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET
 
+from articles.models import Article
 from articles.views import ArticleDetailView
+from newsroom import caching
 
 from . import cookies, services
-from .forms import CommentForm
+from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
 
 
+def csrf_token_with_session(view):
+    """Django's token CSRF check for a browser with a session (a signed-in user, whose page
+    carried a token); without a session there is no token (the form is shared by everyone) and
+    the cross-origin check (newsroom.crossorigin) is the protection."""
+    protected = csrf_protect(view)
+
+    def check(request, *args, **kwargs):
+        if caching.has_session(request):
+            return protected(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(check)
+
+
+@method_decorator(csrf_token_with_session, "dispatch")
 class PostCommentView(ArticleDetailView):
-    """A reader posts the comment form. Problems re-show the story with the form and its errors."""
+    """A reader posts the comment form. Problems re-show the story with the form and its errors;
+    a form sent without its "shown at" token is shown again to be confirmed (200)."""
 
     http_method_names = ["get", "post"]
 
@@ -20,11 +42,13 @@ class PostCommentView(ArticleDetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = article = self.get_object()
-        form = CommentForm(request.POST, article=article)
+        form = CommentForm(
+            request.POST, article=article, with_csrf=caching.has_session(request)
+        )
         if not comments_open(article):
             return self.show(form, status=403, notice=str(services.CommentsClosed()))
         if not form.is_valid():
-            return self.show(form, status=400)
+            return self.show(form, status=200 if form.only_needs_confirming else 400)
         try:
             # One transaction up to the answer: if the database fails before the redirect is
             # built, the 503 saying "not saved" is true and sending again posts it once.
@@ -68,3 +92,16 @@ class PostCommentView(ArticleDetailView):
         else:
             cookies.forget_author(self.request, response)
         return cookies.apply_cache_policy(self.request, response)
+
+
+@require_GET
+def form_token(request, slug):
+    """A fresh "shown at" token for the comment form of an open story, as JSON
+    (`{"token": "..."}`): the form's script asks for it when the reader starts typing, since
+    the form itself is kept for everyone. Never kept by any cache."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    if not comments_open(article):
+        raise Http404("Comments are closed on this story.")
+    response = JsonResponse({"token": issue_token(article.pk)})
+    add_never_cache_headers(response)
+    return response

@@ -1,19 +1,18 @@
 """The optional read replica (DATABASE_REPLICA_URL): reads go to it, writes to the primary.
 
 A replica lags a little, so whoever may just have written reads from the primary: every request
-that is not GET or HEAD, and every request from a browser with a session (staff) or a comment
-cookie (a reader whose own comment must show at once). Reads inside a transaction stay on the
-primary too.
+personal to one browser (newsroom.caching.is_personal: anything but GET or HEAD, a session, a
+comment cookie of a reader whose own comment must show at once). Reads inside a transaction stay
+on the primary too.
 """
 
 from contextvars import ContextVar
 
 from django.db import connections
 
-from comments import cookies
+from newsroom.caching import is_personal
 
 _pinned = ContextVar("pinned_to_primary", default=False)
-PERSONAL_COOKIES = (cookies.PENDING, cookies.AUTHOR)
 
 
 class ReplicaRouter:
@@ -32,21 +31,14 @@ class ReplicaRouter:
         return db == "default"
 
 
-def needs_primary(request):
-    from django.conf import settings
-
-    names = {settings.SESSION_COOKIE_NAME, *map(cookies.cookie_name, PERSONAL_COOKIES)}
-    return request.method not in ("GET", "HEAD") or any(name in request.COOKIES for name in names)
-
-
 class PrimaryForWritersMiddleware:
-    """Pins a request's reads to the primary when `needs_primary()` says so."""
+    """Pins a personal request's reads to the primary."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _pinned.set(needs_primary(request))
+        token = _pinned.set(is_personal(request))
         try:
             return self.get_response(request)
         finally:

@@ -1,13 +1,16 @@
 """Newsroom settings: one module, driven by environment variables (see README, "Settings")."""
 
+import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+_checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
 
 
 def env_bool(name, default=False):
@@ -66,12 +69,13 @@ MIDDLEWARE = [
     "newsroom.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "newsroom.crossorigin.CrossOriginProtectionMiddleware",  # every unsafe request
+    "django.middleware.csrf.CsrfViewMiddleware",  # tokens too, where a session exists
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "newsroom.pagecache.PageCacheMiddleware",  # after CSRF: it fills in each reader's token
+    "newsroom.caching.middleware.SharedCacheMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -88,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "newsroom.context_processors.site",
+                "articles.context_processors.site",
             ],
             "builtins": ["newsroom.template_library"],
         },
@@ -140,10 +144,25 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Anonymous full pages are kept at most this long (newsroom/pagecache.py); 0 turns it off, and
-# the shared fragments (comment threads, results tables) with it.
-PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600"))
+    # Without Redis, a cache every process on this machine shares (gunicorn's workers, a shell
+    # command purging after a change): a kept page is never older than the last change.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("NEWSROOM_CACHE_DIR")
+            or str(Path(tempfile.gettempdir()) / f"newsroom-cache-{_checkout}"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+# Public pages and fragments are kept by the app at most this long (newsroom/caching); 0 turns
+# the app's own keeping off. They are purged by tag on every change, so this only bounds memory.
+PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "3600"))
+# What public pages tell caches: browsers may keep them this long without asking again ...
+BROWSER_CACHE_SECONDS = int(os.environ.get("NEWSROOM_BROWSER_CACHE_SECONDS", "15"))
+# ... a shared cache (Varnish, a CDN), which is purged by tag on every change, this long.
+SHARED_CACHE_SECONDS = int(os.environ.get("NEWSROOM_SHARED_CACHE_SECONDS", "86400"))
+# Where to purge: varnish://HOST:PORT, fastly://SERVICE_ID, cloudflare://ZONE_ID; unset: none.
+FRONT_CACHE = os.environ.get("NEWSROOM_FRONT_CACHE", "")
 
 # --- Auth -----------------------------------------------------------------------------------
 
@@ -305,7 +324,8 @@ COMMENTS = {
     "APPROVE_KNOWN_EMAILS": True,  # publish at once when the address has an approved comment
     "HOLD_AT_LINKS": 2,  # hold for a moderator from this many links in the body
     "BLOCKLIST": ["viagra", "cialis", "casino bonus", "payday loan", "crypto giveaway"],
-    "MIN_SECONDS_TO_TYPE": 3,  # forms sent faster than this after showing are refused
+    "MIN_SECONDS_TO_TYPE": 3,  # forms sent faster than this after typing began are refused
+    "MIN_SECONDS_TO_CONFIRM": 1,  # ... or after a form was shown again to be confirmed
     "FORM_MAX_AGE_HOURS": 48,
     # (comments, seconds) per client, from "1/15,20/3600" in NEWSROOM_COMMENT_RATE_LIMITS;
     # NEWSROOM_BENCH lifts them for the benchmark's posting run.

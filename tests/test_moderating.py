@@ -394,18 +394,24 @@ def test_junk_date_filters_are_not_a_500(client, moderator, query):
     assert response.status_code in (200, 302)
 
 
-def test_approval_retires_cached_pages_only_after_the_change(transactional_db, monkeypatch):
-    """The page-cache version moves after the approval is in the database, never before."""
-    from newsroom import pagecache
+def test_approval_purges_kept_pages_only_after_the_change(transactional_db):
+    """The story's thread tag is purged after the approval is in the database, never before,
+    and only that story's."""
+    from newsroom.caching import content_changed
 
     comment = make_comment(status="pending")
     seen = []
-    monkeypatch.setattr(
-        pagecache, "bump", lambda: seen.append(Comment.objects.get(pk=comment.pk).status)
-    )
-    moderator = make_user(is_staff=True)
-    services.approve(Comment.objects.filter(pk=comment.pk), by=moderator)  # autocommit, as in admin
-    assert seen == ["approved"]
+
+    def purged(tags, **kwargs):
+        seen.append((set(tags), Comment.objects.get(pk=comment.pk).status))
+
+    content_changed.connect(purged)
+    try:
+        moderator = make_user(is_staff=True)
+        services.approve(Comment.objects.filter(pk=comment.pk), by=moderator)  # as in admin
+    finally:
+        content_changed.disconnect(purged)
+    assert seen == [({f"thread-{comment.article_id}"}, "approved")]
 
 
 def test_search_by_email_only_with_the_permission(client, moderator):

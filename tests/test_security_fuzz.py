@@ -156,6 +156,7 @@ def test_any_comment_form_post_is_handled(client, fields):
     article = make_article()
     data = comment_form_data(article, **fields)
     response = client.post(reverse("comments:post", args=[article.slug]), data)
-    assert response.status_code in {303, 400}, response.status_code
+    # 200: sent with an empty token, the comment is shown again to be confirmed.
+    assert response.status_code in {200, 303, 400}, response.status_code
     if response.status_code == 303:
         assert [c.body for c in article.comments.all()] in ([], [data["body"]])

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
-from newsroom import pagecache
+from newsroom.caching import Tagged, TaggedQuerySet, announce, tag_for
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
 RECORD_NOTES = {
@@ -21,12 +21,14 @@ RECORD_NOTES = {
 TOP_PLACES = 5
 
 
-class Competition(models.Model):
+class Competition(Tagged):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     place = models.CharField(max_length=200, blank=True)
     starts_on = models.DateField()
     ends_on = models.DateField()
+
+    objects = TaggedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on", "name"]
@@ -45,9 +47,11 @@ class Competition(models.Model):
         return Result.objects.filter(event__competition=self).medal_table()
 
 
-class Nation(models.Model):
+class Nation(Tagged):
     code = models.CharField("IOC code", max_length=3, unique=True)
     name = models.CharField(max_length=100)
+
+    objects = TaggedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -56,10 +60,12 @@ class Nation(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Athlete(models.Model):
+class Athlete(Tagged):
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=160, unique=True)
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="athletes")
+
+    objects = TaggedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -71,7 +77,7 @@ class Athlete(models.Model):
         return reverse("articles:athlete", kwargs={"slug": self.slug})
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(TaggedQuerySet):
     def with_top_results(self):
         """Events with their podium and top places in `top_results`, in one extra query."""
         top = Result.objects.for_table().filter(rank__lte=TOP_PLACES)
@@ -80,7 +86,7 @@ class EventQuerySet(models.QuerySet):
         )
 
 
-class Event(models.Model):
+class Event(Tagged):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         LIVE = "live", "Live"
@@ -147,7 +153,9 @@ class Event(models.Model):
         Event.objects.filter(pk=self.pk).update(results_changed_at=at)
         self.results_changed_at = at
         self.articles.published().update(results_updated_at=at)
-        pagecache.changed()
+        # Queryset updates send no signal: the event's pages (and the stories covering it,
+        # which show it) and its competition's medal table change.
+        announce(tag_for(self), tag_for(Competition, self.competition_id))
 
 
 class ResultQuerySet(models.QuerySet):

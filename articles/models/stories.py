@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
@@ -9,13 +8,16 @@ from django.utils.functional import cached_property
 
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
+from newsroom.caching import Tagged, TaggedQuerySet
 
 
-class Section(models.Model):
+class Section(Tagged):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = TaggedQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -27,9 +29,11 @@ class Section(models.Model):
         return reverse("articles:section", kwargs={"slug": self.slug})
 
 
-class Tag(models.Model):
+class Tag(Tagged):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+
+    objects = TaggedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -41,7 +45,7 @@ class Tag(models.Model):
         return reverse("articles:tag", kwargs={"slug": self.slug})
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(TaggedQuerySet):
     def published(self):
         """The one definition of "published": released and its publish time has come.
 
@@ -91,7 +95,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
 
-class Article(models.Model):
+class Article(Tagged):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -172,9 +176,9 @@ class Article(models.Model):
 
     @cached_property
     def body_html(self):
-        """Sanitised HTML of the Markdown body, cached until the article is saved again."""
-        key = f"article-body:{self.pk}:{self.updated_at.timestamp() if self.updated_at else 0}"
-        return cache.get_or_set(key, lambda: render_markdown(self.body), timeout=86400)
+        """Sanitised HTML of the Markdown body. Pages and feeds keep it with what they show,
+        under the release (newsroom.caching), so a new Markdown renderer reaches every story."""
+        return render_markdown(self.body)
 
     def clean(self):
         errors = {}

@@ -1,13 +1,16 @@
 """{% shared_fragment name part ... [briefly] %}...{% endshared_fragment %}: HTML kept for every
-reader until the next change to stories, results or comments (newsroom.pagecache.fragment). Wrap
-only public HTML in it: never a form, a token or anything one reader brings. `briefly` keeps it
-no longer than a whole page (PAGE_CACHE_SECONDS): for fragments anyone can multiply by varying
-the address, such as search results per query."""
+reader until something it shows changes (newsroom.caching.fragment). A part that is a model
+instance stands for its tag too: the fragment depends on it even though it was loaded before
+the fragment was built (`{% shared_fragment "story" article article.section %}`). Wrap only
+public HTML in it: never a form, a token or anything one reader brings. `briefly` keeps it no
+longer than a whole page (PAGE_CACHE_SECONDS): for fragments anyone can multiply by varying the
+address, such as search results per query."""
 
 from django import template
 from django.conf import settings
+from django.db import models
 
-from newsroom import pagecache
+from newsroom import caching
 
 register = template.Library()
 
@@ -19,9 +22,14 @@ class SharedFragmentNode(template.Node):
         self.briefly = briefly
 
     def render(self, context):
-        parts = tuple(str(part.resolve(context)) for part in self.parts)
-        seconds = settings.PAGE_CACHE_SECONDS if self.briefly else pagecache.FRAGMENT_SECONDS
-        return pagecache.fragment(parts, lambda: self.nodelist.render(context), seconds)
+        values = [part.resolve(context) for part in self.parts]
+        tags = [caching.tag_for(value) for value in values if isinstance(value, models.Model)]
+        parts = tuple(
+            caching.tag_for(value) if isinstance(value, models.Model) else str(value)
+            for value in values
+        )
+        seconds = settings.PAGE_CACHE_SECONDS if self.briefly else caching.store.FRAGMENT_SECONDS
+        return caching.fragment(parts, lambda: self.nodelist.render(context), seconds, tags=tags)
 
 
 @register.tag

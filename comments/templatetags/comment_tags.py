@@ -12,11 +12,12 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
 from comments import cookies, rendering
+from comments.caching import thread_tag
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import comments_open, policy
 from comments.threads import PAGE_PARAM, nested, thread_pages
-from newsroom import pagecache
+from newsroom import caching
 
 register = template.Library()
 
@@ -91,7 +92,7 @@ def reply_parent(request, article):
 
 
 # The release is in the key: new card markup after a deploy is not served old cards.
-CARDS_KEY = "comment-cards:" + pagecache.RELEASE + ":{}:{}"
+CARDS_KEY = "comment-cards:" + caching.RELEASE + ":{}:{}"
 CARD_SECONDS = 24 * 60 * 60
 
 
@@ -142,8 +143,10 @@ def thread_page_number(article, asked):
         number = int(asked)
     except (TypeError, ValueError):
         return 1
-    pages = pagecache.remember(
-        ("comment-pages", article.pk), lambda: thread_pages(article).num_pages
+    pages = caching.remember(
+        ("comment-pages", article.pk),
+        lambda: thread_pages(article).num_pages,
+        tags=[thread_tag(article.pk)],
     )
     return number if 1 <= number <= pages else pages
 
@@ -171,24 +174,27 @@ def render_threads(article, is_open, page_number):
 
 
 def render_form(context, article, form, *, blank):
-    """The comment form. A blank one is the same for every reader but for its tokens, so it
-    is kept and given fresh tokens; one with typed values, errors or a reply is built anew."""
+    """The comment form. A blank one for a browser without a session carries nothing of its
+    reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at" token
+    comes from the script, or from the confirmation step), so it is kept for everyone; one with
+    typed values, errors, a reply or a session's CSRF token is built for its reader."""
     request = context["request"]
+    signed_in = caching.has_session(request)
 
     def render():
         return render_to_string(
             "comments/form.html",
             {
                 "request": request,
-                "csrf_token": context.get("csrf_token"),
+                "csrf_token": context.get("csrf_token") if signed_in else None,
                 "article": article,
                 "form": form,
                 "replying_to": form.replying_to,
             },
         )
 
-    if blank:
-        return pagecache.form_fragment(("comment-form", article.pk), render, request)
+    if blank and not signed_in:
+        return caching.fragment(("comment-form", article.pk), render, tags=[article.cache_tag])
     return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
 
 
@@ -198,9 +204,10 @@ def comment_section(context, article):
     request = context["request"]
     is_open = comments_open(article)
     page_number = thread_page_number(article, request.GET.get(PAGE_PARAM))
-    threads = pagecache.fragment(
+    threads = caching.fragment(
         ("comments", article.pk, page_number, is_open),
         lambda: render_threads(article, is_open, page_number),
+        tags=[thread_tag(article.pk), article.cache_tag],
     )
     pending_ids = cookies.pending_ids(request)
     pending = (
@@ -213,8 +220,14 @@ def comment_section(context, article):
         initial = cookies.remembered_author(request)
         initial["remember"] = bool(initial)
         initial["parent"] = reply_parent(request, article)
-        form = CommentForm(article=article, initial=initial)
         blank = not initial["remember"] and initial["parent"] is None
+        # A form shown to one reader carries its own "shown at" token; the shared one none.
+        form = CommentForm(
+            article=article,
+            initial=initial,
+            issue_token=not blank or caching.has_session(request),
+            with_csrf=caching.has_session(request),
+        )
     return {
         "article": article,
         "threads": threads,

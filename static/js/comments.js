@@ -1,6 +1,31 @@
-// Comments: "Reply" moves the comment form under the comment being answered.
-// Progressive enhancement only: without this file "Reply" opens the form via ?replyto=ID#respond.
+// Comments: "Reply" moves the comment form under the comment being answered, and the form
+// asks for its "shown at" token when the reader starts typing (the page is kept for everyone).
+// Progressive enhancement only: without this file "Reply" opens the form via ?replyto=ID#respond
+// and the first "Post comment" shows the comment again to be confirmed.
 "use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("comment-form");
+  if (!form || !form.elements.token || form.elements.token.value || !form.dataset.tokenUrl) {
+    return;
+  }
+  function fetchToken() {
+    form.removeEventListener("focusin", fetchToken);
+    fetch(form.dataset.tokenUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (data && data.token && !form.elements.token.value) {
+          form.elements.token.value = data.token;
+        }
+      })
+      .catch(function () {
+        // Offline or refused: the server asks the reader to confirm instead.
+      });
+  }
+  form.addEventListener("focusin", fetchToken);
+});
 
 document.addEventListener("DOMContentLoaded", function () {
   var respond = document.getElementById("respond");

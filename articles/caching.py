@@ -1,0 +1,124 @@
+"""Which tags a change to stories and results touches (see newsroom.caching).
+
+Connected in ArticlesConfig.ready(). Saves and deletes announce the changed object's tag; a
+created or deleted object also its model's collection ("event-list"). A story counts for the
+listings (feeds, sitemaps, related stories, search: "article-list") when it is published or
+scheduled before or after the change: a draft being edited changes no public page. A result
+changes its event (and every story covering it), its competition's medal table and its
+athlete's page. A renamed user changes the bylines of their stories.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone
+
+from newsroom.caching import announce, list_tag, remember, store, tag_for
+
+from .models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
+
+OBJECTS = (Section, Tag, Competition, Nation, Athlete, Event)
+BYLINE_FIELDS = ("first_name", "last_name", "username")
+
+
+def _object_saved(sender, instance, created, using, **kwargs):
+    announce(tag_for(instance), list_tag(sender) if created else None, using=using)
+
+
+def _object_deleted(sender, instance, using, **kwargs):
+    announce(tag_for(instance), list_tag(sender), using=using)
+
+
+def _article_before_save(sender, instance, raw, **kwargs):
+    old = Article.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
+    instance._was_live = old in Article.LIVE_STATUSES if instance.pk and old else False
+
+
+def _article_saved(sender, instance, created, using, **kwargs):
+    live = instance.status in Article.LIVE_STATUSES or getattr(instance, "_was_live", False)
+    announce(tag_for(instance), list_tag(Article) if live else None, using=using)
+
+
+def _article_deleted(sender, instance, using, **kwargs):
+    live = instance.status in Article.LIVE_STATUSES
+    announce(tag_for(instance), list_tag(Article) if live else None, using=using)
+
+
+def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
+    """Tags or events added to or removed from a story (or stories from a tag or event)."""
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, Article):
+        stories, others = [instance], [tag_for(model, pk) for pk in pk_set or ()]
+    else:
+        stories, others = list(Article.objects.filter(pk__in=pk_set or ())), [tag_for(instance)]
+    live = [story for story in stories if story.status in Article.LIVE_STATUSES]
+    announce(
+        *map(tag_for, stories),
+        *(others if live else ()),
+        list_tag(Article) if live else None,
+        using=using,
+    )
+
+
+def _result_changed(sender, instance, using, **kwargs):
+    announce(
+        tag_for(Event, instance.event_id),
+        tag_for(Athlete, instance.athlete_id),
+        *(
+            tag_for(Competition, pk)
+            for pk in Event.objects.filter(pk=instance.event_id).values_list(
+                "competition_id", flat=True
+            )
+        ),
+        using=using,
+    )
+
+
+def _user_before_save(sender, instance, raw, **kwargs):
+    old = sender.objects.filter(pk=instance.pk or 0).values(*BYLINE_FIELDS).first()
+    instance._byline_changed = bool(old) and any(
+        old[field] != getattr(instance, field) for field in BYLINE_FIELDS
+    )
+
+
+def _user_saved(sender, instance, using, **kwargs):
+    if getattr(instance, "_byline_changed", False):
+        announce(tag_for(instance), list_tag(Article), using=using)
+
+
+def next_go_live():
+    """When the next scheduled story goes live (an aware datetime), or None: nothing public is
+    kept past it. Kept itself until a story changes, and never past that moment."""
+    from django.db.models import Min
+
+    def find():
+        return Article.objects.filter(
+            status__in=Article.LIVE_STATUSES, published_at__gt=timezone.now()
+        ).aggregate(at=Min("published_at"))["at"]
+
+    at = remember(("next-go-live",), find, 300)
+    if at is not None and at <= timezone.now():
+        # Its moment has passed: the story is live now; find the one after it.
+        store.purge([list_tag(Article)])
+        at = find()
+    return at
+
+
+def connect():
+    for model in OBJECTS:
+        uid = model._meta.label_lower
+        post_save.connect(_object_saved, sender=model, dispatch_uid=f"caching.saved.{uid}")
+        post_delete.connect(_object_deleted, sender=model, dispatch_uid=f"caching.deleted.{uid}")
+    pre_save.connect(_article_before_save, sender=Article, dispatch_uid="caching.article.pre")
+    post_save.connect(_article_saved, sender=Article, dispatch_uid="caching.article.saved")
+    post_delete.connect(_article_deleted, sender=Article, dispatch_uid="caching.article.deleted")
+    for through in (Article.tags.through, Article.events.through):
+        m2m_changed.connect(
+            _article_linked, sender=through, dispatch_uid=f"caching.linked.{through._meta.label}"
+        )
+    post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
+    post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
+    user = get_user_model()
+    pre_save.connect(_user_before_save, sender=user, dispatch_uid="caching.user.pre")
+    post_save.connect(_user_saved, sender=user, dispatch_uid="caching.user.saved")
+    store.register_expiry(next_go_live)

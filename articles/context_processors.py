@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.db import DatabaseError
+
+from newsroom import caching
+
+from .models import Section
+
+
+def site(request):
+    """Site name and the section navigation (kept, with the sections' tags, until a section
+    changes); the navigation never takes a page down with it."""
+    try:
+        sections = caching.remember(("nav-sections",), lambda: list(Section.objects.all()))
+    except DatabaseError:
+        sections = []
+    return {"SITE_NAME": settings.SITE_NAME, "nav_sections": sections}

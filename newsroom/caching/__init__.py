@@ -1,0 +1,49 @@
+"""Caching by what each response shows: tags, a shared store, purges and the front cache.
+
+This package imports no app; apps depend on it, never the reverse.
+
+How it fits together:
+
+- **Tags** (`tags.py`): while a response or a fragment is built, everything it reads declares a
+  tag: each model instance loaded from the database declares its own (``"event-7"``) and each
+  query declares its model's collection (``"event-list"``), through `Tagged` and
+  `TaggedQuerySet`; other things (a story's comment threads) are declared by hand with
+  `declare()`.
+- **Announcements** (`purge.py`): after a change commits, the app that owns the changed data
+  announces exactly the tags it touched (`announce()`; each app connects its own receivers in
+  its `AppConfig.ready()`). Every announced tag is purged from the store and from the front
+  cache, and `content_changed` is sent.
+- **The store** (`store.py`): pages and fragments kept in Django's default cache with the tags
+  they showed; an entry is served only while none of its tags was purged after it was built.
+- **The front cache** (`frontcache.py`): Varnish (xkey), Fastly (Surrogate-Key) or Cloudflare
+  (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface.
+- **The middleware** (`middleware.py`): public pages are kept whole in the store and sent with a
+  ``Cache-Control`` a shared cache may keep, plus their tags; personal ones are private.
+- **Personal** (`personal.py`): the one definition of "a request personal to one browser".
+- **Release** (`release.py`): a digest of everything that changes how a page looks; every key
+  carries it, so a deploy starts with nothing kept.
+"""
+
+from .personal import has_session, is_personal, register_personal_cookie
+from .purge import announce, content_changed
+from .release import RELEASE
+from .store import fragment, keep_seconds, remember
+from .tags import Tagged, TaggedQuerySet, collecting, declare, list_tag, tag_for
+
+__all__ = [
+    "RELEASE",
+    "Tagged",
+    "TaggedQuerySet",
+    "announce",
+    "collecting",
+    "content_changed",
+    "declare",
+    "fragment",
+    "has_session",
+    "is_personal",
+    "keep_seconds",
+    "list_tag",
+    "register_personal_cookie",
+    "remember",
+    "tag_for",
+]

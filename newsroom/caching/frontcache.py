@@ -1,0 +1,137 @@
+"""The front cache: one small interface to purge by tag, named by NEWSROOM_FRONT_CACHE.
+
+- unset: no front cache (nothing to purge);
+- ``varnish://HOST:PORT``: Varnish with the xkey module (deploy/varnish/newsroom.vcl): a
+  ``PURGE`` request with an ``xkey-purge`` header listing the tags;
+- ``fastly://SERVICE_ID``: Fastly's purge by surrogate key (POST /service/ID/purge with a
+  ``Surrogate-Key`` header), the token from ``FASTLY_API_TOKEN``;
+- ``cloudflare://ZONE_ID``: Cloudflare's purge by cache tag (POST /zones/ID/purge_cache with
+  ``{"tags": [...]}``), the token from ``CLOUDFLARE_API_TOKEN``.
+
+``?api=http://127.0.0.1:PORT`` after a CDN's URL sends its calls to another address (tests use a
+local server that records them). Each purger also names the response header the front cache
+reads tags from (`tag_header`) and how it joins them. A purge that fails is logged and never
+breaks the change that caused it: the front cache then serves the old copy until it expires.
+"""
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from functools import cache
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 2
+BATCH = 30  # tags per call: Cloudflare takes at most 30 a call; headers stay short
+
+
+class NoFrontCache:
+    """No front cache: tags are still sent in `xkey` (harmless, and handy to look at)."""
+
+    tag_header = "xkey"
+    separator = " "
+
+    def purge(self, tags):
+        pass
+
+    def header_value(self, tags):
+        return self.separator.join(sorted(tags))
+
+
+class HTTPPurger(NoFrontCache):
+    def __init__(self, base_url):
+        self.base_url = base_url.rstrip("/")
+
+    def purge(self, tags):
+        tags = sorted(tags)
+        for start in range(0, len(tags), BATCH):
+            self.send(tags[start : start + BATCH])
+
+    def request(self, path, *, method="POST", headers=None, body=None):
+        request = urllib.request.Request(  # noqa: S310 - our own configured http(s) URL
+            self.base_url + path, data=body, headers=headers or {}, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                return response.status
+        except (urllib.error.URLError, OSError) as error:
+            logger.warning("Front cache purge failed (%s): %s", type(self).__name__, error)
+            return None
+
+
+class VarnishPurger(HTTPPurger):
+    """Varnish with vmod xkey: PURGE / with `xkey-purge: tag tag ...`."""
+
+    def send(self, tags):
+        self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)})
+
+
+class FastlyPurger(HTTPPurger):
+    """Fastly: POST /service/{id}/purge with `Surrogate-Key: tag tag ...` (space-separated)."""
+
+    tag_header = "Surrogate-Key"
+
+    def __init__(self, base_url, service_id, token):
+        super().__init__(base_url)
+        self.service_id, self.token = service_id, token
+
+    def send(self, tags):
+        self.request(
+            f"/service/{self.service_id}/purge",
+            headers={"Fastly-Key": self.token, "Surrogate-Key": " ".join(tags)},
+        )
+
+
+class CloudflarePurger(HTTPPurger):
+    """Cloudflare: POST /client/v4/zones/{id}/purge_cache {"tags": [...]}; tags in `Cache-Tag`,
+    comma-separated."""
+
+    tag_header = "Cache-Tag"
+    separator = ","
+
+    def __init__(self, base_url, zone_id, token):
+        super().__init__(base_url)
+        self.zone_id, self.token = zone_id, token
+
+    def send(self, tags):
+        self.request(
+            f"/client/v4/zones/{self.zone_id}/purge_cache",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            body=json.dumps({"tags": tags}).encode(),
+        )
+
+
+def from_url(url):
+    """The purger NEWSROOM_FRONT_CACHE names; ValueError for a scheme it does not know."""
+    if not url:
+        return NoFrontCache()
+    parts = urlsplit(url)
+    api = parse_qs(parts.query).get("api", [None])[0]
+    if parts.scheme == "varnish":
+        return VarnishPurger(f"http://{parts.netloc}")
+    if parts.scheme == "fastly":
+        token = os.environ.get("FASTLY_API_TOKEN", "")
+        return FastlyPurger(api or "https://api.fastly.com", parts.netloc, token)
+    if parts.scheme == "cloudflare":
+        token = os.environ.get("CLOUDFLARE_API_TOKEN", "")
+        base = api or "https://api.cloudflare.com"
+        return CloudflarePurger(base, parts.netloc, token)
+    raise ValueError(
+        f"NEWSROOM_FRONT_CACHE={url!r}: use varnish://HOST:PORT, fastly://SERVICE_ID or "
+        "cloudflare://ZONE_ID."
+    )
+
+
+@cache
+def _purger_for(url):
+    return from_url(url)
+
+
+def purger():
+    """The configured purger (settings.FRONT_CACHE)."""
+    return _purger_for(settings.FRONT_CACHE)

@@ -1,0 +1,131 @@
+"""Public pages kept whole and marked for shared caches; personal ones kept private."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+
+from . import frontcache, store
+from .personal import is_personal
+from .tags import collecting
+
+PAGE_KEY_PARTS = "page"
+NOT_KEPT_HEADERS = {"content-length", "set-cookie", "date", "cache-control", "etag"}
+KEPT_VARY = {"cookie", "accept-encoding"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What is kept of a public page: its body, headers and ETag."""
+
+    content: bytes
+    headers: tuple
+    etag: str
+
+    @classmethod
+    def of(cls, response):
+        headers = tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in NOT_KEPT_HEADERS
+        )
+        etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+        return cls(response.content, headers, etag)
+
+    def response(self):
+        response = HttpResponse(self.content)
+        for name, value in self.headers:
+            response[name] = value
+        response["ETag"] = self.etag
+        return response
+
+
+def may_share(request):
+    """Whether this request may be answered with a page kept for everyone."""
+    return request.method in ("GET", "HEAD") and not (
+        is_personal(request) or request.path.startswith("/admin/")
+    )
+
+
+def may_keep(response):
+    """A complete 200 page that sets no cookie and did not ask to stay private."""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    if any(word in cache_control for word in ("private", "no-store", "no-cache", "max-age=0")):
+        return False
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return vary <= KEPT_VARY
+
+
+def page_key(request):
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return store.entry_key((PAGE_KEY_PARTS, url))
+
+
+def mark_public(response, tags):
+    """Let browsers keep a public page briefly and shared caches long (they are purged by tag
+    on every change; without tags nothing purges it, so it is kept briefly), serve it stale
+    while revalidating or while the app is down; and name its tags for the front cache."""
+    if tags:
+        shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS)
+    else:
+        shared = settings.BROWSER_CACHE_SECONDS
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=min(settings.BROWSER_CACHE_SECONDS, shared),
+        s_maxage=shared,
+        stale_while_revalidate=30,
+        stale_if_error=86400,
+    )
+    if tags:
+        purger = frontcache.purger()
+        response[purger.tag_header] = purger.header_value(tags)
+    return response
+
+
+class SharedCacheMiddleware:
+    """Serve and keep public pages (see `may_share` and `may_keep`) in the store with their
+    tags, send them with `mark_public`'s headers, and answer conditional GETs with 304.
+    Everything else is sent as its view made it, and private unless the view said otherwise.
+    Goes after the authentication middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not may_share(request):
+            response = self.get_response(request)
+            if "Cache-Control" not in response:
+                patch_cache_control(response, private=True, no_cache=True)
+            patch_vary_headers(response, ["Cookie"])
+            return response
+
+        key = page_key(request)
+        with collecting() as tags:
+            kept, sequence = store.lookup(key) if store.enabled() else (None, None)
+            if kept is not None:
+                response = kept.response()
+            else:
+                response = self.get_response(request)
+                if not may_keep(response):
+                    if response.status_code != 200 and "Cache-Control" not in response:
+                        patch_cache_control(response, no_cache=True)
+                    patch_vary_headers(response, ["Cookie"])
+                    return response
+                kept = Snapshot.of(response)
+                response["ETag"] = kept.etag
+                if store.enabled():
+                    store.keep(
+                        key,
+                        kept,
+                        tags=tags,
+                        sequence=sequence,
+                        seconds=settings.PAGE_CACHE_SECONDS,
+                    )
+        patch_vary_headers(response, ["Cookie"])
+        mark_public(response, tags)
+        return get_conditional_response(request, etag=kept.etag, response=response)

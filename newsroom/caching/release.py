@@ -1,0 +1,34 @@
+"""The release: a digest of everything that changes how a page looks."""
+
+import contextlib
+import hashlib
+from importlib import metadata
+
+from django.conf import settings
+
+FOLDERS = ("articles", "comments", "newsroom", "templates")
+# Libraries whose upgrade changes rendered HTML (Markdown, sanitising, forms, dates).
+LIBRARIES = ("django", "markdown", "nh3", "django-crispy-forms", "crispy-bootstrap5")
+
+
+def release():
+    """A 16-hex-digit digest of the code and templates that render pages (migrations aside),
+    the versions of the libraries that render HTML, and the static files' hashed names (the
+    manifest `collectstatic` writes). Every kept page's and fragment's key carries it, so a
+    deploy that changes any of them starts with nothing kept."""
+    digest = hashlib.sha256()
+    for folder in FOLDERS:
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in (".py", ".html") and "migrations" not in path.parts:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    for library in LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"{library}=={metadata.version(library)}".encode())
+    manifest = settings.STATIC_ROOT / "staticfiles.json"
+    if manifest.exists():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RELEASE = release()

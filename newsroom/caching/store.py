@@ -1,0 +1,160 @@
+"""The app's own store of kept pages and fragments, in Django's default cache.
+
+Every purge takes the next number of one shared purge sequence (a counter in the cache) and
+writes it under each purged tag. Every entry carries the tags of what it showed and the
+sequence number read before its building began; it is served only while none of its tags was
+purged at a later number. So an entry built from rows read before a change committed is never
+served after that change is announced, however building and purging interleave, across
+processes and servers, and without trusting any clock. A tag the cache cannot tell (never
+purged, or evicted) is given the current number, which retires every entry that carried it:
+the store never trusts what it cannot check, and with the cache unreachable nothing is kept.
+
+Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
+"""
+
+import hashlib
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.safestring import mark_safe
+
+from .release import RELEASE
+from .tags import collecting, declare
+
+FRAGMENT_SECONDS = 24 * 3600
+SEQUENCE_KEY = "purge-sequence"
+PURGED_KEY = "tag-purged:{}"
+ENTRY_KEY = "kept:" + RELEASE + ":{}"
+
+# Functions giving the next moment (an aware datetime) at which content changes by itself, such
+# as a scheduled story going live; nothing is kept past it (apps register theirs in ready()).
+_expiry_sources = []
+_asking_sources = ContextVar("asking_expiry_sources", default=False)
+
+
+@dataclass(frozen=True)
+class Entry:
+    sequence: int  # the purge sequence number read before building began
+    tags: frozenset
+    value: object
+
+
+def enabled():
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+def entry_key(parts):
+    return ENTRY_KEY.format(hashlib.sha256(repr(parts).encode()).hexdigest())
+
+
+def current_sequence(found=None):
+    """The purge sequence number now (an int), or None when the cache cannot tell. `found`: a
+    get_many() answer that may already hold it."""
+    number = (found or {}).get(SEQUENCE_KEY)
+    if number is None:
+        cache.add(SEQUENCE_KEY, 0, None)
+        number = cache.get(SEQUENCE_KEY)
+    return number
+
+
+def purged_at(tags, sequence):
+    """{tag: sequence number of its last purge} for `tags`; a tag the cache does not know is
+    given `sequence` (the current number); tags the cache cannot tell at all are left out."""
+    keys = {PURGED_KEY.format(tag): tag for tag in tags}
+    found = cache.get_many(list(keys))
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, sequence, None)
+        found.update(cache.get_many(missing))
+    return {keys[key]: number for key, number in found.items()}
+
+
+def is_fresh(entry, sequence):
+    """Whether no tag of `entry` was purged after its building began."""
+    if not entry.tags:
+        return True
+    purged = purged_at(entry.tags, sequence)
+    return len(purged) == len(entry.tags) and all(
+        number <= entry.sequence for number in purged.values()
+    )
+
+
+def purge(tags):
+    """Retire every kept entry that carries any of `tags` (an iterable of strings)."""
+    tags = list(tags)
+    if not tags:
+        return
+    cache.add(SEQUENCE_KEY, 0, None)
+    try:
+        number = cache.incr(SEQUENCE_KEY)
+    except ValueError:  # the cache is unreachable: nothing is kept from it either
+        return
+    cache.set_many({PURGED_KEY.format(tag): number for tag in tags}, None)
+
+
+def lookup(key):
+    """(value or None, sequence): the value kept under `key` if still fresh (its tags are then
+    declared), and the purge sequence number read with it (None: do not keep anything)."""
+    found = cache.get_many([key, SEQUENCE_KEY])
+    sequence = current_sequence(found)
+    entry = found.get(key)
+    if sequence is None or not isinstance(entry, Entry) or not is_fresh(entry, sequence):
+        return None, sequence
+    declare(*entry.tags)
+    return entry.value, sequence
+
+
+def keep(key, value, *, tags, sequence, seconds):
+    if sequence is not None:
+        cache.set(key, Entry(sequence, frozenset(tags), value), keep_seconds(seconds))
+
+
+def register_expiry(source):
+    """Cap keeping at `source()` (an aware datetime or None), e.g. the next go-live."""
+    _expiry_sources.append(source)
+
+
+def keep_seconds(limit):
+    """`limit` seconds, cut short when content changes by itself sooner (see register_expiry)."""
+    from django.utils import timezone
+
+    if _asking_sources.get():  # a source keeping its own answer: it caps that itself
+        return int(limit)
+    now = timezone.now()
+    token = _asking_sources.set(True)
+    try:
+        moments = [source() for source in _expiry_sources]
+    finally:
+        _asking_sources.reset(token)
+    for at in moments:
+        if at is not None and at > now:
+            limit = min(limit, max(1, int((at - now).total_seconds())))
+    return int(limit)
+
+
+def remember(parts, build, seconds=FRAGMENT_SECONDS, *, tags=()):
+    """build(), kept under `parts` (a tuple naming it) with the tags declared while building it
+    plus `tags`, until one of them is purged, at most `seconds`. With keeping off
+    (PAGE_CACHE_SECONDS = 0) it is built every time; its tags still reach the page."""
+    declare(*tags)
+    if not enabled():
+        return build()
+    key = entry_key(parts)
+    value, sequence = lookup(key)
+    if value is not None:
+        return value
+    with collecting() as found:
+        declare(*tags)
+        value = build()
+    keep(key, value, tags=found, sequence=sequence, seconds=seconds)
+    return value
+
+
+def fragment(parts, render, seconds=FRAGMENT_SECONDS, *, tags=()):
+    """HTML shared by every reader (`render()`'s), kept like `remember`. Only for public HTML:
+    never a pending comment, a form with a token or anything else one reader brings."""
+    html = remember(("fragment", *parts), lambda: str(render()), seconds, tags=tags)
+    return mark_safe(html)  # noqa: S308 - rendered by a template, escaped there
