@@ -18,13 +18,21 @@ def _static_without_manifest(settings):
 
 
 @pytest.fixture(autouse=True)
+def _local_memory_cache(settings):
+    """Tests run in one process: the local-memory cache (a real cache whose entries and expiry
+    times tests can read). The shared file cache of the default settings is tested with real
+    server processes (tests/test_default_cache.py)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     """Tests see each view's own response; tests/test_caching.py turns the page cache on."""
     settings.PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_local_memory_cache):
     cache.clear()
     yield
     cache.clear()

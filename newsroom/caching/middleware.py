@@ -106,8 +106,9 @@ class SharedCacheMiddleware:
 
         key = page_key(request)
         with collecting() as tags:
-            kept, sequence = store.lookup(key) if store.enabled() else (None, None)
-            if kept is not None:
+            entry, sequence = store.lookup(key) if store.enabled() else (None, None)
+            if entry is not None:
+                kept = entry.value
                 response = kept.response()
             else:
                 response = self.get_response(request)

@@ -96,7 +96,7 @@ def purge(tags):
 
 
 def lookup(key):
-    """(value or None, sequence): the value kept under `key` if still fresh (its tags are then
+    """(entry or None, sequence): the Entry kept under `key` if still fresh (its tags are then
     declared), and the purge sequence number read with it (None: do not keep anything)."""
     found = cache.get_many([key, SEQUENCE_KEY])
     sequence = current_sequence(found)
@@ -104,7 +104,7 @@ def lookup(key):
     if sequence is None or not isinstance(entry, Entry) or not is_fresh(entry, sequence):
         return None, sequence
     declare(*entry.tags)
-    return entry.value, sequence
+    return entry, sequence
 
 
 def keep(key, value, *, tags, sequence, seconds):
@@ -143,9 +143,9 @@ def remember(parts, build, seconds=FRAGMENT_SECONDS, *, tags=()):
     if not enabled():
         return build()
     key = entry_key(parts)
-    value, sequence = lookup(key)
-    if value is not None:
-        return value
+    entry, sequence = lookup(key)
+    if entry is not None:
+        return entry.value
     with collecting() as found:
         declare(*tags)
         value = build()
