@@ -157,8 +157,9 @@ else:
 # Public pages and fragments are kept by the app at most this long (newsroom/caching); 0 turns
 # the app's own keeping off. They are purged by tag on every change, so this only bounds memory.
 PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "3600"))
-# What public pages tell caches: browsers may keep them this long without asking again ...
-BROWSER_CACHE_SECONDS = int(os.environ.get("NEWSROOM_BROWSER_CACHE_SECONDS", "15"))
+# What public pages tell caches: browsers may keep them this long without asking again (0: they
+# revalidate every time, a cheap 304 from the front cache, so a change shows at once) ...
+BROWSER_CACHE_SECONDS = int(os.environ.get("NEWSROOM_BROWSER_CACHE_SECONDS", "0"))
 # ... a shared cache (Varnish, a CDN), which is purged by tag on every change, this long.
 SHARED_CACHE_SECONDS = int(os.environ.get("NEWSROOM_SHARED_CACHE_SECONDS", "86400"))
 # Where to purge: varnish://HOST:PORT, fastly://SERVICE_ID, cloudflare://ZONE_ID; unset: none.

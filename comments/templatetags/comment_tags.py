@@ -221,11 +221,12 @@ def comment_section(context, article):
         initial["remember"] = bool(initial)
         initial["parent"] = reply_parent(request, article)
         blank = not initial["remember"] and initial["parent"] is None
-        # A form shown to one reader carries its own "shown at" token; the shared one none.
+        # Only a page built for one browser may carry that reader's "shown at" token: a public
+        # page (a ?replyto= one too) is kept for everyone, and its script asks for a token.
         form = CommentForm(
             article=article,
             initial=initial,
-            issue_token=not blank or caching.has_session(request),
+            issue_token=caching.is_personal(request),
             with_csrf=caching.has_session(request),
         )
     return {

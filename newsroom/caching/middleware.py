@@ -14,6 +14,7 @@ from .tags import collecting
 PAGE_KEY_PARTS = "page"
 NOT_KEPT_HEADERS = {"content-length", "set-cookie", "date", "cache-control", "etag"}
 KEPT_VARY = {"cookie", "accept-encoding"}
+UNTAGGED_SECONDS = 60  # what nothing purges (robots.txt) is kept this long by shared caches
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def mark_public(response, tags):
     if tags:
         shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS)
     else:
-        shared = settings.BROWSER_CACHE_SECONDS
+        shared = UNTAGGED_SECONDS
     patch_cache_control(
         response,
         public=True,

@@ -108,8 +108,18 @@ def lookup(key):
 
 
 def keep(key, value, *, tags, sequence, seconds):
-    if sequence is not None:
-        cache.set(key, Entry(sequence, frozenset(tags), value), keep_seconds(seconds))
+    """Keep `value` under `key` with its `tags`, built from what was read after the purge
+    sequence stood at `sequence` (None: not at all), for at most `seconds`. A tag never purged
+    yet is noted as purged at `sequence` (unless a purge got there first), so the entry is not
+    taken for stale the first time it is looked up."""
+    if sequence is None:
+        return
+    keys = [PURGED_KEY.format(tag) for tag in tags]
+    known = cache.get_many(keys)
+    for key_of_tag in keys:
+        if key_of_tag not in known:
+            cache.add(key_of_tag, sequence, None)
+    cache.set(key, Entry(sequence, frozenset(tags), value), keep_seconds(seconds))
 
 
 def register_expiry(source):

@@ -45,7 +45,7 @@ def demo(live_server, settings):
     """The demo content (`seed_demo`) behind a live server; forms may be sent at once."""
     # The comment form refuses a send within seconds of showing it (a bot's speed); the
     # journeys type instantly, so they skip that wait. Everything else is the real policy.
-    settings.COMMENTS = {**settings.COMMENTS, "MIN_SECONDS_TO_TYPE": 0}
+    settings.COMMENTS = {**settings.COMMENTS, "MIN_SECONDS_TO_TYPE": 0, "MIN_SECONDS_TO_CONFIRM": 0}
     call_command("seed_demo", verbosity=0)
     return live_server
 

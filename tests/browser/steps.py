@@ -30,7 +30,11 @@ def fill_comment(page, **fields):
 
 
 def send_comment(page):
-    """Press "Post comment"; returns the status of the page the browser lands on."""
+    """Press "Post comment" (twice when the site asks to confirm, as it does without
+    JavaScript); returns the status of the page the browser lands on."""
     with page.expect_navigation() as navigation:
         page.click("#comment-form button[type=submit]")
+    if "again to send it" in page.content():
+        with page.expect_navigation() as navigation:
+            page.click("#comment-form button[type=submit]")
     return navigation.value.status

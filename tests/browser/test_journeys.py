@@ -208,3 +208,32 @@ def test_home_page_names_its_icon_and_describes_itself(open_page):
         assert page.request.get(path).status == 200, path
     description = page.locator("meta[property='og:description']").get_attribute("content")
     assert description == "Sports news, results and medal tables."
+
+
+def test_with_javascript_the_kept_form_gets_its_token_when_typing_begins(open_page):
+    """The page is the same for everyone; the script asks for the reader's token on focus,
+    and the comment goes through on the first press."""
+    page = visit(open_page(), THREADED_STORY)
+    token = page.locator("#comment-form [name=token]")
+    expect(token).to_have_value("")
+    page.click("#comment-form [name=body]")
+    expect(token).not_to_have_value("")
+    fill_comment(page, body="Posted in one go, script on.", **READER)
+    with page.expect_navigation() as navigation:
+        page.click("#comment-form button[type=submit]")
+    assert navigation.value.status == 200
+    assert Comment.objects.filter(body="Posted in one go, script on.").exists()
+
+
+def test_without_javascript_the_first_press_asks_to_confirm(open_page):
+    """No script, no token: the comment comes back, as typed, to be confirmed."""
+    page = visit(open_page(java_script_enabled=False), THREADED_STORY)
+    fill_comment(page, body="Confirm me, script off.", **READER)
+    with page.expect_navigation():
+        page.click("#comment-form button[type=submit]")
+    expect(page.locator(".error-summary")).to_contain_text("again to send it")
+    expect(page.locator("#comment-form [name=body]")).to_have_value("Confirm me, script off.")
+    assert not Comment.objects.filter(body="Confirm me, script off.").exists()
+    with page.expect_navigation():
+        page.click("#comment-form button[type=submit]")
+    assert Comment.objects.filter(body="Confirm me, script off.").exists()

@@ -1,0 +1,343 @@
+"""Caching by what each page shows: every public response names its tags, and a change purges
+exactly the tags it touches, from the app's store and from the front cache."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from articles.models import Article, Section
+from comments import services
+from comments.models import Comment
+from newsroom.caching import content_changed, frontcache
+
+from .factories import (
+    make_article,
+    make_athlete,
+    make_comment,
+    make_competition,
+    make_event,
+    make_result,
+    make_section,
+    make_tag,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def store_on(settings):
+    settings.PAGE_CACHE_SECONDS = 600
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+@pytest.fixture
+def purged():
+    """The tag sets purged during the test, in order."""
+    seen = []
+
+    def record(tags, **kwargs):
+        seen.append(set(tags))
+
+    content_changed.connect(record)
+    yield seen
+    content_changed.disconnect(record)
+
+
+@pytest.fixture
+def site(committed):
+    with committed():
+        section = make_section(name="Speed skating", slug="speed-skating")
+        tag = make_tag(name="Oval", slug="oval")
+        competition = make_competition()
+        event, other_event = make_event(competition=competition), make_event()
+        athlete = make_athlete(name="Jutta Leerdam")
+        make_result(event=event, athlete=athlete, rank=1, time_ms=72_310)
+        make_result(event=other_event, rank=1, time_ms=36_490)
+        story_a = make_article(title="Story A", section=section, tags=[tag], events=[event])
+        story_b = make_article(title="Story B", section=section)
+    return {
+        "section": section,
+        "tag": tag,
+        "competition": competition,
+        "event": event,
+        "other_event": other_event,
+        "athlete": athlete,
+        "a": story_a,
+        "b": story_b,
+    }
+
+
+def tags_of(response):
+    return set(response["xkey"].split())
+
+
+def is_kept(url):
+    """Served from the store: no query at all."""
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(url).status_code == 200
+    return len(queries) == 0
+
+
+def test_an_article_names_everything_it_shows(site):
+    """The story, its section and tags, its events and athletes, its comment threads, the
+    navigation and the listings it shows (related stories)."""
+    story = site["a"]
+    response = Client().get(story.get_absolute_url())
+    tags = tags_of(response)
+    expected = {
+        f"article-{story.pk}",
+        f"section-{site['section'].pk}",
+        f"tag-{site['tag'].pk}",
+        f"event-{site['event'].pk}",
+        f"athlete-{site['athlete'].pk}",
+        f"thread-{story.pk}",
+        "section-list",
+        "article-list",
+    }
+    assert expected <= tags
+    assert f"event-{site['other_event'].pk}" not in tags
+    kept = Client().get(story.get_absolute_url())
+    assert tags_of(kept) == tags  # a kept copy names the same tags
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/feed/", "/feed/atom/", "/sitemap.xml", "/results/", "/search/?q=story"]
+)
+def test_every_public_page_names_its_tags_and_may_be_kept_by_a_shared_cache(site, url):
+    response = Client().get(url)
+    assert response.status_code == 200
+    assert "article-list" in tags_of(response) or "competition-list" in tags_of(response)
+    cache_control = response["Cache-Control"]
+    assert "public" in cache_control and "s-maxage=" in cache_control
+    assert not response.cookies
+
+
+def test_approving_a_comment_on_one_story_leaves_the_others_kept(site, committed, purged):
+    """Only story A's threads are purged: story B, the home page, the medal table and the
+    event page stay kept."""
+    comment = make_comment(article=site["a"], status=Comment.Status.PENDING, body="Hold on")
+    urls = {
+        "b": site["b"].get_absolute_url(),
+        "home": "/",
+        "medals": site["competition"].get_absolute_url(),
+        "event": site["event"].get_absolute_url(),
+        "a": site["a"].get_absolute_url(),
+    }
+    for url in urls.values():
+        Client().get(url)
+    with committed():
+        services.approve(Comment.objects.filter(pk=comment.pk), by=make_user())
+    assert purged == [{f"thread-{site['a'].pk}"}]
+    for name in ("b", "home", "medals", "event"):
+        assert is_kept(urls[name]), name
+    assert "Hold on" in Client().get(urls["a"]).content.decode()
+
+
+def test_a_new_pending_comment_purges_nothing(site, committed, purged):
+    with committed():
+        make_comment(article=site["a"], status=Comment.Status.PENDING)
+    assert purged == []
+
+
+def test_a_result_purges_its_event_stories_medal_table_and_athlete_only(site, committed, purged):
+    """A result entered on race day: its event page, the stories covering it, the medal table
+    and the athlete's page change; another event's page stays kept."""
+    urls = [
+        site["event"].get_absolute_url(),
+        site["a"].get_absolute_url(),
+        site["competition"].get_absolute_url(),
+        site["athlete"].get_absolute_url(),
+    ]
+    other = site["other_event"].get_absolute_url()
+    for url in [*urls, other, site["b"].get_absolute_url()]:
+        Client().get(url)
+    with committed():
+        make_result(event=site["event"], rank=2, time_ms=72_590)
+    assert f"event-{site['event'].pk}" in set().union(*purged)
+    for url in urls:
+        assert not is_kept(url), url
+    assert "1:12.59" in Client().get(site["event"].get_absolute_url()).content.decode()
+    assert is_kept(other)
+    assert is_kept(site["b"].get_absolute_url())
+
+
+def test_a_story_published_in_the_admin_shows_everywhere_at_once(site, committed, admin_client):
+    """Created with status Published and saved: home, section, tag, feeds and sitemap show it
+    to readers at once (all were kept before)."""
+    urls = [
+        "/",
+        site["section"].get_absolute_url(),
+        "/feed/",
+        "/feed/atom/",
+        reverse("sitemap-section", kwargs={"section": "articles"}),
+    ]
+    for url in urls:
+        assert "Breaking gold" not in Client().get(url).content.decode()
+    with committed():
+        response = admin_client.post(
+            reverse("admin:articles_article_add"),
+            {
+                "title": "Breaking gold",
+                "slug": "breaking-gold",
+                "standfirst": "Fresh news.",
+                "body": "The body.",
+                "section": site["section"].pk,
+                "status": "published",
+                "published_at_0": "2026-01-01",
+                "published_at_1": "12:00:00",
+                "author": make_user(is_staff=True).pk,
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    story = Article.objects.get(slug="breaking-gold")
+    for url in urls:
+        html = Client().get(url).content.decode()
+        assert "Breaking gold" in html or story.get_absolute_url() in html, url
+
+
+def test_a_section_renamed_in_the_admin_shows_in_the_navigation_at_once(site, committed):
+    Client().get("/")
+    Client().get(site["b"].get_absolute_url())
+    with committed():
+        section = Section.objects.get(pk=site["section"].pk)
+        section.name = "Long track"
+        section.save()
+    for url in ["/", site["b"].get_absolute_url(), "/results/"]:
+        assert ">Long track</a>" in Client().get(url).content.decode(), url
+
+
+def test_editing_a_draft_purges_no_listing(site, committed, purged):
+    with committed():
+        draft = make_article(title="Not yet", status=Article.Status.DRAFT)
+    with committed():
+        draft.body = "Still not yet."
+        draft.save()
+    assert all("article-list" not in tags for tags in purged)
+    assert is_kept("/") or Client().get("/")  # home was never touched
+
+
+def test_erasing_a_commenter_from_the_shell_reaches_kept_pages(site, committed):
+    """export/erase from the shell purge the threads they change (here in the same process;
+    tests/test_default_cache.py checks it across processes)."""
+    make_comment(article=site["a"], name="Erin Erasable", email="erin@example.com")
+    url = site["a"].get_absolute_url()
+    assert "Erin Erasable" in Client().get(url).content.decode()
+    with committed():
+        call_command("erase_commenter_data", "erin@example.com", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert "Erin Erasable" not in Client().get(url).content.decode()
+
+
+def test_a_rolled_back_change_purges_nothing(site, purged):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Section.objects.filter(pk=site["section"].pk).first().save()
+        raise RuntimeError("the editor's save failed")
+    assert purged == []
+
+
+# --- The front cache's purge interface ------------------------------------------------------
+
+
+class Recorder(BaseHTTPRequestHandler):
+    calls = []
+    status = 200
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.calls.append((self.command, self.path, headers, body))
+        self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_PURGE = handle_any
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    Recorder.calls, Recorder.status = [], 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", Recorder
+    server.shutdown()
+    server.server_close()
+
+
+def test_varnish_purges_by_xkey(recorder):
+    address, calls = recorder
+    purger = frontcache.from_url(f"varnish://{address}")
+    purger.purge({"article-1", "thread-1"})
+    assert [(c[0], c[1], c[2]["xkey-purge"]) for c in calls.calls] == [
+        ("PURGE", "/", "article-1 thread-1")
+    ]
+    assert purger.tag_header == "xkey"
+
+
+def test_fastly_purges_by_surrogate_key(recorder, monkeypatch):
+    address, calls = recorder
+    monkeypatch.setenv("FASTLY_API_TOKEN", "fastly-secret")
+    purger = frontcache.from_url(f"fastly://SERVICE123?api=http://{address}")
+    purger.purge({"event-7", "competition-2"})
+    method, path, headers, _ = calls.calls[0]
+    assert (method, path) == ("POST", "/service/SERVICE123/purge")
+    assert headers["surrogate-key"] == "competition-2 event-7"
+    assert headers["fastly-key"] == "fastly-secret"
+    assert purger.tag_header == "Surrogate-Key"
+
+
+def test_cloudflare_purges_by_cache_tag_thirty_at_a_time(recorder, monkeypatch):
+    address, calls = recorder
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "cf-secret")
+    purger = frontcache.from_url(f"cloudflare://ZONE9?api=http://{address}")
+    tags = {f"article-{n}" for n in range(45)}
+    purger.purge(tags)
+    assert [c[1] for c in calls.calls] == ["/client/v4/zones/ZONE9/purge_cache"] * 2
+    sent = [json.loads(c[3])["tags"] for c in calls.calls]
+    assert [len(batch) for batch in sent] == [30, 15]
+    assert set().union(*sent) == tags
+    assert calls.calls[0][2]["authorization"] == "Bearer cf-secret"
+    assert purger.tag_header == "Cache-Tag"
+    assert purger.header_value({"b", "a"}) == "a,b"
+
+
+def test_a_front_cache_that_is_down_never_breaks_a_change(settings, committed, caplog):
+    """Purging an unreachable front cache is logged; the editor's save goes through."""
+    from .servers import free_port
+
+    settings.FRONT_CACHE = f"varnish://127.0.0.1:{free_port()}"
+    with committed():
+        make_section(name="Curling", slug="curling")
+    assert Section.objects.filter(slug="curling").exists()
+    assert "Front cache purge failed" in caplog.text
+
+
+def test_an_unknown_front_cache_is_a_clear_error():
+    with pytest.raises(ValueError, match="varnish://HOST:PORT"):
+        frontcache.from_url("squid://127.0.0.1:3128")
+
+
+def test_the_front_cache_names_the_tag_header(settings, site):
+    settings.FRONT_CACHE = "fastly://SERVICE123"
+    response = Client().get(site["a"].get_absolute_url())
+    assert f"article-{site['a'].pk}" in response["Surrogate-Key"].split()
