@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
-from newsroom.caching import announce, list_tag, tag_for
+from newsroom.caching import all_tag, announce, list_tag, tag_for
 
 from . import results_admin  # noqa: F401  (registers the results admins)
 from .images import HeroImageFormField, process_hero_image
@@ -88,12 +88,12 @@ class ArticleAdmin(NewsroomModelAdmin):
     def publish(self, request, queryset):
         now = timezone.now()
         changing = queryset.exclude(status=Article.Status.PUBLISHED)
-        announce(list_tag(Article), *map(tag_for, changing))
+        announce(list_tag(Article), all_tag(Article), *map(tag_for, changing))
         count = changing.update(status=Article.Status.PUBLISHED, published_at=now, updated_at=now)
         self.message_user(request, f"Published {count} stories.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
-        announce(list_tag(Article), *map(tag_for, queryset))
+        announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
         count = queryset.update(status=Article.Status.DRAFT, updated_at=timezone.now())
         self.message_user(request, f"Moved {count} stories back to draft.", messages.SUCCESS)

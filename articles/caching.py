@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 
-from newsroom.caching import announce, list_tag, remember, store, tag_for
+from newsroom.caching import all_tag, announce, list_tag, remember, store, tag_for
 
 from .models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
 
@@ -21,11 +21,13 @@ BYLINE_FIELDS = ("first_name", "last_name", "username")
 
 
 def _object_saved(sender, instance, created, using, **kwargs):
-    announce(tag_for(instance), list_tag(sender) if created else None, using=using)
+    announce(
+        tag_for(instance), all_tag(sender), list_tag(sender) if created else None, using=using
+    )
 
 
 def _object_deleted(sender, instance, using, **kwargs):
-    announce(tag_for(instance), list_tag(sender), using=using)
+    announce(tag_for(instance), all_tag(sender), list_tag(sender), using=using)
 
 
 def _article_before_save(sender, instance, raw, **kwargs):
@@ -35,12 +37,17 @@ def _article_before_save(sender, instance, raw, **kwargs):
 
 def _article_saved(sender, instance, created, using, **kwargs):
     live = instance.status in Article.LIVE_STATUSES or getattr(instance, "_was_live", False)
-    announce(tag_for(instance), list_tag(Article) if live else None, using=using)
+    announce(tag_for(instance), *public_listing_tags() if live else (), using=using)
 
 
 def _article_deleted(sender, instance, using, **kwargs):
     live = instance.status in Article.LIVE_STATUSES
-    announce(tag_for(instance), list_tag(Article) if live else None, using=using)
+    announce(tag_for(instance), *public_listing_tags() if live else (), using=using)
+
+
+def public_listing_tags():
+    """What a change to a published or scheduled story touches besides the story itself."""
+    return list_tag(Article), all_tag(Article)
 
 
 def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
@@ -55,7 +62,7 @@ def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
     announce(
         *map(tag_for, stories),
         *(others if live else ()),
-        list_tag(Article) if live else None,
+        *(public_listing_tags() if live else ()),
         using=using,
     )
 
@@ -63,6 +70,7 @@ def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
 def _result_changed(sender, instance, using, **kwargs):
     announce(
         tag_for(Event, instance.event_id),
+        all_tag(Event),  # an event's last change is read in aggregates (the sitemap index)
         tag_for(Athlete, instance.athlete_id),
         *(
             tag_for(Competition, pk)
@@ -83,7 +91,7 @@ def _user_before_save(sender, instance, raw, **kwargs):
 
 def _user_saved(sender, instance, using, **kwargs):
     if getattr(instance, "_byline_changed", False):
-        announce(tag_for(instance), list_tag(Article), using=using)
+        announce(tag_for(instance), *public_listing_tags(), using=using)
 
 
 def next_go_live():
@@ -99,7 +107,7 @@ def next_go_live():
     at = remember(("next-go-live",), find, 300)
     if at is not None and at <= timezone.now():
         # Its moment has passed: the story is live now; find the one after it.
-        store.purge([list_tag(Article)])
+        store.purge(public_listing_tags())
         at = find()
     return at
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
-from newsroom.caching import Tagged, TaggedQuerySet, announce, tag_for
+from newsroom.caching import Tagged, TaggedQuerySet, all_tag, announce, tag_for
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
 RECORD_NOTES = {
@@ -155,7 +155,7 @@ class Event(Tagged):
         self.articles.published().update(results_updated_at=at)
         # Queryset updates send no signal: the event's pages (and the stories covering it,
         # which show it) and its competition's medal table change.
-        announce(tag_for(self), tag_for(Competition, self.competition_id))
+        announce(tag_for(self), tag_for(Competition, self.competition_id), all_tag(Event))
 
 
 class ResultQuerySet(models.QuerySet):

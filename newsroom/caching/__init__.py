@@ -28,10 +28,11 @@ from .personal import has_session, is_personal, register_personal_cookie
 from .purge import announce, content_changed
 from .release import RELEASE
 from .store import fragment, keep_seconds, remember
-from .tags import Tagged, TaggedQuerySet, collecting, declare, list_tag, tag_for
+from .tags import Tagged, TaggedQuerySet, all_tag, collecting, declare, list_tag, tag_for
 
 __all__ = [
     "RELEASE",
+    "all_tag",
     "Tagged",
     "TaggedQuerySet",
     "announce",

@@ -1,8 +1,15 @@
 """Tags: names for what a response shows, collected while it is built.
 
-A tag is a short string: ``"<model>-<pk>"`` for one object (``"article-12"``), ``"<model>-list"``
-for the collection of a model's objects (any query of it, even one that found nothing), or a
-name an app chooses (``"thread-12"``: the public comments of story 12).
+A tag is a short string:
+
+- ``"<model>-<pk>"``: one object (``"article-12"``), declared by each instance loaded;
+- ``"<model>-list"``: which objects of a model there are, declared by every query of it (even
+  one that found nothing); announced when one is created or deleted (or, for stories, becomes
+  or stops being public);
+- ``"<model>-all"``: anything about any of them, declared by queries that read fields without
+  loading instances (aggregates such as the latest date in a sitemap index, values()); announced
+  with every change to one of them;
+- a name an app chooses (``"thread-12"``: the public comments of story 12).
 """
 
 from contextlib import contextmanager
@@ -44,6 +51,11 @@ def list_tag(model_or_instance):
     return f"{model_or_instance._meta.model_name}-list"
 
 
+def all_tag(model_or_instance):
+    """The tag of every field of every object of a model: ``all_tag(Event)`` -> "event-all"."""
+    return f"{model_or_instance._meta.model_name}-all"
+
+
 class TaggedQuerySet(models.QuerySet):
     """A queryset that declares its model's collection tag whenever it reads the database
     (fetching rows, counting, aggregating, checking existence)."""
@@ -51,6 +63,8 @@ class TaggedQuerySet(models.QuerySet):
     def _fetch_all(self):
         if self._result_cache is None:
             declare(list_tag(self.model))
+            if self._iterable_class is not models.query.ModelIterable:
+                declare(all_tag(self.model))  # values(): no instance declares its tag
         super()._fetch_all()
 
     def count(self):
@@ -62,7 +76,7 @@ class TaggedQuerySet(models.QuerySet):
         return super().exists()
 
     def aggregate(self, *args, **kwargs):
-        declare(list_tag(self.model))
+        declare(list_tag(self.model), all_tag(self.model))
         return super().aggregate(*args, **kwargs)
 
 
