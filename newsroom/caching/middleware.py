@@ -15,6 +15,8 @@ PAGE_KEY_PARTS = "page"
 NOT_KEPT_HEADERS = {"content-length", "set-cookie", "date", "cache-control", "etag"}
 KEPT_VARY = {"cookie", "accept-encoding"}
 UNTAGGED_SECONDS = 60  # what nothing purges (robots.txt) is kept this long by shared caches
+STALE_WHILE_REVALIDATE_SECONDS = 30
+STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,17 @@ def mark_public(response, tags):
     """Let browsers keep a public page briefly and shared caches long (they are purged by tag
     on every change; without tags nothing purges it, so it is kept briefly), serve it stale
     while revalidating or while the app is down; and name its tags for the front cache."""
-    if tags:
-        shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS)
-    else:
-        shared = UNTAGGED_SECONDS
-    patch_cache_control(
-        response,
-        public=True,
-        max_age=min(settings.BROWSER_CACHE_SECONDS, shared),
-        s_maxage=shared,
-        stale_while_revalidate=30,
-        stale_if_error=86400,
-    )
+    shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS) if tags else UNTAGGED_SECONDS
+    directives = {
+        "public": True,
+        "max_age": min(settings.BROWSER_CACHE_SECONDS, shared),
+        "s_maxage": shared,
+        "stale_if_error": STALE_IF_ERROR_SECONDS,
+    }
+    if not tags or shared == settings.SHARED_CACHE_SECONDS:
+        # Not when a scheduled story's go-live ends the keeping: it must not be served stale.
+        directives["stale_while_revalidate"] = STALE_WHILE_REVALIDATE_SECONDS
+    patch_cache_control(response, **directives)
     if tags:
         purger = frontcache.purger()
         response[purger.tag_header] = purger.header_value(tags)

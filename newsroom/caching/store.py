@@ -141,7 +141,8 @@ def keep_seconds(limit):
         _asking_sources.reset(token)
     for at in moments:
         if at is not None and at > now:
-            limit = min(limit, max(1, int((at - now).total_seconds())))
+            # Whole seconds, rounded down: under a second left means not kept at all.
+            limit = min(limit, int((at - now).total_seconds()))
     return int(limit)
 
 

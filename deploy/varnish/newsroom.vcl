@@ -1,0 +1,222 @@
+# Newsroom's front cache: Varnish 7.1+ with the xkey module (Debian: varnish, varnish-modules).
+#
+# Start it in front of the app server (`make serve`, 127.0.0.1:8000):
+#
+#   varnishd -F -a 127.0.0.1:6081 -f deploy/varnish/newsroom.vcl -n /tmp/newsroom-varnish \
+#            -s malloc,256m -t 0
+#
+# and set NEWSROOM_FRONT_CACHE=varnish://127.0.0.1:6081 for the app, so that it purges here.
+# `-t 0` (default_ttl 0) matters: a response that does not say how long it may be kept
+# (Cache-Control max-age/s-maxage, Expires) is never kept. This file enforces that too.
+#
+# Another backend port (tests, a second instance): the backend's port is the one `.port` line
+# below (8000); replace that line in a copy of this file (tests/frontcache.py does that).
+#
+# The contract with the app:
+# - A public response says `Cache-Control: public, max-age=60, s-maxage=N,
+#   stale-while-revalidate=S, stale-if-error=E` and lists what it shows in an `xkey` header
+#   (space-separated tags). It is kept for s-maxage, served stale for S seconds while it is
+#   fetched again in the background, and served up to E seconds stale while the app is down or
+#   answers 5xx. The `xkey` header never reaches clients.
+# - `PURGE /` with `xkey-purge: tag1 tag2` from this machine drops every kept response that
+#   carries any of those tags; the answer is 200 with `X-Purged: <number of objects>`.
+#   `PURGE /some/url` without that header drops that URL.
+# - Everything personal goes to the app untouched and is never kept: other methods than
+#   GET/HEAD, /admin/, /healthz, requests with Authorization or a personal cookie (the list
+#   below). Any other cookie is removed before the lookup: it does not change a public page.
+# - A response with Set-Cookie or Cache-Control private/no-store/no-cache is never kept
+#   (Varnish's builtin rules, which this file always runs).
+# - `X-Cache: HIT|MISS` on every response (HIT when served from a kept object).
+
+vcl 4.1;
+
+import std;
+import xkey;
+
+backend default {
+    .host = "127.0.0.1";
+    .port = "8000";
+    .connect_timeout = 2s;
+    .first_byte_timeout = 60s;
+    .between_bytes_timeout = 30s;
+    # /healthz answers 200 with a database round-trip, 503 when the database is down. While
+    # the probe fails, kept pages are served stale (stale-if-error) without asking the app.
+    # The probe asks with `Host: 127.0.0.1`: DJANGO_ALLOWED_HOSTS must include 127.0.0.1 (the
+    # default does), or the app answers 400 and counts as down.
+    .probe = {
+        .url = "/healthz";
+        .interval = 2s;
+        .timeout = 1s;
+        .window = 3;
+        .threshold = 2;
+        .initial = 2;     # healthy from the start: no 503s before the first probe
+    }
+}
+
+# Who may purge: this machine only. (A request forwarded by a local TLS proxy carries an
+# X-Forwarded-For and is refused too, see newsroom_purge.)
+acl newsroom_purgers {
+    "127.0.0.1";
+    "::1";
+}
+
+sub vcl_recv {
+    if (req.restarts == 0) {
+        # Internal markers (set below on restarts): never taken from a client.
+        unset req.http.X-Newsroom-Revalidate;
+        unset req.http.X-Newsroom-Stale;
+        unset req.http.X-Newsroom-Purged;
+    }
+
+    if (req.method == "PURGE") {
+        call newsroom_purge;
+    }
+
+    # HTTP/2 may send several Cookie headers: one, for the checks below.
+    std.collect(req.http.Cookie, "; ");
+
+    if (req.url ~ "^/admin(/|\?|$)" || req.url ~ "^/healthz(/|\?|$)") {
+        return (pass);
+    }
+
+    # ---- BEGIN personal cookies --------------------------------------------------------------
+    # Mirrors the app's list of personal cookies (newsroom/caching/personal.py,
+    # personal_cookie_names()): a request carrying any of them is built for one browser and is
+    # passed to the app with its cookies. Keep the two lists identical (a test compares them).
+    if (req.http.Cookie ~ "(^|;\s*)(sessionid|__Host-sessionid|comments_pending|__Host-comments_pending|comment_author|__Host-comment_author|messages)=") {
+        return (pass);
+    }
+    # ---- END personal cookies ----------------------------------------------------------------
+
+    if (req.http.Authorization) {
+        return (pass);
+    }
+
+    if (req.method == "GET" || req.method == "HEAD") {
+        # Any other cookie (csrftoken, analytics) does not change a public page; without it the
+        # app's `Vary: Cookie` has one variant.
+        unset req.http.Cookie;
+        if (req.http.X-Newsroom-Stale) {
+            # The fresh fetch failed (vcl_synth): any kept copy will do, up to its own grace
+            # (stale-if-error; the lookup uses the smaller of the two).
+            set req.grace = 3650d;
+        } else if (req.http.X-Newsroom-Revalidate) {
+            # vcl_hit found a copy older than its stale-while-revalidate: fetch a fresh one.
+            set req.grace = 0s;
+        }
+    }
+    # Everything else: Varnish's builtin rules (other methods pass, unknown ones pipe).
+}
+
+sub newsroom_purge {
+    # client.ip is the address that connected (or the PROXY protocol's client). A request
+    # relayed by a local proxy has an X-Forwarded-For naming someone else: refused.
+    if (client.ip !~ newsroom_purgers || req.http.X-Forwarded-For != "" + client.ip) {
+        return (synth(403, "Forbidden"));
+    }
+    if (req.http.xkey-purge) {
+        # Hard purge: every object carrying any of these tags is gone at once.
+        set req.http.X-Newsroom-Purged = xkey.purge(req.http.xkey-purge);
+        return (synth(200, "Purged"));
+    }
+    return (purge);
+}
+
+sub vcl_hash {
+    # A page kept for HTTPS must not answer a plain-HTTP request (the app redirects those).
+    if (req.http.X-Forwarded-Proto) {
+        hash_data(req.http.X-Forwarded-Proto);
+    }
+    # Then the builtin key: URL and Host.
+}
+
+sub vcl_hit {
+    # Fresh, or stale for less than its stale-while-revalidate: deliver (Varnish refreshes a
+    # stale object in the background).
+    if (obj.ttl + std.duration(regsub(obj.http.Cache-Control,
+            "(?i)^.*stale-while-revalidate=([0-9]+).*$", "\1s"), 0s) > 0s) {
+        return (deliver);
+    }
+    # Older: only while the app is down or failed to answer (stale-if-error, obj.grace).
+    if (req.http.X-Newsroom-Stale || !std.healthy(req.backend_hint)) {
+        return (deliver);
+    }
+    # The app is up: ask it for a fresh copy, keeping this one in case that fails.
+    set req.http.X-Newsroom-Revalidate = "1";
+    return (restart);
+}
+
+sub vcl_backend_response {
+    # The app failed while a kept copy exists (a background refresh, or the fetch that replaces
+    # a copy too old to serve): keep the copy, serve it stale (vcl_synth restarts).
+    if (beresp.status >= 500 && !bereq.uncacheable &&
+            (bereq.is_bgfetch || bereq.http.X-Newsroom-Revalidate)) {
+        return (abandon);
+    }
+
+    # Never keep what does not say how long it may be kept (as `-t 0`).
+    if (beresp.http.Cache-Control !~ "(?i)(^|[ ,])(s-maxage|max-age)=" && !beresp.http.Expires) {
+        set beresp.ttl = 0s;
+    }
+
+    # Compress text once, here: clients sending Accept-Encoding: gzip get it as is, others get
+    # it unzipped by Varnish. (Not streams such as text/event-stream.)
+    if (beresp.http.Content-Type ~ "(?i)^(text/(html|plain|css|javascript|xml|csv)|application/([a-z.+-]*\+)?(json|xml|javascript)|image/svg\+xml)") {
+        set beresp.do_gzip = true;
+    }
+
+    # Varnish's builtin rules: passes, and anything with Set-Cookie, Cache-Control
+    # private/no-store/no-cache, no TTL or Vary: * is delivered now and never kept
+    # (hit-for-miss).
+    call vcl_builtin_backend_response;
+
+    # A response that will be kept: beresp.grace is its stale-while-revalidate (Varnish reads
+    # it); keep it longer, up to its stale-if-error, to serve while the app is down.
+    if (beresp.http.Cache-Control ~ "(?i)stale-if-error=[0-9]+") {
+        set beresp.http.X-Newsroom-Stale-If-Error = regsub(beresp.http.Cache-Control,
+            "(?i)^.*stale-if-error=([0-9]+).*$", "\1s");
+        if (std.duration(beresp.http.X-Newsroom-Stale-If-Error, 0s) > beresp.grace) {
+            set beresp.grace = std.duration(beresp.http.X-Newsroom-Stale-If-Error, 0s);
+        }
+        unset beresp.http.X-Newsroom-Stale-If-Error;
+    }
+    return (deliver);
+}
+
+sub vcl_backend_error {
+    # The app cannot be reached while a kept copy exists: keep the copy (stale-if-error).
+    if (!bereq.uncacheable && (bereq.is_bgfetch || bereq.http.X-Newsroom-Revalidate)) {
+        return (abandon);
+    }
+}
+
+sub vcl_synth {
+    if (req.method == "PURGE" && resp.status == 200) {
+        set resp.http.Content-Type = "text/plain; charset=utf-8";
+        if (req.http.X-Newsroom-Purged) {
+            set resp.http.X-Purged = req.http.X-Newsroom-Purged;
+            set resp.body = "Purged " + req.http.X-Newsroom-Purged + {" objects
+"};
+        } else {
+            set resp.body = {"Purged
+"};
+        }
+        return (deliver);
+    }
+    # The fetch that was to replace a too-old copy failed (abandoned above): serve the copy.
+    if (resp.status == 503 && req.http.X-Newsroom-Revalidate && !req.http.X-Newsroom-Stale) {
+        unset req.http.X-Newsroom-Revalidate;
+        set req.http.X-Newsroom-Stale = "1";
+        return (restart);
+    }
+}
+
+sub vcl_deliver {
+    # The app's tags are internal.
+    unset resp.http.xkey;
+    if (obj.hits > 0) {
+        set resp.http.X-Cache = "HIT";
+    } else {
+        set resp.http.X-Cache = "MISS";
+    }
+}

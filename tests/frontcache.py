@@ -1,0 +1,213 @@
+"""A real Varnish front cache for tests: deploy/varnish/newsroom.vcl on a free loopback port, in
+front of any backend port, in its own working directory; stopped for sure at the end.
+
+    from tests.frontcache import requires_varnish, varnish
+
+    @requires_varnish
+    def test_something(tmp_path):
+        with varnish(backend_port, tmp_path) as front:
+            urllib.request.urlopen(front.url + "/")   # through the cache
+            front.purge("article-12", "nav")           # -> number of objects purged
+
+Skips (via `requires_varnish`, or `missing()` for a custom reason) when varnishd or the xkey
+module (Debian: varnish, varnish-modules) is not installed.
+"""
+
+import glob
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VCL_PATH = ROOT / "deploy" / "varnish" / "newsroom.vcl"
+BACKEND_PORT_LINE = '.port = "8000";'
+START_SECONDS = 30
+VMOD_DIRS = (
+    "/usr/lib/*/varnish/vmods",
+    "/usr/lib/varnish/vmods",
+    "/usr/lib64/varnish/vmods",
+    "/usr/local/lib/varnish/vmods",
+)
+
+
+def varnishd_path():
+    """The varnishd binary (Debian puts it in /usr/sbin, often not on a user's PATH)."""
+    found = shutil.which("varnishd")
+    if found:
+        return found
+    for candidate in ("/usr/sbin/varnishd", "/usr/local/sbin/varnishd"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def xkey_vmod_path():
+    for pattern in VMOD_DIRS:
+        for path in glob.glob(os.path.join(pattern, "libvmod_xkey.so")):
+            return path
+    return None
+
+
+def missing():
+    """Why a real front cache cannot run here, or None when it can."""
+    if varnishd_path() is None:
+        return "varnishd is not installed (Debian: apt-get install varnish varnish-modules)"
+    if xkey_vmod_path() is None:
+        return "Varnish's xkey module is not installed (Debian: apt-get install varnish-modules)"
+    return None
+
+
+requires_varnish = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def vcl_for_port(backend_port, probe_interval=None):
+    """deploy/varnish/newsroom.vcl with its backend on `backend_port` (the one port line), and
+    its health probe every `probe_interval` (a VCL duration such as "0.2s") when given."""
+    text = VCL_PATH.read_text()
+    assert text.count(BACKEND_PORT_LINE) == 1, f"{VCL_PATH} must have one {BACKEND_PORT_LINE}"
+    text = text.replace(BACKEND_PORT_LINE, f'.port = "{int(backend_port)}";')
+    if probe_interval is not None:
+        text, count = re.subn(
+            r"\.interval = [0-9.]+[a-z]+;", f".interval = {probe_interval};", text
+        )
+        assert count == 1, f"{VCL_PATH} must have one probe .interval line"
+    return text
+
+
+def personal_cookies_in_vcl():
+    """The cookie names in the VCL's marked list of personal cookies (a set)."""
+    text = VCL_PATH.read_text()
+    block = re.search(r"BEGIN personal cookies(.*?)END personal cookies", text, re.S)
+    assert block, f"{VCL_PATH} has no marked list of personal cookies"
+    names = re.search(r'req\.http\.Cookie ~ "\(\^\|;\\s\*\)\(([^)]*)\)="', block.group(1))
+    assert names, "the personal cookies' regex has changed shape: update this parser"
+    return set(names.group(1).split("|"))
+
+
+def request(base_url, method, path, headers=None, body=None, timeout=10):
+    """One plain HTTP request (nothing decoded or followed): (status, headers, body bytes).
+    `headers` of the answer is an http.client.HTTPMessage (case-insensitive `.get`)."""
+    host, port = base_url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+class FrontCache(NamedTuple):
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    purge: object  # purge(*tags) -> number of objects purged (vmod xkey, hard purge)
+    purge_url: object  # purge_url(path) -> HTTP status of a classic PURGE of one URL
+    log_path: Path  # varnishd's own output (startup errors)
+
+
+@contextmanager
+def varnish(backend_port, tmp_dir=None, *, memory="64m", probe_interval=None, port=None):
+    """A varnishd running deploy/varnish/newsroom.vcl in front of 127.0.0.1:`backend_port`.
+
+    Yields a FrontCache (`url`, `purge(*tags)`, `purge_url(path)`, `log_path`); the whole
+    process group is stopped on exit. Working files go to `tmp_dir` (a fresh temporary
+    directory when None, removed afterwards). `probe_interval` shortens the health probe's
+    period (tests of a backend marked down). `port`: where it listens (a free one when None)."""
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    own_tmp = None
+    if tmp_dir is None:
+        own_tmp = tempfile.TemporaryDirectory(prefix="newsroom-varnish-")
+        tmp_dir = own_tmp.name
+    port = port or free_port()
+    work = Path(tmp_dir) / f"varnish-{port}"
+    work.mkdir(parents=True)
+    vcl = work / "newsroom.vcl"
+    vcl.write_text(vcl_for_port(backend_port, probe_interval))
+    log_path = work / "varnishd.log"
+    command = [
+        varnishd_path(),
+        "-F",  # foreground: the process we start is the manager; it stops its child
+        "-j", "none",  # no privilege drop: the cache process can read our temporary files
+        "-a", f"127.0.0.1:{port}",
+        "-f", str(vcl),
+        "-n", str(work / "instance"),
+        "-s", f"malloc,{memory}",
+        "-t", "0",  # as documented: what does not say how long to keep is not kept
+        "-p", "thread_pools=1",
+        "-p", "thread_pool_min=10",
+    ]  # fmt: skip
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def purge(*tags):
+        status, headers, body = request(
+            base_url, "PURGE", "/", headers={"xkey-purge": " ".join(tags)}
+        )
+        assert status == 200, (status, body)
+        return int(headers["X-Purged"])
+
+    def purge_url(path):
+        return request(base_url, "PURGE", path)[0]
+
+    try:
+        _wait_until_ready(process, base_url, log_path)
+        yield FrontCache(base_url, purge, purge_url, log_path)
+    finally:
+        _stop(process)
+        if own_tmp is not None:
+            own_tmp.cleanup()
+
+
+def _wait_until_ready(process, base_url, log_path):
+    """Until the cache process answers with our VCL loaded (a purge of a tag nobody has)."""
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise AssertionError("varnishd exited:\n" + log_path.read_text())
+        try:
+            status, _, _ = request(
+                base_url, "PURGE", "/", headers={"xkey-purge": "frontcache-ready"}, timeout=2
+            )
+            if status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            _stop(process)
+            raise AssertionError("varnishd did not start:\n" + log_path.read_text())
+        time.sleep(0.1)
+
+
+def _stop(process):
+    """Stop the manager and its cache child: the process group we started (its own session)."""
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)  # the manager stops its child, then exits
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, 0)  # anything of ours left in the group (a stuck child)?
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait(timeout=5)
