@@ -12,7 +12,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: install run test lint serve clean
+VARNISH_PORT ?= 6081
+VARNISHD := $(shell command -v varnishd 2>/dev/null || ls /usr/sbin/varnishd 2>/dev/null)
+
+.PHONY: install run test lint serve varnish clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Newsroom needs Python 3.12 or newer: install it and try again."; exit 1; }
@@ -50,6 +53,15 @@ serve: install
 		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
 		--timeout 30 --graceful-timeout 10 --max-requests 100000 --max-requests-jitter 10000 \
 		--limit-request-line 8190 --access-logfile -
+
+# The front cache (deploy/varnish/newsroom.vcl) on $(HOST):$(VARNISH_PORT), in front of `make serve`
+# on $(HOST):$(PORT); run `make serve NEWSROOM_FRONT_CACHE=varnish://$(HOST):$(VARNISH_PORT)` beside it.
+varnish:
+	@test -n "$(VARNISHD)" || { echo "Varnish is not installed: apt-get install varnish varnish-modules"; exit 1; }
+	@mkdir -p /tmp/newsroom-varnish
+	sed 's/\.port = "8000";/.port = "$(PORT)";/' deploy/varnish/newsroom.vcl > /tmp/newsroom-varnish/newsroom.vcl
+	$(VARNISHD) -F -a $(HOST):$(VARNISH_PORT) -f /tmp/newsroom-varnish/newsroom.vcl \
+		-n /tmp/newsroom-varnish/instance -s malloc,256m -t 0
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -13,7 +13,7 @@
 # below (8000); replace that line in a copy of this file (tests/frontcache.py does that).
 #
 # The contract with the app:
-# - A public response says `Cache-Control: public, max-age=60, s-maxage=N,
+# - A public response says `Cache-Control: public, max-age=0, s-maxage=N,
 #   stale-while-revalidate=S, stale-if-error=E` and lists what it shows in an `xkey` header
 #   (space-separated tags). It is kept for s-maxage, served stale for S seconds while it is
 #   fetched again in the background, and served up to E seconds stale while the app is down or
