@@ -7,16 +7,16 @@ The file is the event's complete results table, one row per athlete:
     2,Femke Kok,NED,1:12.59,,OR
     ,Someone Else,NOR,,DNF,
 
-`athlete`, `nation` (an IOC code we know) and `time` are required columns. Without a `rank`
-column, ranks come from the times (ties share a rank). `status` may be left out: a time cell that
-reads DNF, DNS or DSQ says it. Importing the same file again changes nothing; athletes missing from
+`athlete`, `nation` (an IOC code) and `time` are required columns. Times of an hour or more read
+1:02:03.4. Without a `rank` column, ranks come from the times (ties share a rank); a tie may be
+written =2 or T2. `status` may be left out: a time or rank cell that reads DNF, DNS, DSQ (or DQ,
+DQB...) says it. Importing the same file again changes nothing; athletes missing from
 a new file are removed from the event. Export writes the same format, so it imports back as is.
 """
 
 import csv
 import io
 import itertools
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -43,10 +43,7 @@ COLUMN_ALIASES = {
 MAX_ROWS = 2000
 MAX_BYTES = 2_000_000
 MAX_ERRORS_SHOWN = 200
-MAX_RANK = 9999
-NOT_FINISHED = ("DNF", "DNS", "DSQ")
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-RANK_PATTERN = re.compile(r"^(\d{1,4})\.?$", re.ASCII)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -303,17 +300,20 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
             )
 
     time_text = _cell(cells, columns, "time")
-    status_text = _cell(cells, columns, "status") or (
-        time_text if time_text.upper() in NOT_FINISHED else ""
+    rank_text = _cell(cells, columns, "rank")
+    status_text = (
+        _cell(cells, columns, "status")
+        or times.not_finished(time_text)
+        or times.not_finished(rank_text)
+        or ""
     )
-    status = _status(status_text)
+    status = times.parse_status(status_text)
     if status is None:
         problems.append(
-            f"Unknown status “{_quote(status_text)}”: use finished, DNF, DNS or DSQ."
+            f"Unknown status “{_quote(status_text)}”: use finished, DNF, DNS or DSQ (or DQ)."
         )
 
     time_ms = rank = None
-    rank_text = _cell(cells, columns, "rank")
     if status == Result.Status.FINISHED:
         if time_text:
             try:
@@ -323,17 +323,17 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
         elif not rank_given:
             problems.append("A finisher needs a time (or give every finisher a rank).")
         if rank_given:
-            match = RANK_PATTERN.match(rank_text)
-            if match and 1 <= int(match[1]) <= MAX_RANK:
-                rank = int(match[1])
-            elif not rank_text:
+            if not rank_text:
                 problems.append("The rank is missing.")
             else:
-                problems.append(f"“{_quote(rank_text)}” is not a rank: write a number like 3.")
+                try:
+                    rank = times.parse_rank(_quote(rank_text))
+                except times.RankFormatError as error:
+                    problems.append(str(error))
     elif status is not None:
-        if time_text and time_text.upper() != status:
+        if time_text and times.parse_status(time_text) != status:
             problems.append(f"A {status} has no time: leave the time empty.")
-        if rank_text and rank_text.upper() != status:
+        if rank_text and times.parse_status(rank_text) != status:
             problems.append(f"A {status} has no rank: leave the rank empty.")
 
     notes = _cell(cells, columns, "notes")
@@ -344,12 +344,6 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
         errors.append(RowError(line, " ".join(problems)))
         return None
     return ResultRow(line, athlete, nation, rank, time_ms, status, notes)
-
-
-def _status(text):
-    if not text or text.lower() == Result.Status.FINISHED:
-        return Result.Status.FINISHED
-    return text.upper() if text.upper() in NOT_FINISHED else None
 
 
 def _quote(text):

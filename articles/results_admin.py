@@ -40,12 +40,59 @@ class RaceTimeField(forms.CharField):
             raise ValidationError(str(error), code="invalid") from None
 
 
+class ResultTimeField(RaceTimeField):
+    """A result's time cell: a time, or a status written where the time goes (DNF, DQ...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Like 1:12.31, 36.49 or 1:02:03.4; or DNF, DNS, DQ.")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        status = times.not_finished((value or "")[:40])
+        return status or super().to_python(value)
+
+
+class RankField(forms.CharField):
+    """A rank as results sheets write it (3, =3 for a tie, T3, 3.), or a status (DNF, DQ...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Ties share a rank (=2 or 2); the next rank is skipped.")
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"size": 5, "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = (super().to_python(value) or "")[:40]
+        if not value:
+            return None
+        status = times.not_finished(value)
+        if status:
+            return status
+        try:
+            return times.parse_rank(value)
+        except times.RankFormatError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
 class ResultForm(forms.ModelForm):
-    time_ms = RaceTimeField(label="Time", required=False)
+    rank = RankField(required=False)
+    time_ms = ResultTimeField(label="Time", required=False)
 
     class Meta:
         model = Result
         fields = ["rank", "athlete", "time_ms", "status", "notes"]
+
+    def clean(self):
+        """A status typed in the rank or time cell (DNF, DQ...) sets the status and empties it."""
+        data = super().clean()
+        for name in ("rank", "time_ms"):
+            status = data.get(name)
+            if isinstance(status, str):
+                data[name] = None
+                if data.get("status") in (None, "", Result.Status.FINISHED):
+                    data["status"] = status
+                elif data["status"] != status:
+                    self.add_error(name, f"This row is a {data['status']}, not a {status}.")
+        return data
 
 
 class ResultInlineFormSet(BaseInlineFormSet):

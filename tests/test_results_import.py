@@ -123,6 +123,57 @@ Someone Out,NED,DNF
     ]
 
 
+def test_times_of_an_hour_or_more_are_read_and_export_back(event):
+    """A long race's h:mm:ss.f times are stored exactly and export as they import."""
+    data = "athlete,nation,time\nLong Walker,NED,1:02:03.4\nShort Sprinter,NOR,0:01:12.31\n"
+    import_results(event=event, data=data.encode())
+    assert table(event) == [
+        (1, "Short Sprinter", "1:12.31", "finished", ""),
+        (2, "Long Walker", "1:02:03.40", "finished", ""),
+    ]
+    assert event.results.get(athlete__name="Long Walker").time_ms == 3_723_400
+    out = io.StringIO()
+    write_results(event=event, file=out)
+    assert "2,Long Walker,NED,1:02:03.40,finished," in out.getvalue().splitlines()
+    assert not import_results(event=event, data=out.getvalue().encode()).changed
+
+
+def test_ties_written_with_an_equals_sign_or_t_share_the_rank(event):
+    """=2 and T2 are the usual ways to write a shared second place."""
+    data = """rank,athlete,nation,time
+1,Ingrid Solberg,NOR,1:53.84
+=2,Maya Tremblay,CAN,1:54.02
+T2,Anna Visser,NED,1:54.02
+4.,Someone Slow,NED,1:55.10
+"""
+    import_results(event=event, data=data.encode())
+    assert [(rank, name) for rank, name, *_ in table(event)] == [
+        (1, "Ingrid Solberg"), (2, "Anna Visser"), (2, "Maya Tremblay"), (4, "Someone Slow"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "status"),
+    [
+        (",A,NED,,DQ", "DSQ"),
+        (",A,NED,,dsq", "DSQ"),
+        (",A,NED,,DQB", "DSQ"),
+        (",A,NED,DQ,", "DSQ"),
+        ("DQ,A,NED,,", "DSQ"),
+        ("DNF,A,NED,DNF,", "DNF"),
+        (",A,NED,dnf,", "DNF"),
+        (",A,NED,D.N.S.,", "DNS"),
+        (",A,NED,,Did not start", "DNS"),
+    ],
+)
+def test_not_finished_in_its_usual_forms_in_any_cell(event, row, status):
+    """DQ, DSQ, DQB, dnf, D.N.S.: in the status, time or rank cell, any case, all understood."""
+    data = f"rank,athlete,nation,time,status\n1,W,NOR,1:53.84,\n{row}\n"
+    import_results(event=event, data=data.encode())
+    assert event.results.get(athlete__name="A").status == status
+    assert event.results.get(athlete__name="A").rank is None
+
+
 def test_spreadsheet_exports_with_semicolons_bom_and_other_headings_are_read(event):
     """Excel's ‘CSV UTF-8’ with semicolons, a BOM, comma decimals and headings like Place/Name."""
     data = (
@@ -178,6 +229,9 @@ def test_bad_file_reports_every_bad_row_and_stores_nothing(event):
         ("rank,athlete,nation,time\n1,A,NED,1:12.31\nx,B,NED,1:13.00\n", 3, "“x” is not a rank"),
         ("rank,athlete,nation,time\n1,A,NED,1:12.31\n,B,NED,1:13.00\n", 3, "The rank is missing"),
         ("rank,athlete,nation,time\n0,A,NED,1:12.31\n", 2, "“0” is not a rank"),
+        ("rank,athlete,nation,time\n==1,A,NED,1:12.31\n", 2, "“==1” is not a rank"),
+        ("athlete,nation,time\nA,NED,1:60:00.0\n", 2, "minutes must be below 60"),
+        ("athlete,nation,time,status\nA,NED,DQ,DNF\n", 2, "A DNF has no time"),
         ("athlete,nation,time,status\nA,NED,1:12.31,DNF\n", 2, "A DNF has no time"),
         ("rank,athlete,nation,time\n3,A,NED,DNS\n", 2, "A DNS has no rank"),
         ("athlete,nation,time,status\nA,NED,1:12.31,retired\n", 2, "Unknown status “retired”"),
