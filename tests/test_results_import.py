@@ -1,5 +1,6 @@
 """An editor imports an event's results from a CSV file: all or nothing, every bad row named."""
 
+import importlib
 import io
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from articles.importers import (
     import_results,
     write_results,
 )
-from articles.models import Article, Athlete, Result
+from articles.models import Article, Athlete, Nation, Result
 
 from .factories import make_article, make_athlete, make_event, make_nation, make_result
 
@@ -172,6 +173,36 @@ def test_not_finished_in_its_usual_forms_in_any_cell(event, row, status):
     import_results(event=event, data=data.encode())
     assert event.results.get(athlete__name="A").status == status
     assert event.results.get(athlete__name="A").rank is None
+
+
+def test_any_ioc_nation_imports_out_of_the_box():
+    """The full IOC list ships with the site: no nation has to be added before an import."""
+    event = make_event()
+    data = (
+        "athlete,nation,time\n"
+        "Tijana Bogdanović,SRB,1:12.31\nKim Min-sun,KOR,1:12.40\nA Refugee,EOR,1:13.00\n"
+        "Ana Ruiz,esp,1:13.10\nOlga Bandit,ZIM,1:14.00\n"
+    )
+    import_results(event=event, data=data.encode())
+    assert [r.athlete.nation.name for r in event.results.in_table_order()] == [
+        "Serbia", "Republic of Korea", "IOC Refugee Olympic Team", "Spain", "Zimbabwe",
+    ]
+
+
+def test_the_ioc_list_is_complete_and_loading_it_again_changes_nothing():
+    """206 NOCs plus AIN and EOR; running the data migration again adds nothing and keeps an
+    editor's own name for a nation."""
+    from django.apps import apps
+
+    migration = importlib.import_module("articles.migrations.0005_ioc_nations")
+    assert len(migration.IOC_NATIONS) == 208
+    assert len({code for code, _ in migration.IOC_NATIONS}) == 208
+    assert Nation.objects.filter(code__in=[c for c, _ in migration.IOC_NATIONS]).count() == 208
+    Nation.objects.filter(code="NED").update(name="The Netherlands")
+    before = Nation.objects.count()
+    migration.add_nations(apps, None)
+    assert Nation.objects.count() == before
+    assert Nation.objects.get(code="NED").name == "The Netherlands"
 
 
 def test_spreadsheet_exports_with_semicolons_bom_and_other_headings_are_read(event):
