@@ -16,13 +16,11 @@ a new file are removed from the event. Export writes the same format, so it impo
 
 import csv
 import io
-import itertools
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from articles import times
 from articles.models import Athlete, Event, Nation, Result
@@ -203,18 +201,9 @@ def read_results(text: str) -> list[ResultRow]:
 
 
 def find_or_create_athlete(*, name: str, nation: Nation) -> Athlete:
-    """The athlete of that name and nation, created with a free slug if new."""
+    """The athlete of that name and nation, created with a free slug if new (see slugs.py)."""
     athlete = Athlete.objects.filter(name__iexact=name, nation=nation).order_by("pk").first()
-    if athlete:
-        return athlete
-    base = slugify(name)[:140] or "athlete"
-    code = nation.code.lower()
-    taken = set(Athlete.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    candidates = itertools.chain(
-        [base, f"{base}-{code}"], (f"{base}-{code}-{n}" for n in itertools.count(2))
-    )
-    slug = next(slug for slug in candidates if slug not in taken)
-    return Athlete.objects.create(name=name, nation=nation, slug=slug)
+    return athlete or Athlete.objects.create(name=name, nation=nation)
 
 
 def write_results(*, event: Event, file) -> None:

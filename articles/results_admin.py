@@ -180,7 +180,8 @@ class EventAdmin(NewsroomModelAdmin):
     search_fields = ["name", "sport", "slug", "competition__name"]
     date_hierarchy = "starts_at"
     ordering = ["-starts_at", "pk"]
-    prepopulated_fields = {"slug": ["name"]}
+    # No prepopulated slug: an empty one is made on save from the competition, sport and name,
+    # so the same event at the next competition gets its own readable address.
     autocomplete_fields = ["competition"]
     readonly_fields = ["results_changed_at"]
     fieldsets = [

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
+from articles.slugs import SluggedModel
 from newsroom import pagecache
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
@@ -21,7 +22,7 @@ RECORD_NOTES = {
 TOP_PLACES = 5
 
 
-class Competition(models.Model):
+class Competition(SluggedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     place = models.CharField(max_length=200, blank=True)
@@ -56,7 +57,7 @@ class Nation(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Athlete(models.Model):
+class Athlete(SluggedModel):
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=160, unique=True)
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="athletes")
@@ -70,6 +71,14 @@ class Athlete(models.Model):
     def get_absolute_url(self):
         return reverse("articles:athlete", kwargs={"slug": self.slug})
 
+    def slug_fallback(self):
+        """A name with nothing readable in it: athlete-jpn."""
+        return f"athlete {self.nation.code}"
+
+    def slug_qualifier(self):
+        """A namesake from another nation: anna-visser-can."""
+        return self.nation.code
+
 
 class EventQuerySet(models.QuerySet):
     def with_top_results(self):
@@ -80,7 +89,7 @@ class EventQuerySet(models.QuerySet):
         )
 
 
-class Event(models.Model):
+class Event(SluggedModel):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         LIVE = "live", "Live"
@@ -115,6 +124,11 @@ class Event(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:event", kwargs={"slug": self.slug})
+
+    def slug_source(self):
+        """The same event comes back at the next competition, so its slug names the competition:
+        milano-cortina-2026-speed-skating-womens-1000-m."""
+        return f"{self.competition.slug} {self.sport} {self.name}"
 
     def clean(self):
         record = [self.record_label, self.record_holder, self.record_time_ms]

@@ -9,9 +9,10 @@ from django.utils.functional import cached_property
 
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
+from articles.slugs import SluggedModel
 
 
-class Section(models.Model):
+class Section(SluggedModel):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
@@ -27,7 +28,7 @@ class Section(models.Model):
         return reverse("articles:section", kwargs={"slug": self.slug})
 
 
-class Tag(models.Model):
+class Tag(SluggedModel):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
 
@@ -91,7 +92,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
 
-class Article(models.Model):
+class Article(SluggedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -169,6 +170,11 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def slug_fallback(self):
+        """A headline with nothing readable in it: story-2026-02-09."""
+        day = timezone.localdate(self.published_at) if self.published_at else timezone.localdate()
+        return f"story {day:%Y-%m-%d}"
 
     @cached_property
     def body_html(self):
