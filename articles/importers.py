@@ -24,6 +24,7 @@ from django.db import transaction
 
 from articles import times
 from articles.models import Athlete, Event, Nation, Result
+from newsroom.xmltext import NOT_XML
 
 COLUMNS = ["rank", "athlete", "nation", "time", "status", "notes"]
 REQUIRED_COLUMNS = ["athlete", "nation", "time"]
@@ -342,8 +343,11 @@ def _quote(text):
 
 
 def _has_control(text):
-    """Control characters and bidirectional overrides have no place in a name or a note."""
-    return any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
+    """Control characters, bidirectional overrides and anything XML 1.0 forbids (it would break
+    the feeds and sitemaps) have no place in a name or a note."""
+    return NOT_XML.search(text) is not None or any(
+        unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text
+    )
 
 
 def _escape(value):

@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from newsroom.admin_base import NewsroomModelAdmin
+from newsroom.admin_base import EditorModelAdmin, EditorTabularInline
 
 from . import times
 from .importers import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS, ResultsImportError, import_results
@@ -108,7 +108,7 @@ class ResultInlineFormSet(BaseInlineFormSet):
             forms_kept[index].add_error("rank", message)
 
 
-class ResultInline(admin.TabularInline):
+class ResultInline(EditorTabularInline):
     model = Result
     form = ResultForm
     formset = ResultInlineFormSet
@@ -145,7 +145,7 @@ class ImportResultsForm(forms.Form):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(NewsroomModelAdmin):
+class CompetitionAdmin(EditorModelAdmin):
     list_display = ["name", "place", "starts_on", "ends_on"]
     search_fields = ["name", "place", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -153,13 +153,13 @@ class CompetitionAdmin(NewsroomModelAdmin):
 
 
 @admin.register(Nation)
-class NationAdmin(NewsroomModelAdmin):
+class NationAdmin(EditorModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Athlete)
-class AthleteAdmin(NewsroomModelAdmin):
+class AthleteAdmin(EditorModelAdmin):
     list_display = ["name", "nation"]
     list_filter = ["nation"]
     list_select_related = ["nation"]
@@ -169,7 +169,7 @@ class AthleteAdmin(NewsroomModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(NewsroomModelAdmin):
+class EventAdmin(EditorModelAdmin):
     form = EventForm
     inlines = [ResultInline]
     list_display = [
