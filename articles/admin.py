@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from newsroom.admin_base import NewsroomModelAdmin
+from newsroom.admin_base import EditorModelAdmin
 from newsroom.caching import all_tag, announce, list_tag, tag_for
 
 from . import results_admin  # noqa: F401  (registers the results admins)
@@ -13,7 +13,7 @@ from .models import Article, Section, Tag
 
 
 @admin.register(Section)
-class SectionAdmin(NewsroomModelAdmin):
+class SectionAdmin(EditorModelAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -21,14 +21,14 @@ class SectionAdmin(NewsroomModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(NewsroomModelAdmin):
+class TagAdmin(EditorModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
 
 @admin.register(Article)
-class ArticleAdmin(NewsroomModelAdmin):
+class ArticleAdmin(EditorModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
     list_filter = ["status", "section", "tags", "comments_closed"]
     list_select_related = ["section", "author"]

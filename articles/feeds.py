@@ -1,7 +1,5 @@
 """RSS 2.0 and Atom feeds of published stories: the whole site, one section, one tag."""
 
-import re
-
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.files.storage import default_storage
@@ -12,16 +10,23 @@ from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
+from newsroom.xmltext import xml_safe
+
 from .models import Article, Section, Tag
 from .previews import author_name, share_rendition
 
 ITEMS = 30
-# XML 1.0 forbids these; a stray one pasted into the admin must not take a feed down.
-XML_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def xml_text(value):
-    return XML_CONTROL_CHARS.sub("", str(value))
+def xml_safe_values(value):
+    """Every string in a feed's (nested) values with the characters XML 1.0 forbids removed."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, dict):
+        return {key: xml_safe_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe_values(item) for item in value)
+    return value
 
 
 class RssWithContent(Rss201rev2Feed):
@@ -76,14 +81,14 @@ class StoryFeed(Feed):
         return self.description(obj)
 
     def item_title(self, article):
-        return xml_text(article.title)
+        return article.title
 
     def item_description(self, article):
         # RSS <description> and Atom <summary type="html"> are HTML; the standfirst is text.
-        return xml_text(escape(article.standfirst))
+        return escape(article.standfirst)
 
     def item_author_name(self, article):
-        return xml_text(author_name(article))
+        return author_name(article)
 
     def item_pubdate(self, article):
         return article.published_at
@@ -92,7 +97,7 @@ class StoryFeed(Feed):
         return article.last_modified
 
     def item_categories(self, article):
-        return [xml_text(article.section.name), *(xml_text(tag.name) for tag in article.tags.all())]
+        return [article.section.name, *(tag.name for tag in article.tags.all())]
 
     def item_enclosures(self, article):
         rendition = share_rendition(article)
@@ -105,11 +110,15 @@ class StoryFeed(Feed):
         return [Enclosure(default_storage.url(rendition["name"]), str(length), "image/webp")]
 
     def item_extra_kwargs(self, article):
-        return {"content": xml_text(article.body_html)}
+        return {"content": article.body_html}
 
     def get_feed(self, obj, request):
-        """Django makes links absolute but not enclosures; feed readers need them absolute too."""
+        """The feed with every text made fit for XML, whatever an editor stored (a stray U+0008
+        must not take a feed down), and enclosures absolute: Django makes links absolute but
+        not enclosures, and feed readers need them absolute too."""
         feed = super().get_feed(obj, request)
+        feed.feed = xml_safe_values(feed.feed)
+        feed.items = [xml_safe_values(item) for item in feed.items]
         for item in feed.items:
             item["enclosures"] = [
                 Enclosure(request.build_absolute_uri(e.url), e.length, e.mime_type)
@@ -126,13 +135,13 @@ class SectionFeed(StoryFeed):
         return super().stories(section).filter(section=section)
 
     def title(self, section):
-        return xml_text(f"{settings.SITE_NAME}: {section.name}")
+        return f"{settings.SITE_NAME}: {section.name}"
 
     def link(self, section):
         return section.get_absolute_url()
 
     def description(self, section):
-        return xml_text(section.description or f"The latest {section.name} stories.")
+        return section.description or f"The latest {section.name} stories."
 
 
 class TagFeed(StoryFeed):
@@ -143,13 +152,13 @@ class TagFeed(StoryFeed):
         return super().stories(tag).filter(tags=tag)
 
     def title(self, tag):
-        return xml_text(f"{settings.SITE_NAME}: stories tagged {tag.name}")
+        return f"{settings.SITE_NAME}: stories tagged {tag.name}"
 
     def link(self, tag):
         return tag.get_absolute_url()
 
     def description(self, tag):
-        return xml_text(f"The latest stories tagged {tag.name}.")
+        return f"The latest stories tagged {tag.name}."
 
 
 class AtomFeed(StoryFeed):

@@ -7,25 +7,24 @@ The file is the event's complete results table, one row per athlete:
     2,Femke Kok,NED,1:12.59,,OR
     ,Someone Else,NOR,,DNF,
 
-`athlete`, `nation` (an IOC code we know) and `time` are required columns. Without a `rank`
-column, ranks come from the times (ties share a rank). `status` may be left out: a time cell that
-reads DNF, DNS or DSQ says it. Importing the same file again changes nothing; athletes missing from
+`athlete`, `nation` (an IOC code) and `time` are required columns. Times of an hour or more read
+1:02:03.4. Without a `rank` column, ranks come from the times (ties share a rank); a tie may be
+written =2 or T2. `status` may be left out: a time or rank cell that reads DNF, DNS, DSQ (or DQ,
+DQB...) says it. Importing the same file again changes nothing; athletes missing from
 a new file are removed from the event. Export writes the same format, so it imports back as is.
 """
 
 import csv
 import io
-import itertools
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from articles import times
 from articles.models import Athlete, Event, Nation, Result
+from newsroom.xmltext import NOT_XML
 
 COLUMNS = ["rank", "athlete", "nation", "time", "status", "notes"]
 REQUIRED_COLUMNS = ["athlete", "nation", "time"]
@@ -43,10 +42,7 @@ COLUMN_ALIASES = {
 MAX_ROWS = 2000
 MAX_BYTES = 2_000_000
 MAX_ERRORS_SHOWN = 200
-MAX_RANK = 9999
-NOT_FINISHED = ("DNF", "DNS", "DSQ")
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-RANK_PATTERN = re.compile(r"^(\d{1,4})\.?$", re.ASCII)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -206,18 +202,9 @@ def read_results(text: str) -> list[ResultRow]:
 
 
 def find_or_create_athlete(*, name: str, nation: Nation) -> Athlete:
-    """The athlete of that name and nation, created with a free slug if new."""
+    """The athlete of that name and nation, created with a free slug if new (see slugs.py)."""
     athlete = Athlete.objects.filter(name__iexact=name, nation=nation).order_by("pk").first()
-    if athlete:
-        return athlete
-    base = slugify(name)[:140] or "athlete"
-    code = nation.code.lower()
-    taken = set(Athlete.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    candidates = itertools.chain(
-        [base, f"{base}-{code}"], (f"{base}-{code}-{n}" for n in itertools.count(2))
-    )
-    slug = next(slug for slug in candidates if slug not in taken)
-    return Athlete.objects.create(name=name, nation=nation, slug=slug)
+    return athlete or Athlete.objects.create(name=name, nation=nation)
 
 
 def write_results(*, event: Event, file) -> None:
@@ -303,17 +290,20 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
             )
 
     time_text = _cell(cells, columns, "time")
-    status_text = _cell(cells, columns, "status") or (
-        time_text if time_text.upper() in NOT_FINISHED else ""
+    rank_text = _cell(cells, columns, "rank")
+    status_text = (
+        _cell(cells, columns, "status")
+        or times.not_finished(time_text)
+        or times.not_finished(rank_text)
+        or ""
     )
-    status = _status(status_text)
+    status = times.parse_status(status_text)
     if status is None:
         problems.append(
-            f"Unknown status “{_quote(status_text)}”: use finished, DNF, DNS or DSQ."
+            f"Unknown status “{_quote(status_text)}”: use finished, DNF, DNS or DSQ (or DQ)."
         )
 
     time_ms = rank = None
-    rank_text = _cell(cells, columns, "rank")
     if status == Result.Status.FINISHED:
         if time_text:
             try:
@@ -323,17 +313,17 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
         elif not rank_given:
             problems.append("A finisher needs a time (or give every finisher a rank).")
         if rank_given:
-            match = RANK_PATTERN.match(rank_text)
-            if match and 1 <= int(match[1]) <= MAX_RANK:
-                rank = int(match[1])
-            elif not rank_text:
+            if not rank_text:
                 problems.append("The rank is missing.")
             else:
-                problems.append(f"“{_quote(rank_text)}” is not a rank: write a number like 3.")
+                try:
+                    rank = times.parse_rank(_quote(rank_text))
+                except times.RankFormatError as error:
+                    problems.append(str(error))
     elif status is not None:
-        if time_text and time_text.upper() != status:
+        if time_text and times.parse_status(time_text) != status:
             problems.append(f"A {status} has no time: leave the time empty.")
-        if rank_text and rank_text.upper() != status:
+        if rank_text and times.parse_status(rank_text) != status:
             problems.append(f"A {status} has no rank: leave the rank empty.")
 
     notes = _cell(cells, columns, "notes")
@@ -346,12 +336,6 @@ def _read_row(line, cells, columns, nations, rank_given, first_lines, errors):
     return ResultRow(line, athlete, nation, rank, time_ms, status, notes)
 
 
-def _status(text):
-    if not text or text.lower() == Result.Status.FINISHED:
-        return Result.Status.FINISHED
-    return text.upper() if text.upper() in NOT_FINISHED else None
-
-
 def _quote(text):
     """A cell as it may appear in a message: short and printable."""
     text = "".join(c if c.isprintable() else "?" for c in text)
@@ -359,8 +343,11 @@ def _quote(text):
 
 
 def _has_control(text):
-    """Control characters and bidirectional overrides have no place in a name or a note."""
-    return any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
+    """Control characters, bidirectional overrides and anything XML 1.0 forbids (it would break
+    the feeds and sitemaps) have no place in a name or a note."""
+    return NOT_XML.search(text) is not None or any(
+        unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text
+    )
 
 
 def _escape(value):

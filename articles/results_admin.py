@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from newsroom.admin_base import NewsroomModelAdmin
+from newsroom.admin_base import EditorModelAdmin, EditorTabularInline
 
 from . import times
 from .importers import COLUMNS, MAX_BYTES, REQUIRED_COLUMNS, ResultsImportError, import_results
@@ -40,12 +40,59 @@ class RaceTimeField(forms.CharField):
             raise ValidationError(str(error), code="invalid") from None
 
 
+class ResultTimeField(RaceTimeField):
+    """A result's time cell: a time, or a status written where the time goes (DNF, DQ...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Like 1:12.31, 36.49 or 1:02:03.4; or DNF, DNS, DQ.")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        status = times.not_finished((value or "")[:40])
+        return status or super().to_python(value)
+
+
+class RankField(forms.CharField):
+    """A rank as results sheets write it (3, =3 for a tie, T3, 3.), or a status (DNF, DQ...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Ties share a rank (=2 or 2); the next rank is skipped.")
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"size": 5, "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = (super().to_python(value) or "")[:40]
+        if not value:
+            return None
+        status = times.not_finished(value)
+        if status:
+            return status
+        try:
+            return times.parse_rank(value)
+        except times.RankFormatError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
 class ResultForm(forms.ModelForm):
-    time_ms = RaceTimeField(label="Time", required=False)
+    rank = RankField(required=False)
+    time_ms = ResultTimeField(label="Time", required=False)
 
     class Meta:
         model = Result
         fields = ["rank", "athlete", "time_ms", "status", "notes"]
+
+    def clean(self):
+        """A status typed in the rank or time cell (DNF, DQ...) sets the status and empties it."""
+        data = super().clean()
+        for name in ("rank", "time_ms"):
+            status = data.get(name)
+            if isinstance(status, str):
+                data[name] = None
+                if data.get("status") in (None, "", Result.Status.FINISHED):
+                    data["status"] = status
+                elif data["status"] != status:
+                    self.add_error(name, f"This row is a {data['status']}, not a {status}.")
+        return data
 
 
 class ResultInlineFormSet(BaseInlineFormSet):
@@ -61,7 +108,7 @@ class ResultInlineFormSet(BaseInlineFormSet):
             forms_kept[index].add_error("rank", message)
 
 
-class ResultInline(admin.TabularInline):
+class ResultInline(EditorTabularInline):
     model = Result
     form = ResultForm
     formset = ResultInlineFormSet
@@ -98,7 +145,7 @@ class ImportResultsForm(forms.Form):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(NewsroomModelAdmin):
+class CompetitionAdmin(EditorModelAdmin):
     list_display = ["name", "place", "starts_on", "ends_on"]
     search_fields = ["name", "place", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -106,13 +153,13 @@ class CompetitionAdmin(NewsroomModelAdmin):
 
 
 @admin.register(Nation)
-class NationAdmin(NewsroomModelAdmin):
+class NationAdmin(EditorModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Athlete)
-class AthleteAdmin(NewsroomModelAdmin):
+class AthleteAdmin(EditorModelAdmin):
     list_display = ["name", "nation"]
     list_filter = ["nation"]
     list_select_related = ["nation"]
@@ -122,7 +169,7 @@ class AthleteAdmin(NewsroomModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(NewsroomModelAdmin):
+class EventAdmin(EditorModelAdmin):
     form = EventForm
     inlines = [ResultInline]
     list_display = [
@@ -133,7 +180,8 @@ class EventAdmin(NewsroomModelAdmin):
     search_fields = ["name", "sport", "slug", "competition__name"]
     date_hierarchy = "starts_at"
     ordering = ["-starts_at", "pk"]
-    prepopulated_fields = {"slug": ["name"]}
+    # No prepopulated slug: an empty one is made on save from the competition, sport and name,
+    # so the same event at the next competition gets its own readable address.
     autocomplete_fields = ["competition"]
     readonly_fields = ["results_changed_at"]
     fieldsets = [

@@ -1,9 +1,15 @@
 from datetime import timedelta
+from functools import wraps
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from newsroom.xmltext import xml_safe
 
 from .models import Article, Athlete, Competition, Event, Section, Tag
 
@@ -132,3 +138,21 @@ SITEMAPS = {
     "events": EventSitemap,
     "athletes": AthleteSitemap,
 }
+
+
+def xml_safe_view(view):
+    """A sitemap view whose XML, however rendered, keeps no character XML 1.0 forbids: one
+    place for the sitemap index, every sitemap and the news sitemap, whatever their templates."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+            response.content = xml_safe(response.rendered_content)
+        return response
+
+    return wrapped
+
+
+index = require_safe(xml_safe_view(sitemap_views.index))
+sitemap = require_safe(xml_safe_view(sitemap_views.sitemap))

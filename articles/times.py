@@ -1,50 +1,121 @@
-"""Race times: one home for how a time is parsed, shown and ranked. Stored as milliseconds."""
+"""Race times: one home for how a time, a rank and a result's status are read, shown and ranked.
+
+Times are stored as milliseconds.
+"""
 
 import re
 from itertools import groupby
 from operator import itemgetter
 
 TIME_PATTERN = re.compile(
-    r"^(?:(?P<minutes>\d{1,3}):(?=\d{2}(?:[.,]|$)))?(?P<seconds>\d{1,4})(?:[.,](?P<fraction>\d{1,3}))?$",
-    re.ASCII,
+    r"""^
+    (?:
+        (?:(?P<hours>\d{1,2}):(?=\d{2}:))?           # hours, only before two-digit minutes
+        (?P<minutes>\d{1,3}):(?=\d{2}(?:[.,]|$))     # minutes, only before two-digit seconds
+    )?
+    (?P<seconds>\d{1,4})
+    (?:[.,](?P<fraction>\d{1,3}))?
+    $""",
+    re.ASCII | re.VERBOSE,
 )
+HOW_TO_WRITE = "write it like 1:12.31, 72.31 or 1:12,31 (an hour or more: 1:02:03.4)"
+
+# Ranks as results sheets write them: 3, 3., =3 or T3 (a tie), 3= and 3rd.
+RANK_PATTERN = re.compile(r"^(?:=|T)?(\d{1,4})(?:\.|=|ST|ND|RD|TH)?$", re.ASCII | re.IGNORECASE)
+MAX_RANK = 9999
+
+FINISHED = "finished"
+NOT_FINISHED = ("DNF", "DNS", "DSQ")
+# Every usual way of writing a status, compared in capitals without dots, spaces or dashes.
+STATUS_NOTATIONS = {
+    "": FINISHED,
+    "FINISHED": FINISHED,
+    "DNF": "DNF",
+    "DIDNOTFINISH": "DNF",
+    "RET": "DNF",
+    "DNS": "DNS",
+    "DIDNOTSTART": "DNS",
+    "DSQ": "DSQ",
+    "DQ": "DSQ",
+    "DQB": "DSQ",
+    "DISQ": "DSQ",
+    "DISQUALIFIED": "DSQ",
+}
 
 
 class TimeFormatError(ValueError):
     pass
 
 
+class RankFormatError(ValueError):
+    pass
+
+
 def parse_time(text):
-    """'1:12.31', '72.31' or '1:12,31' -> 72310 (milliseconds). Anything else raises."""
+    """'1:12.31', '72.31', '1:12,31' -> 72310; '1:02:03.4' -> 3723400 (ms). Else raises."""
     cleaned = (text or "").strip()
     match = TIME_PATTERN.match(cleaned)
     if not match:
-        raise TimeFormatError(
-            f"“{text}” is not a time: write it like 1:12.31, 72.31 or 1:12,31."
-        )
+        raise TimeFormatError(f"“{text}” is not a time: {HOW_TO_WRITE}.")
+    hours = int(match["hours"] or 0)
     minutes = int(match["minutes"] or 0)
     seconds = int(match["seconds"])
+    if match["hours"] is not None and minutes >= 60:
+        raise TimeFormatError(f"“{text}” is not a time: minutes must be below 60.")
     if match["minutes"] is not None and seconds >= 60:
         raise TimeFormatError(f"“{text}” is not a time: seconds must be below 60.")
     fraction = (match["fraction"] or "").ljust(3, "0")
-    total = (minutes * 60 + seconds) * 1000 + int(fraction)
+    total = ((hours * 60 + minutes) * 60 + seconds) * 1000 + int(fraction)
     if not total:
         raise TimeFormatError(f"“{text}” is not a time: it must be more than zero.")
     return total
 
 
 def format_time(ms, *, places=None):
-    """72310 -> '1:12.31', 36490 -> '36.49'. Hundredths unless the time needs thousandths."""
+    """72310 -> '1:12.31', 36490 -> '36.49', 3723400 -> '1:02:03.40'.
+
+    Hundredths unless the time needs thousandths; minutes and hours only when needed.
+    """
     if ms is None:
         return ""
     if places is None:
         places = 3 if ms % 10 else 2
-    minutes, rest = divmod(ms, 60_000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
     fraction = f"{millis:03d}"[:places]
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}.{fraction}"
     if minutes:
         return f"{minutes}:{seconds:02d}.{fraction}"
     return f"{seconds}.{fraction}"
+
+
+def parse_rank(text):
+    """'3', '3.', '=3', 'T3', '3=' or '3rd' -> 3. Anything else raises RankFormatError."""
+    cleaned = (text or "").strip()
+    match = RANK_PATTERN.match(cleaned)
+    if not match or not 1 <= int(match[1]) <= MAX_RANK:
+        raise RankFormatError(
+            f"“{text}” is not a rank: write a number like 3 (a tie: =3)."
+        )
+    return int(match[1])
+
+
+def parse_status(text):
+    """A result's status as written on a results sheet, or None when it is not one.
+
+    '' and 'finished' -> 'finished'; 'DNF', 'DNS' -> themselves; 'DQ', 'DSQ', 'DQB', 'dsq' ->
+    'DSQ'; 'D.N.F.' and 'Did not start' are read too.
+    """
+    key = re.sub(r"[\s.\-]", "", text or "").upper()
+    return STATUS_NOTATIONS.get(key)
+
+
+def not_finished(text):
+    """'DNF', 'DNS' or 'DSQ' when `text` is written like one of them ('DQ', 'dnf'...), else None."""
+    status = parse_status(text)
+    return status if status in NOT_FINISHED else None
 
 
 def format_behind(ms, winner_ms):

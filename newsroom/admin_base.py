@@ -1,5 +1,23 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import models
+
+from articles.slugs import SlugFormField
+from newsroom.xmltext import validate_xml_text
+
+
+class EditorFieldsMixin:
+    """What every admin form an editor types into does with text: slugs are made by the server
+    (articles/slugs.py) whatever the admin's JavaScript typed, and no text field accepts a
+    character that XML 1.0 forbids (it would break the feeds and sitemaps)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.SlugField):
+            kwargs["form_class"] = SlugFormField
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, models.CharField | models.TextField):
+            formfield.validators.append(validate_xml_text)
+        return formfield
 
 
 class NewsroomModelAdmin(admin.ModelAdmin):
@@ -12,3 +30,12 @@ class NewsroomModelAdmin(admin.ModelAdmin):
             # e.g. ?created_at__year=99999999999 or a date hierarchy past year 9999; the admin
             # answers IncorrectLookupParameters by reloading the list without the filter.
             raise IncorrectLookupParameters(error) from error
+
+
+class EditorModelAdmin(EditorFieldsMixin, NewsroomModelAdmin):
+    """The admin of what editors write (stories and results): slugs and text fields follow
+    EditorFieldsMixin. (Comments are readers' text, kept as typed; see comments/admin.py.)"""
+
+
+class EditorTabularInline(EditorFieldsMixin, admin.TabularInline):
+    """A tabular inline of what editors write: its text fields follow EditorFieldsMixin too."""

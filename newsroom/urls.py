@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
-from django.views.decorators.http import require_safe
 
+from articles import sitemaps
 from articles.search_views import SearchView
 from articles.sitemaps import SITEMAPS, NewsSitemap
 
@@ -17,19 +16,19 @@ urlpatterns = [
     path("media/<path:path>", views.media, name="media"),
     path(
         "sitemap.xml",
-        require_safe(sitemap_views.index),
+        sitemaps.index,
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
     path(
         "sitemap-news.xml",
-        require_safe(sitemap_views.sitemap),
+        sitemaps.sitemap,
         {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
         name="sitemap-news",
     ),
     path(
         "sitemap-<section>.xml",
-        require_safe(sitemap_views.sitemap),
+        sitemaps.sitemap,
         {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
         name="sitemap-section",
     ),

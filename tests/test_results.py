@@ -462,6 +462,52 @@ def test_bad_result_rows_get_errors_on_their_own_row(client, editor, row, field,
     assert not event.results.exists()
 
 
+def test_editor_types_ties_long_times_and_dq_as_results_sheets_write_them(client, editor):
+    """=2 is a shared second place, 1:02:03.4 an hour-long time, DQ in the time or rank cell a
+    disqualification; the inline shows them back in the site's own notation."""
+    event = make_event()
+    a, b, c, d, e = (make_athlete() for _ in range(5))
+    rows = [
+        {"rank": "1", "athlete": a.pk, "time_ms": "1:02:03.4"},
+        {"rank": "=2", "athlete": b.pk, "time_ms": "1:02:05.10"},
+        {"rank": "T2", "athlete": c.pk, "time_ms": "1:02:05.10"},
+        {"rank": "", "athlete": d.pk, "time_ms": "DQ"},
+        {"rank": "dnf", "athlete": e.pk, "time_ms": ""},
+    ]
+    response = client.post(change_url(event), event_form(event, rows))
+    assert response.status_code == 302, response.context["errors"]
+    assert list(event.results.in_table_order().values_list("rank", "time_ms", "status")) == [
+        (1, 3_723_400, "finished"),
+        (2, 3_725_100, "finished"),
+        (2, 3_725_100, "finished"),
+        (None, None, "DNF"),
+        (None, None, "DSQ"),
+    ]
+    html = client.get(change_url(event)).content.decode()
+    assert 'value="1:02:03.40"' in html
+    assert "1:02:03.40" in page(client, event.get_absolute_url())
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ({"rank": "==1", "time_ms": "1:12.31"}, "rank", "is not a rank"),
+        ({"rank": "", "time_ms": "DQ", "status": "DNS"}, "time_ms", "This row is a DNS"),
+        ({"rank": "1", "time_ms": "1:60:00"}, "time_ms", "minutes must be below 60"),
+    ],
+)
+def test_bad_notations_get_errors_on_their_row(client, editor, row, field, message):
+    """A rank or status that cannot be read is a form error on its row, never a 500."""
+    event = make_event()
+    response = client.post(
+        change_url(event), event_form(event, [{"athlete": make_athlete().pk, **row}])
+    )
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert message in " ".join(formset.forms[0].errors[field])
+    assert not event.results.exists()
+
+
 def test_rank_and_time_that_disagree_and_duplicate_athletes_are_refused(client, editor):
     """A faster time behind a slower one, or the same athlete twice, is flagged on the row."""
     event = make_event()

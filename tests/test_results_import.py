@@ -1,5 +1,6 @@
 """An editor imports an event's results from a CSV file: all or nothing, every bad row named."""
 
+import importlib
 import io
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from articles.importers import (
     import_results,
     write_results,
 )
-from articles.models import Article, Athlete, Result
+from articles.models import Article, Athlete, Nation, Result
 
 from .factories import make_article, make_athlete, make_event, make_nation, make_result
 
@@ -123,6 +124,87 @@ Someone Out,NED,DNF
     ]
 
 
+def test_times_of_an_hour_or_more_are_read_and_export_back(event):
+    """A long race's h:mm:ss.f times are stored exactly and export as they import."""
+    data = "athlete,nation,time\nLong Walker,NED,1:02:03.4\nShort Sprinter,NOR,0:01:12.31\n"
+    import_results(event=event, data=data.encode())
+    assert table(event) == [
+        (1, "Short Sprinter", "1:12.31", "finished", ""),
+        (2, "Long Walker", "1:02:03.40", "finished", ""),
+    ]
+    assert event.results.get(athlete__name="Long Walker").time_ms == 3_723_400
+    out = io.StringIO()
+    write_results(event=event, file=out)
+    assert "2,Long Walker,NED,1:02:03.40,finished," in out.getvalue().splitlines()
+    assert not import_results(event=event, data=out.getvalue().encode()).changed
+
+
+def test_ties_written_with_an_equals_sign_or_t_share_the_rank(event):
+    """=2 and T2 are the usual ways to write a shared second place."""
+    data = """rank,athlete,nation,time
+1,Ingrid Solberg,NOR,1:53.84
+=2,Maya Tremblay,CAN,1:54.02
+T2,Anna Visser,NED,1:54.02
+4.,Someone Slow,NED,1:55.10
+"""
+    import_results(event=event, data=data.encode())
+    assert [(rank, name) for rank, name, *_ in table(event)] == [
+        (1, "Ingrid Solberg"), (2, "Anna Visser"), (2, "Maya Tremblay"), (4, "Someone Slow"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "status"),
+    [
+        (",A,NED,,DQ", "DSQ"),
+        (",A,NED,,dsq", "DSQ"),
+        (",A,NED,,DQB", "DSQ"),
+        (",A,NED,DQ,", "DSQ"),
+        ("DQ,A,NED,,", "DSQ"),
+        ("DNF,A,NED,DNF,", "DNF"),
+        (",A,NED,dnf,", "DNF"),
+        (",A,NED,D.N.S.,", "DNS"),
+        (",A,NED,,Did not start", "DNS"),
+    ],
+)
+def test_not_finished_in_its_usual_forms_in_any_cell(event, row, status):
+    """DQ, DSQ, DQB, dnf, D.N.S.: in the status, time or rank cell, any case, all understood."""
+    data = f"rank,athlete,nation,time,status\n1,W,NOR,1:53.84,\n{row}\n"
+    import_results(event=event, data=data.encode())
+    assert event.results.get(athlete__name="A").status == status
+    assert event.results.get(athlete__name="A").rank is None
+
+
+def test_any_ioc_nation_imports_out_of_the_box():
+    """The full IOC list ships with the site: no nation has to be added before an import."""
+    event = make_event()
+    data = (
+        "athlete,nation,time\n"
+        "Tijana Bogdanović,SRB,1:12.31\nKim Min-sun,KOR,1:12.40\nA Refugee,EOR,1:13.00\n"
+        "Ana Ruiz,esp,1:13.10\nOlga Bandit,ZIM,1:14.00\n"
+    )
+    import_results(event=event, data=data.encode())
+    assert [r.athlete.nation.name for r in event.results.in_table_order()] == [
+        "Serbia", "Republic of Korea", "IOC Refugee Olympic Team", "Spain", "Zimbabwe",
+    ]
+
+
+def test_the_ioc_list_is_complete_and_loading_it_again_changes_nothing():
+    """206 NOCs plus AIN and EOR; running the data migration again adds nothing and keeps an
+    editor's own name for a nation."""
+    from django.apps import apps
+
+    migration = importlib.import_module("articles.migrations.0005_ioc_nations")
+    assert len(migration.IOC_NATIONS) == 208
+    assert len({code for code, _ in migration.IOC_NATIONS}) == 208
+    assert Nation.objects.filter(code__in=[c for c, _ in migration.IOC_NATIONS]).count() == 208
+    Nation.objects.filter(code="NED").update(name="The Netherlands")
+    before = Nation.objects.count()
+    migration.add_nations(apps, None)
+    assert Nation.objects.count() == before
+    assert Nation.objects.get(code="NED").name == "The Netherlands"
+
+
 def test_spreadsheet_exports_with_semicolons_bom_and_other_headings_are_read(event):
     """Excel's ‘CSV UTF-8’ with semicolons, a BOM, comma decimals and headings like Place/Name."""
     data = (
@@ -178,6 +260,9 @@ def test_bad_file_reports_every_bad_row_and_stores_nothing(event):
         ("rank,athlete,nation,time\n1,A,NED,1:12.31\nx,B,NED,1:13.00\n", 3, "“x” is not a rank"),
         ("rank,athlete,nation,time\n1,A,NED,1:12.31\n,B,NED,1:13.00\n", 3, "The rank is missing"),
         ("rank,athlete,nation,time\n0,A,NED,1:12.31\n", 2, "“0” is not a rank"),
+        ("rank,athlete,nation,time\n==1,A,NED,1:12.31\n", 2, "“==1” is not a rank"),
+        ("athlete,nation,time\nA,NED,1:60:00.0\n", 2, "minutes must be below 60"),
+        ("athlete,nation,time,status\nA,NED,DQ,DNF\n", 2, "A DNF has no time"),
         ("athlete,nation,time,status\nA,NED,1:12.31,DNF\n", 2, "A DNF has no time"),
         ("rank,athlete,nation,time\n3,A,NED,DNS\n", 2, "A DNS has no rank"),
         ("athlete,nation,time,status\nA,NED,1:12.31,retired\n", 2, "Unknown status “retired”"),

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
+from articles.slugs import SluggedModel
 from newsroom.caching import Tagged, TaggedQuerySet, all_tag, announce, tag_for
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
@@ -21,7 +22,7 @@ RECORD_NOTES = {
 TOP_PLACES = 5
 
 
-class Competition(Tagged):
+class Competition(SluggedModel, Tagged):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     place = models.CharField(max_length=200, blank=True)
@@ -60,7 +61,7 @@ class Nation(Tagged):
         return f"{self.name} ({self.code})"
 
 
-class Athlete(Tagged):
+class Athlete(SluggedModel, Tagged):
     name = models.CharField(max_length=150)
     slug = models.SlugField(max_length=160, unique=True)
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="athletes")
@@ -76,6 +77,14 @@ class Athlete(Tagged):
     def get_absolute_url(self):
         return reverse("articles:athlete", kwargs={"slug": self.slug})
 
+    def slug_fallback(self):
+        """A name with nothing readable in it: athlete-jpn."""
+        return f"athlete {self.nation.code}"
+
+    def slug_qualifier(self):
+        """A namesake from another nation: anna-visser-can."""
+        return self.nation.code
+
 
 class EventQuerySet(TaggedQuerySet):
     def with_top_results(self):
@@ -86,7 +95,7 @@ class EventQuerySet(TaggedQuerySet):
         )
 
 
-class Event(Tagged):
+class Event(SluggedModel, Tagged):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         LIVE = "live", "Live"
@@ -121,6 +130,11 @@ class Event(Tagged):
 
     def get_absolute_url(self):
         return reverse("articles:event", kwargs={"slug": self.slug})
+
+    def slug_source(self):
+        """The same event comes back at the next competition, so its slug names the competition:
+        milano-cortina-2026-speed-skating-womens-1000-m."""
+        return f"{self.competition.slug} {self.sport} {self.name}"
 
     def clean(self):
         record = [self.record_label, self.record_holder, self.record_time_ms]

@@ -8,10 +8,11 @@ from django.utils.functional import cached_property
 
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
+from articles.slugs import SluggedModel
 from newsroom.caching import Tagged, TaggedQuerySet
 
 
-class Section(Tagged):
+class Section(SluggedModel, Tagged):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
@@ -29,7 +30,7 @@ class Section(Tagged):
         return reverse("articles:section", kwargs={"slug": self.slug})
 
 
-class Tag(Tagged):
+class Tag(SluggedModel, Tagged):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
 
@@ -95,7 +96,7 @@ class ArticleQuerySet(TaggedQuerySet):
         )
 
 
-class Article(Tagged):
+class Article(SluggedModel, Tagged):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -173,6 +174,11 @@ class Article(Tagged):
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def slug_fallback(self):
+        """A headline with nothing readable in it: story-2026-02-09."""
+        day = timezone.localdate(self.published_at) if self.published_at else timezone.localdate()
+        return f"story {day:%Y-%m-%d}"
 
     @cached_property
     def body_html(self):
