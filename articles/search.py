@@ -83,6 +83,20 @@ class Query:
     def __bool__(self):
         return bool(self.terms)
 
+    @property
+    def shorter(self):
+        """For one term that found nothing, the shorter query worth trying: the start of the
+        word ("olymp" for "olympiks") or the number alone ("1000" for "1000m"). None for a
+        term too short to shorten."""
+        if len(self.terms) != 1:
+            return None
+        term = self.terms[0]
+        number_with_unit = NUMBER_WITH_UNIT.fullmatch(term)
+        if number_with_unit:
+            return number_with_unit.group(1)
+        start = term[: max(3, (len(term) + 1) // 2)]
+        return start if start != term else None
+
 
 def spellings(term):
     """The ways a term is written in a story: "1000m" also as "1000 m"."""

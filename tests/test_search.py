@@ -407,3 +407,26 @@ def test_athletes_and_events_ignore_case_accents_and_unit_spacing(client):
     ):
         html = client.get("/search/", {"q": q}).content.decode()
         assert event.get_absolute_url() in html and other.get_absolute_url() not in html, q
+
+
+def no_stories_hint(client, q):
+    html = client.get("/search/", {"q": q}).content.decode()
+    return re.search(r'<p class="search-hint">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_no_results_hint_fits_what_was_searched(client, publish):
+    """One unknown word: try its start; several words: try each alone; never a fixed example."""
+    publish(title="Leerdam gold")
+    publish(title="Curling final")
+    hint = no_stories_hint(client, "olympiks")
+    assert "“olympiks”" in hint and 'href="/search/?q=olym"' in hint
+    assert "Leerdam" not in hint and "fewer" not in hint
+    hint = no_stories_hint(client, "leerdam curling")
+    assert "all of “leerdam” and “curling”" in hint and "fewer words" in hint
+    assert 'href="/search/?q=leerdam"' in hint and 'href="/search/?q=curling"' in hint
+    hint = no_stories_hint(client, "1500 m")
+    assert "“1500m”" in hint and 'href="/search/?q=1500"' in hint
+    hint = no_stories_hint(client, "zq")
+    assert "“zq”" in hint and "try another word" in hint and "href" not in hint
+    html = client.get("/search/", {"q": "leerdam"}).content.decode()
+    assert "search-hint" not in html
