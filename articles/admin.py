@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
@@ -7,9 +8,25 @@ from django.utils.html import format_html
 from newsroom.admin_base import EditorModelAdmin
 from newsroom.caching import all_tag, announce, list_tag, tag_for
 
-from . import results_admin  # noqa: F401  (registers the results admins)
-from .images import HeroImageFormField, process_hero_image
+from . import (
+    images,
+    results_admin,  # noqa: F401  (registers the results admins)
+)
+from .images import HeroImageFormField
 from .models import Article, Section, Tag
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """Renders a new hero image while the form is validated, so a picture that cannot be
+    converted is an error beside the field, and nothing is stored before the article is."""
+
+    def clean_hero_image(self):
+        """The uploaded picture, with its rendering kept in `self.rendered_hero`."""
+        image = self.cleaned_data.get("hero_image")
+        self.rendered_hero = None
+        if image and "hero_image" in self.changed_data:
+            self.rendered_hero = images.render_hero_image(image)
+        return image
 
 
 @admin.register(Section)
@@ -37,6 +54,7 @@ class ArticleAdmin(EditorModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "events"]
     actions = ["publish", "unpublish"]
+    form = ArticleAdminForm
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
@@ -76,11 +94,24 @@ class ArticleAdmin(EditorModelAdmin):
             return article.get_absolute_url()
         return reverse("articles:preview", kwargs={"pk": article.pk})
 
+    def changeform_view(self, request, *args, **kwargs):
+        """If the article is not saved after all (an error after its hero image was stored),
+        the stored files are deleted again: none is left that no article points at."""
+        request.stored_hero_files = []
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except BaseException:
+            images.delete_files(request.stored_hero_files)
+            raise
+
     def save_model(self, request, article, form, change):
         if "hero_image" in form.changed_data:
             if article.hero_image:
-                article.hero_renditions = process_hero_image(article)
+                rendered = form.rendered_hero  # see ArticleAdminForm.clean_hero_image
+                article.hero_renditions, stored = images.store_hero_image(article, rendered)
+                request.stored_hero_files.extend(stored)  # see changeform_view
             else:
+                images.delete_files_on_commit(images.stored_hero_files(article))
                 article.hero_renditions = []
         super().save_model(request, article, form, change)
 

@@ -1,15 +1,23 @@
-"""Hero images: validate uploads, re-encode them, make WebP renditions once at upload."""
+"""Hero images: validate uploads, re-encode them, make WebP renditions once at upload.
+
+An upload is rendered in memory while the form is validated (render_hero_image), so whatever
+Pillow cannot do with it is a form error, and stored only when the article is saved
+(store_hero_image). No file is left in storage that no article points at: a failed store
+deletes what it stored, and replaced or removed pictures go once the change commits."""
 
 import io
 import os
 import warnings
+from dataclasses import dataclass
+from functools import partial
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.db import transaction
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 FORMATS_BY_EXTENSION = {
     ".jpg": "JPEG",
@@ -87,44 +95,164 @@ def _encode(image, image_format, **options):
     return buffer.getvalue()
 
 
+# Browsers and WebP alike: a WebP image is at most 16,383 pixels wide and tall.
+WEBP_MAX_SIDE = 16383
+SRGB = ImageCms.createProfile("sRGB")
+SIXTEEN_BIT_GREYS = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+ORIGINAL_OPTIONS = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True}}
+
+
 def _prepared(image):
+    """The picture as a browser shows it, as 8-bit RGB or RGBA sRGB pixels: upright (EXIF
+    orientation), transparency kept (palette, grey and alpha), 16-bit greys scaled rather than
+    clipped to white, colour profiles (CMYK ones included) applied rather than dropped."""
     image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    # Only pixels and the colour profile go on: Pillow would otherwise write a JPEG comment back.
-    image.info = {key: value for key, value in image.info.items() if key == "icc_profile"}
+    profile = image.info.get("icc_profile")
+    has_alpha = "A" in image.mode or "transparency" in image.info
+    if image.mode in SIXTEEN_BIT_GREYS:
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
+    if image.mode == "CMYK" and profile:
+        image = _to_srgb(image, profile) or image
+        profile = None
+    mode = "RGBA" if has_alpha else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)
+    if profile:
+        image = _to_srgb(image, profile) or image
+    # Only the pixels go on: Pillow would otherwise write a JPEG comment or a profile back.
+    image.info = {}
     return image
 
 
-def process_hero_image(article):
-    """Re-encode the uploaded original (dropping EXIF/GPS and anything hidden after the pixels)
-    and store WebP renditions at the configured widths. Returns the renditions list."""
-    field_file = article.hero_image
-    previous_name = field_file.name if field_file._committed else None
-    image, image_format = _open_checked(field_file.file)
-    image = _prepared(image)
-    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True}}.get(
-        image_format, {"quality": 88}
-    )
-    if image_format == "JPEG" and image.mode == "RGBA":
-        image = image.convert("RGB")
-    clean_bytes = _encode(image, image_format, **options)
-    field_file.save(os.path.basename(field_file.name), ContentFile(clean_bytes), save=False)
-    if previous_name and previous_name != field_file.name:
-        default_storage.delete(previous_name)
+def _to_srgb(image, profile):
+    """The image's pixels converted from its embedded ICC profile to sRGB, or None when the
+    profile is unusable or not for this kind of pixels (then the pixels are taken as sRGB,
+    as browsers do)."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
 
-    stem = os.path.splitext(field_file.name)[0]
-    renditions = []
-    widths = [w for w in settings.HERO_RENDITION_WIDTHS if w <= image.width]
-    if image.width < max(settings.HERO_RENDITION_WIDTHS):
-        widths.append(image.width)
-    for width in sorted(set(widths)):
-        height = round(image.height * width / image.width)
-        resized = image.resize((width, height), Image.Resampling.LANCZOS)
-        name = default_storage.save(
-            f"{stem}-{width}w.webp", ContentFile(_encode(resized, "WEBP", quality=80))
+
+def rendition_sizes(width, height):
+    """The (width, height) of each WebP rendition of a width × height picture: the configured
+    widths it is wide enough for (its own width when narrower than the widest), each shrunk
+    if needed to fit WebP's 16,383 pixels, never less than 1 pixel a side."""
+    widths = [w for w in settings.HERO_RENDITION_WIDTHS if w <= width]
+    if width < max(settings.HERO_RENDITION_WIDTHS):
+        widths.append(width)
+    sizes = []
+    for wanted in sorted(set(widths)):
+        scale = min(wanted / width, WEBP_MAX_SIDE / height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if size not in sizes:
+            sizes.append(size)
+    return sizes
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """An upload made safe, in memory: the re-encoded original and its WebP renditions."""
+
+    name: str
+    original: bytes
+    renditions: tuple  # of (width, height, WebP bytes)
+
+
+def render_hero_image(file, name=None):
+    """Re-encode an uploaded picture (dropping EXIF/GPS and anything hidden after the pixels)
+    and make its WebP renditions, all in memory. Anything Pillow cannot do with a picture the
+    limits accept becomes a ValidationError, for the form to show."""
+    image, image_format = _open_checked(file)
+    try:
+        image = _prepared(image)
+        if image_format == "JPEG" and image.mode == "RGBA":
+            image = image.convert("RGB")
+        original = _encode(
+            image, image_format, **ORIGINAL_OPTIONS.get(image_format, {"quality": 88})
         )
-        renditions.append({"name": name, "width": width, "height": height})
+        renditions = tuple(
+            (
+                width,
+                height,
+                _encode(
+                    image.resize((width, height), Image.Resampling.LANCZOS), "WEBP", quality=80
+                ),
+            )
+            for width, height in rendition_sizes(image.width, image.height)
+        )
+    except (OSError, ValueError, MemoryError, Image.DecompressionBombError) as error:
+        raise ValidationError(
+            "This image could not be converted for the web. Save it again as an ordinary "
+            "JPEG or PNG and upload that.",
+            code="unconvertible",
+        ) from error
+    return RenderedImage(
+        name=os.path.basename(name or getattr(file, "name", "") or "image"),
+        original=original,
+        renditions=renditions,
+    )
+
+
+def store_hero_image(article, rendered):
+    """Store a rendered picture as the article's hero image. Returns its renditions list and
+    every file name stored. If storing fails half way, what was stored is deleted again; the
+    files of the picture it replaces are deleted once the change commits."""
+    replaced = stored_hero_files(article)
+    stored, renditions = [], []
+    try:
+        article.hero_image.save(rendered.name, ContentFile(rendered.original), save=False)
+        stored.append(article.hero_image.name)
+        stem = os.path.splitext(article.hero_image.name)[0]
+        for width, height, data in rendered.renditions:
+            name = default_storage.save(f"{stem}-{width}w.webp", ContentFile(data))
+            stored.append(name)
+            renditions.append({"name": name, "width": width, "height": height})
+    except BaseException:
+        delete_files(stored)
+        raise
+    delete_files_on_commit([name for name in replaced if name not in stored])
+    return renditions, stored
+
+
+def hero_files(article):
+    """Every file of the hero image this article instance holds: original and renditions."""
+    names = [rendition["name"] for rendition in article.hero_renditions or []]
+    if article.hero_image.name:
+        names.append(article.hero_image.name)
+    return names
+
+
+def stored_hero_files(article):
+    """Every file of the hero image the database holds for this article (none if unsaved)."""
+    if article.pk is None:
+        return []
+    saved = (
+        type(article)._default_manager.filter(pk=article.pk).only("hero_image", "hero_renditions")
+    ).first()
+    return hero_files(saved) if saved else []
+
+
+def delete_files(names):
+    """Delete these files from storage, those already gone included."""
+    for name in names:
+        default_storage.delete(name)
+
+
+def delete_files_on_commit(names):
+    """Delete these files once the current transaction commits (never if it rolls back)."""
+    if names:
+        transaction.on_commit(partial(delete_files, list(names)))
+
+
+def process_hero_image(article):
+    """Re-encode the article's newly uploaded hero image and store it with its WebP
+    renditions at the configured widths. Returns the renditions list."""
+    field_file = article.hero_image
+    rendered = render_hero_image(field_file.file, field_file.name)
+    renditions, _stored = store_hero_image(article, rendered)
     return renditions
 
 

@@ -311,11 +311,122 @@ def test_comments_and_commenter_emails_are_not_searched(client, publish):
 
 
 def test_the_index_lives_in_the_database(client):
-    """PostgreSQL has the GIN-indexed vector column; SQLite has the FTS5 table."""
+    """PostgreSQL has the GIN-indexed vector column and accent-free configurations; SQLite has
+    the FTS5 tables of words and of Porter stems."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_search_idx'")
             assert "gin (search_vector)" in cursor.fetchone()[0]
+            cursor.execute("SELECT to_tsvector('newsroom_english', 'Élodie Olympics')::text")
+            assert cursor.fetchone()[0] == "'elodi':1 'olymp':2"
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_article_fts'")
             assert "fts5" in cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'articles_article_fts_stems'"
+            )
+            assert "porter unicode61 remove_diacritics 2" in cursor.fetchone()[0]
+
+
+# The same cases on SQLite and PostgreSQL: run this file with and without DATABASE_URL.
+LANGUAGE_STORIES = [
+    "Olympic record for Leerdam",
+    "Records tumble at the Olympics",
+    "Kok wins the 1000 m",
+    "Takagi fastest over 500m",
+    "Élodie Müller leads the sprint",
+    "Curling semi-final in Cortina 2026",
+]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # Stems, both ways, and prefixes of the words as written.
+        ("olympic", ["Olympic record for Leerdam", "Records tumble at the Olympics"]),
+        ("olympics", ["Olympic record for Leerdam", "Records tumble at the Olympics"]),
+        ("record", ["Olympic record for Leerdam", "Records tumble at the Olympics"]),
+        ("records", ["Olympic record for Leerdam", "Records tumble at the Olympics"]),
+        ("Olympi", ["Olympic record for Leerdam", "Records tumble at the Olympics"]),
+        ("olympics leerdam", ["Olympic record for Leerdam"]),
+        # A number and its unit, glued or spaced, in the query or in the story.
+        ("1000m", ["Kok wins the 1000 m"]),
+        ("1000 m", ["Kok wins the 1000 m"]),
+        ("1000M kok", ["Kok wins the 1000 m"]),
+        ("500m", ["Takagi fastest over 500m"]),
+        ("500 m", ["Takagi fastest over 500m"]),
+        ("500", ["Takagi fastest over 500m"]),
+        ("cortina 2026", ["Curling semi-final in Cortina 2026"]),
+        # Unicode case and accents.
+        ("élodie", ["Élodie Müller leads the sprint"]),
+        ("ÉLODIE", ["Élodie Müller leads the sprint"]),
+        ("elodie", ["Élodie Müller leads the sprint"]),
+        ("muller", ["Élodie Müller leads the sprint"]),
+        ("MÜLLER", ["Élodie Müller leads the sprint"]),
+        ("Müll", ["Élodie Müller leads the sprint"]),
+        # Still nothing for what is not there.
+        ("1500m", []),
+        ("olympiad", []),
+    ],
+)
+def test_stems_units_case_and_accents(client, publish, q, expected):
+    """Searching "olympics" finds "Olympic", "1000m" finds "1000 m" (and back), "elodie" finds
+    "Élodie": alike on SQLite and PostgreSQL."""
+    for title in LANGUAGE_STORIES:
+        publish(title=title, standfirst="A story.", body="Nothing else.")
+    assert sorted(found_titles(client, q)) == sorted(expected)
+
+
+def test_stems_and_units_are_found_in_the_body_too(client, publish):
+    """What holds for titles holds for every indexed field."""
+    publish(title="Day report", standfirst="Calm day.", body="Two new records in the 1000m.")
+    assert found_titles(client, "record 1000 m") == ["Day report"]
+
+
+def test_a_unit_joins_only_its_number():
+    """A unit joins the number before it ("1000 m" is one term); "2026 olympics" stays two."""
+    query = search.Query.parse("Milano 2026 olympics 1000 m 500M 10 km 5 1000m")
+    assert query.terms == ("milano", "2026", "olympics", "1000m", "500m", "10km", "5")
+
+
+def test_athletes_and_events_ignore_case_accents_and_unit_spacing(client):
+    """Names match "élodie", "ELODIE" and "muller" alike; "1000m" finds "Women's 1000 m"."""
+    elodie = make_athlete(name="Élodie Müller", slug="elodie-muller", nation=make_nation("FRA"))
+    make_athlete(name="Miho Takagi", slug="miho-takagi", nation=make_nation("JPN"))
+    for q in ("élodie", "ÉLODIE", "elodie", "muller", "Müller", "MÜLL"):
+        html = client.get("/search/", {"q": q}).content.decode()
+        assert elodie.get_absolute_url() in html and "Miho Takagi" not in html, q
+    games = make_competition(name="Milano Cortina 2026")
+    thousand = make_event(name="Women's 1000 m", competition=games, sport="Speed skating")
+    five_hundred = make_event(name="Men's 500m", competition=games, sport="Speed skating")
+    for q, event, other in (
+        ("1000m", thousand, five_hundred),
+        ("1000 m", thousand, five_hundred),
+        ("500 m", five_hundred, thousand),
+        ("500m", five_hundred, thousand),
+    ):
+        html = client.get("/search/", {"q": q}).content.decode()
+        assert event.get_absolute_url() in html and other.get_absolute_url() not in html, q
+
+
+def no_stories_hint(client, q):
+    html = client.get("/search/", {"q": q}).content.decode()
+    return re.search(r'<p class="search-hint">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_no_results_hint_fits_what_was_searched(client, publish):
+    """One unknown word: try its start; several words: try each alone; never a fixed example."""
+    publish(title="Leerdam gold")
+    publish(title="Curling final")
+    hint = no_stories_hint(client, "olympiks")
+    assert "“olympiks”" in hint and 'href="/search/?q=olym"' in hint
+    assert "Leerdam" not in hint and "fewer" not in hint
+    hint = no_stories_hint(client, "leerdam curling")
+    assert "all of “leerdam” and “curling”" in hint and "fewer words" in hint
+    assert 'href="/search/?q=leerdam"' in hint and 'href="/search/?q=curling"' in hint
+    hint = no_stories_hint(client, "1500 m")
+    assert "“1500m”" in hint and 'href="/search/?q=1500"' in hint
+    hint = no_stories_hint(client, "zq")
+    assert "“zq”" in hint and "try another word" in hint and "href" not in hint
+    html = client.get("/search/", {"q": "leerdam"}).content.decode()
+    assert "search-hint" not in html
