@@ -47,7 +47,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0004_live_story_indexes"),
+        ("articles", "0005_ioc_nations"),
     ]
 
     operations = [
