@@ -7,7 +7,6 @@ from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView
 from django.views.generic.dates import MonthArchiveView
 
-from comments.cookies import apply_cache_policy
 from newsroom import caching
 
 from .models import Article, Section, Tag
@@ -80,10 +79,6 @@ class ArticleDetailView(DetailView):
     def get_queryset(self):
         return Article.objects.published().for_page()
 
-    def render_to_response(self, context, **response_kwargs):
-        # The comment section may show this browser's own pending comments or typed values.
-        response = super().render_to_response(context, **response_kwargs)
-        return apply_cache_policy(self.request, response)
 
 
 @method_decorator(permission_required("articles.preview_article", raise_exception=True), "dispatch")

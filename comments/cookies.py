@@ -2,14 +2,12 @@
 
 `pending`: the ids of its comments still awaiting moderation, so it alone sees them.
 `author`: name, email and website, only when the reader ticked "Save my name…".
-A page built from either is personal, so it is marked private and never stored by a shared cache.
+A request carrying either is personal (both are registered with newsroom.caching in
+CommentsConfig.ready()): its page is built for it alone, private and no-store.
 """
 
 from django.conf import settings
 from django.core import signing
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
-
-from newsroom.caching import is_personal
 
 PENDING = "comments_pending"
 AUTHOR = "comment_author"
@@ -72,12 +70,3 @@ def remember_author(response, cleaned_data):
 def forget_author(request, response):
     if cookie_name(AUTHOR) in request.COOKIES:
         response.delete_cookie(cookie_name(AUTHOR), path="/", samesite="Lax")
-
-
-def apply_cache_policy(request, response):
-    """Pages with comments differ per browser; personal ones (newsroom.caching.is_personal: our
-    two cookies are registered there) must never be kept by a cache."""
-    patch_vary_headers(response, ["Cookie"])
-    if is_personal(request):
-        add_never_cache_headers(response)
-    return response

@@ -77,7 +77,7 @@ class PostCommentView(ArticleDetailView):
             status=429,
         )
         response["Retry-After"] = str(refusal.retry_after)
-        return cookies.apply_cache_policy(self.request, response)
+        return response
 
     def posted(self, comment, form):
         if comment.status == Comment.Status.SPAM:
@@ -91,7 +91,7 @@ class PostCommentView(ArticleDetailView):
             cookies.remember_author(response, form.cleaned_data)
         else:
             cookies.forget_author(self.request, response)
-        return cookies.apply_cache_policy(self.request, response)
+        return response
 
 
 @require_GET

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 
-from articles.slugs import SlugFormField
+from newsroom.slugs import SlugFormField
 from newsroom.xmltext import validate_xml_text
 
 
 class EditorFieldsMixin:
     """What every admin form an editor types into does with text: slugs are made by the server
-    (articles/slugs.py) whatever the admin's JavaScript typed, and no text field accepts a
+    (newsroom/slugs.py) whatever the admin's JavaScript typed, and no text field accepts a
     character that XML 1.0 forbids (it would break the feeds and sitemaps)."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

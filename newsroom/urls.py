@@ -2,10 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from articles import sitemaps
-from articles.search_views import SearchView
-from articles.sitemaps import SITEMAPS, NewsSitemap
-
 from . import views
 
 urlpatterns = [
@@ -14,25 +10,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("media/<path:path>", views.media, name="media"),
-    path(
-        "sitemap.xml",
-        sitemaps.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
-        name="sitemap-index",
-    ),
-    path(
-        "sitemap-news.xml",
-        sitemaps.sitemap,
-        {"sitemaps": {"news": NewsSitemap}, "template_name": "sitemaps/news.xml"},
-        name="sitemap-news",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        sitemaps.sitemap,
-        {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
-        name="sitemap-section",
-    ),
-    path("search/", SearchView.as_view(), name="search"),
+    path("", include("articles.site_urls")),
     path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from articles.importers import import_results
 from articles.models import Article, Athlete, Competition, Event, Section, Tag
-from articles.slugs import slug_text
+from newsroom.slugs import slug_text
 
 from .factories import (
     make_article,

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import times
-from articles.slugs import SluggedModel
 from newsroom.caching import Tagged, TaggedQuerySet, all_tag, announce, tag_for
+from newsroom.slugs import SluggedModel
 
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
 RECORD_NOTES = {

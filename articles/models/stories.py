@@ -8,8 +8,8 @@ from django.utils.functional import cached_property
 
 from articles.images import validate_hero_image
 from articles.markdown import render_markdown
-from articles.slugs import SluggedModel
 from newsroom.caching import Tagged, TaggedQuerySet
+from newsroom.slugs import SluggedModel
 
 
 class Section(SluggedModel, Tagged):

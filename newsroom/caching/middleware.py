@@ -5,7 +5,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 
 from . import frontcache, store
 from .personal import is_personal
@@ -100,9 +105,11 @@ class SharedCacheMiddleware:
 
     def __call__(self, request):
         if not may_share(request):
+            # Built for one browser (it may show a reader their own pending comment or typed
+            # values): stored by no cache, unless the view said otherwise.
             response = self.get_response(request)
             if "Cache-Control" not in response:
-                patch_cache_control(response, private=True, no_cache=True)
+                add_never_cache_headers(response)
             patch_vary_headers(response, ["Cookie"])
             return response
 
