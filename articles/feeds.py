@@ -110,7 +110,7 @@ class StoryFeed(Feed):
         return [Enclosure(default_storage.url(rendition["name"]), str(length), "image/webp")]
 
     def item_extra_kwargs(self, article):
-        return {"content": article.body_html}
+        return {"content": article.rendered_body}
 
     def get_feed(self, obj, request):
         """The feed with every text made fit for XML, whatever an editor stored (a stray U+0008

@@ -4,6 +4,8 @@ import markdown as markdown_lib
 import nh3
 from markdown.extensions.smarty import SmartyExtension, SubstituteTextPattern
 
+from newsroom.caching import renderer_version
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4",
     "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
@@ -56,3 +58,7 @@ def render_markdown(text):
         link_rel="noopener noreferrer",
         attribute_filter=_keep_attribute,
     )
+
+
+# What rendered a stored body: this file and the libraries it calls (see Article.rendered_body).
+RENDERER = renderer_version(__file__, "markdown", "nh3")

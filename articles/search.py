@@ -148,7 +148,8 @@ def articles(query, *, among=None):
     stories = Article.objects.published()
     if among is not None:
         stories = stories.filter(pk__in=among)
-    return _backend().articles(stories, query.terms).select_related("section").defer("body")
+    found = _backend().articles(stories, query.terms)
+    return found.select_related("section").defer("body", "body_html")
 
 
 def newest_matches(query, most):

@@ -6,12 +6,71 @@ functions write the same markup, every value escaped by format_html, in a fracti
 The page around them stays in templates (comments/threads.html, comments/pending.html).
 """
 
+import re
+from html import escape as escape_word
+
+import nh3
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.html import format_html, format_html_join
+from django.utils.html import Urlizer as DjangoUrlizer
+from django.utils.html import escape, format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 
+from newsroom.caching import renderer_version
+
 LINK_REL = "nofollow ugc noopener"
+
+
+class Urlizer(DjangoUrlizer):
+    """Django's urlize without mailto links: an address typed in a comment stays plain text."""
+
+    def handle_word(self, word, *, safe_input, autoescape=False, **kwargs):
+        if "@" in word and "://" not in word:
+            return escape(word) if autoescape else word
+        if not safe_input and "." not in word and ":" not in word:
+            # What Django does with a word that cannot be a link, without its lazy wrappers.
+            return escape_word(word) if autoescape else word
+        return super().handle_word(word, safe_input=safe_input, autoescape=autoescape, **kwargs)
+
+
+urlize = Urlizer()
+
+
+# A word (as urlize() splits text: at whitespace, <, >, " and ') holding what urlize() can turn
+# into a link (see django.utils.html.Urlizer); anything else only needs escaping.
+LINK_WORD = re.compile(
+    r"""[^\s<>"']*(?:https?://|www\.|\.(?:com|edu|gov|int|mil|net|org)\b)[^\s<>"']*""",
+    re.IGNORECASE,
+)
+
+
+def _linked(text):
+    """urlize(text, autoescape=True), with only the words that may hold a link going through
+    urlize (it examines every word: a third of a page's rendering time at 200 comments) and
+    the text between them escaped in one go. Same result, tested against urlize itself."""
+    pieces, done = [], 0
+    for word in LINK_WORD.finditer(text):
+        pieces += [escape(text[done : word.start()]), urlize(word.group(), autoescape=True)]
+        done = word.end()
+    pieces.append(escape(text[done:]))
+    return "".join(pieces)
+
+
+def render_body(text):
+    """A plain-text comment as HTML (a str): escaped, paragraphs and line breaks kept, links made
+    safe. Stored with the comment when it is saved (Comment.rendered_body)."""
+    html = linebreaks(_linked(text), autoescape=False)
+    return nh3.clean(
+        html,
+        tags={"p", "br", "a"},
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel=LINK_REL,
+    )
+
+
+# What rendered a stored comment body: this file and the libraries it calls.
+RENDERER = renderer_version(__file__, "django", "nh3")
 
 
 def dates(moment):

@@ -599,3 +599,36 @@ def test_shared_fragments_expire_when_a_scheduled_story_goes_live(committed):
         cache._expire_info[k] - time.time() for k in cache._cache if k.endswith(key)
     )
     assert 0 < seconds_left <= 90
+
+
+# --- Derived HTML stored when it is written ---------------------------------------------------
+
+
+def test_a_story_body_is_rendered_when_saved_and_again_after_a_new_renderer(story, monkeypatch):
+    """The Markdown body's HTML is stored with the story; a deploy that changes the renderer
+    re-renders it when it is first read, and stores that."""
+    from articles import markdown
+
+    assert story.body_html == "<p>The first version of the story.</p>"
+    assert story.body_rendered_with == markdown.RENDERER
+    monkeypatch.setattr(markdown, "RENDERER", "a-new-renderer00")
+    monkeypatch.setattr(markdown, "render_markdown", lambda text: "<p>New renderer</p>")
+    fresh = Article.objects.get(pk=story.pk)
+    assert fresh.rendered_body == "<p>New renderer</p>"
+    assert Article.objects.get(pk=story.pk).body_rendered_with == "a-new-renderer00"
+
+
+def test_a_comment_body_is_rendered_when_saved_and_again_after_a_new_renderer(
+    story, monkeypatch
+):
+    """A comment's HTML is stored with it; after a renderer change the threads render it
+    once more and store it, all of a page's comments in one query."""
+    from comments import rendering
+
+    comment = make_comment(article=story, body="See www.example.com\nand more")
+    assert 'href="https://www.example.com"' in comment.body_html
+    assert comment.body_rendered_with == rendering.RENDERER
+    monkeypatch.setattr(rendering, "RENDERER", "a-new-renderer00")
+    html = Client().get(story.get_absolute_url()).content.decode()
+    assert 'href="https://www.example.com"' in html
+    assert Comment.objects.get(pk=comment.pk).body_rendered_with == "a-new-renderer00"

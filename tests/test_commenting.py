@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from comments import rendering
 from comments.models import Comment
-from comments.templatetags import comment_tags
 
 from .factories import comment_form_data, make_article, make_comment
 
@@ -547,7 +546,7 @@ LINKISH_PIECES = [
 @given(st.lists(st.sampled_from(LINKISH_PIECES), max_size=30).map("".join) | st.text())
 def test_comment_links_are_exactly_what_django_urlize_makes(text):
     """Urlizing only the pieces that may hold a link gives the same HTML as urlizing it all."""
-    assert comment_tags._linked(text) == comment_tags.urlize(text, autoescape=True)
+    assert rendering._linked(text) == rendering.urlize(text, autoescape=True)
 
 
 def test_xss_in_website_cannot_reach_a_link(client):

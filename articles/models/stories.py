@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from articles import markdown
 from articles.images import validate_hero_image
-from articles.markdown import render_markdown
 from newsroom.caching import Tagged, TaggedQuerySet
 from newsroom.slugs import SluggedModel
 
@@ -57,7 +57,7 @@ class ArticleQuerySet(TaggedQuerySet):
     def for_listing(self):
         return (
             self.select_related("section", "author")
-            .defer("body")
+            .defer("body", "body_html")
             .order_by("-published_at", "-pk")
         )
 
@@ -143,6 +143,8 @@ class Article(SluggedModel, Tagged):
         "close comments", default=False, help_text="Hide the comment form on this story."
     )
     results_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    body_html = models.TextField(blank=True, default="", editable=False)
+    body_rendered_with = models.CharField(max_length=16, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -180,11 +182,27 @@ class Article(SluggedModel, Tagged):
         day = timezone.localdate(self.published_at) if self.published_at else timezone.localdate()
         return f"story {day:%Y-%m-%d}"
 
-    @cached_property
-    def body_html(self):
-        """Sanitised HTML of the Markdown body. Pages and feeds keep it with what they show,
-        under the release (newsroom.caching), so a new Markdown renderer reaches every story."""
-        return render_markdown(self.body)
+    def save(self, *args, **kwargs):
+        """Stores the body's HTML with the story (see `rendered_body`)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_html = markdown.render_markdown(self.body)
+            self.body_rendered_with = markdown.RENDERER
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html", "body_rendered_with"}
+        super().save(*args, **kwargs)
+
+    @property
+    def rendered_body(self):
+        """Sanitised HTML of the Markdown body, stored when the story is saved; rendered again
+        (and stored) when first read after a deploy that changed the renderer."""
+        if self.body_rendered_with != markdown.RENDERER:
+            self.body_html = markdown.render_markdown(self.body)
+            self.body_rendered_with = markdown.RENDERER
+            Article.objects.filter(pk=self.pk).update(
+                body_html=self.body_html, body_rendered_with=self.body_rendered_with
+            )
+        return self.body_html
 
     def clean(self):
         errors = {}

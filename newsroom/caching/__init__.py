@@ -26,7 +26,7 @@ How it fits together:
 
 from .personal import has_session, is_personal, register_personal_cookie
 from .purge import announce, content_changed
-from .release import RELEASE
+from .release import RELEASE, renderer_version
 from .store import fragment, keep_seconds, remember
 from .tags import Tagged, TaggedQuerySet, all_tag, collecting, declare, list_tag, tag_for
 
@@ -46,5 +46,6 @@ __all__ = [
     "list_tag",
     "register_personal_cookie",
     "remember",
+    "renderer_version",
     "tag_for",
 ]

@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 from importlib import metadata
+from pathlib import Path
 
 from django.conf import settings
 
@@ -32,3 +33,14 @@ def release():
 
 
 RELEASE = release()
+
+
+def renderer_version(source_file, *libraries):
+    """16 hex digits naming a renderer of derived HTML (a story's or comment's body): its
+    source file's content and the versions of `libraries` (distribution names). HTML stored
+    with another version is rendered again when it is next read."""
+    digest = hashlib.sha256(Path(source_file).read_bytes())
+    for library in libraries:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"{library}=={metadata.version(library)}".encode())
+    return digest.hexdigest()[:16]
