@@ -311,7 +311,7 @@ def test_the_oracle_catches_a_change_that_is_not_purged(
     monkeypatch.setattr(purge, "purge_now", lambda tags: None)
     Newsroom.clock = Clock(monkeypatch)
     Newsroom.committed = staticmethod(lambda: django_capture_on_commit_callbacks(execute=True))
-    quick = settings_for_the_oracle(max_examples=20, phases=[Phase.generate])
+    quick = settings_for_the_oracle(max_examples=10, stateful_step_count=8, phases=[Phase.generate])
     with pytest.raises(AssertionError):
         run_state_machine_as_test(Newsroom, settings=quick)
 
@@ -319,8 +319,8 @@ def test_the_oracle_catches_a_change_that_is_not_purged(
 def settings_for_the_oracle(**overrides):
     return hypothesis_settings(
         **{
-            "max_examples": 12,
-            "stateful_step_count": 12,
+            "max_examples": 10,
+            "stateful_step_count": 10,
             "derandomize": True,
             "deadline": None,
             "database": None,

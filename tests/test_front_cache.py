@@ -139,5 +139,5 @@ def test_every_page_through_varnish_matches_a_fresh_render(edge):
     NewsroomBehindVarnish.clock = None
     NewsroomBehindVarnish.committed = staticmethod(contextlib.nullcontext)
     run_state_machine_as_test(
-        NewsroomBehindVarnish, settings=settings_for_the_oracle(max_examples=4)
+        NewsroomBehindVarnish, settings=settings_for_the_oracle(max_examples=3)
     )
