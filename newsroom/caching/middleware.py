@@ -115,7 +115,7 @@ class SharedCacheMiddleware:
 
         key = page_key(request)
         with collecting() as tags:
-            entry, sequence = store.lookup(key) if store.enabled() else (None, None)
+            entry, mark = store.lookup(key) if store.enabled() else (None, None)
             if entry is not None:
                 kept = entry.value
                 response = kept.response()
@@ -133,7 +133,7 @@ class SharedCacheMiddleware:
                         key,
                         kept,
                         tags=tags,
-                        sequence=sequence,
+                        mark=mark,
                         seconds=settings.PAGE_CACHE_SECONDS,
                     )
         patch_vary_headers(response, ["Cookie"])

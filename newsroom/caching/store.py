@@ -9,10 +9,16 @@ processes and servers, and without trusting any clock. A tag the cache cannot te
 purged, or evicted) is given the current number, which retires every entry that carried it:
 the store never trusts what it cannot check, and with the cache unreachable nothing is kept.
 
+A purge that cannot reach the cache (Redis hung or cut off, its data still there) is not
+lost: the process that missed it starts a new epoch as soon as the cache answers again, and
+every entry of an older epoch is retired.
+
 Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
 """
 
 import hashlib
+import threading
+import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -25,6 +31,7 @@ from .tags import collecting, declare
 
 FRAGMENT_SECONDS = 24 * 3600
 SEQUENCE_KEY = "purge-sequence"
+EPOCH_KEY = "store-epoch"
 PURGED_KEY = "tag-purged:{}"
 ENTRY_KEY = "kept:" + RELEASE + ":{}"
 
@@ -32,6 +39,8 @@ ENTRY_KEY = "kept:" + RELEASE + ":{}"
 # as a scheduled story going live; nothing is kept past it (apps register theirs in ready()).
 _expiry_sources = []
 _asking_sources = ContextVar("asking_expiry_sources", default=False)
+# Set when this process could not record a purge: a new epoch is due once the cache answers.
+_missed_purge = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class Entry:
     sequence: int  # the purge sequence number read before building began
     tags: frozenset
     value: object
+    epoch: str | None = None  # the store's epoch then (see `start_new_epoch`)
 
 
 def enabled():
@@ -90,36 +100,61 @@ def purge(tags):
     cache.add(SEQUENCE_KEY, 0, None)
     try:
         number = cache.incr(SEQUENCE_KEY)
-    except ValueError:  # the cache is unreachable: nothing is kept from it either
+    except ValueError:  # the cache is unreachable: retire everything once it is back
+        _missed_purge.set()
         return
-    cache.set_many({PURGED_KEY.format(tag): number for tag in tags}, None)
+    failed = cache.set_many({PURGED_KEY.format(tag): number for tag in tags}, None)
+    if failed:
+        _missed_purge.set()
+
+
+def start_new_epoch():
+    """Retire every kept entry (after a purge this process could not record). Returns whether
+    the cache took the new epoch."""
+    epoch = uuid.uuid4().hex
+    cache.set(EPOCH_KEY, epoch, None)
+    if cache.get(EPOCH_KEY) != epoch:
+        return False
+    _missed_purge.clear()
+    return True
 
 
 def lookup(key):
-    """(entry or None, sequence): the Entry kept under `key` if still fresh (its tags are then
-    declared), and the purge sequence number read with it (None: do not keep anything)."""
-    found = cache.get_many([key, SEQUENCE_KEY])
+    """(entry or None, mark): the Entry kept under `key` if still fresh (its tags are then
+    declared), and the mark to keep a new one with: the purge sequence number and epoch read
+    before building begins (None: the cache cannot tell, keep nothing)."""
+    if _missed_purge.is_set() and not start_new_epoch():
+        return None, None  # the cache is still unreachable
+    found = cache.get_many([key, SEQUENCE_KEY, EPOCH_KEY])
     sequence = current_sequence(found)
-    entry = found.get(key)
-    if sequence is None or not isinstance(entry, Entry) or not is_fresh(entry, sequence):
-        return None, sequence
-    declare(*entry.tags)
-    return entry, sequence
-
-
-def keep(key, value, *, tags, sequence, seconds):
-    """Keep `value` under `key` with its `tags`, built from what was read after the purge
-    sequence stood at `sequence` (None: not at all), for at most `seconds`. A tag never purged
-    yet is noted as purged at `sequence` (unless a purge got there first), so the entry is not
-    taken for stale the first time it is looked up."""
     if sequence is None:
+        return None, None
+    mark = (sequence, found.get(EPOCH_KEY))
+    entry = found.get(key)
+    if (
+        not isinstance(entry, Entry)
+        or entry.epoch != mark[1]
+        or not is_fresh(entry, sequence)
+    ):
+        return None, mark
+    declare(*entry.tags)
+    return entry, mark
+
+
+def keep(key, value, *, tags, mark, seconds):
+    """Keep `value` under `key` with its `tags`, built from what was read after `lookup` gave
+    `mark` (None: keep nothing), for at most `seconds`. A tag never purged yet is noted as
+    purged at the mark's sequence number (unless a purge got there first), so the entry is not
+    taken for stale the first time it is looked up."""
+    if mark is None:
         return
+    sequence, epoch = mark
     keys = [PURGED_KEY.format(tag) for tag in tags]
     known = cache.get_many(keys)
     for key_of_tag in keys:
         if key_of_tag not in known:
             cache.add(key_of_tag, sequence, None)
-    cache.set(key, Entry(sequence, frozenset(tags), value), keep_seconds(seconds))
+    cache.set(key, Entry(sequence, frozenset(tags), value, epoch), keep_seconds(seconds))
 
 
 def register_expiry(source):
@@ -154,13 +189,13 @@ def remember(parts, build, seconds=FRAGMENT_SECONDS, *, tags=()):
     if not enabled():
         return build()
     key = entry_key(parts)
-    entry, sequence = lookup(key)
+    entry, mark = lookup(key)
     if entry is not None:
         return entry.value
     with collecting() as found:
         declare(*tags)
         value = build()
-    keep(key, value, tags=found, sequence=sequence, seconds=seconds)
+    keep(key, value, tags=found, mark=mark, seconds=seconds)
     return value
 
 
