@@ -54,3 +54,14 @@ def static_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("static")
     manage("collectstatic", "--noinput", "-v0", env=environment(STATIC_ROOT=str(root)))
     return root
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what happens after commit (search index, purges) at the
+    end of the block, as a real site does when a change commits."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run

@@ -38,14 +38,6 @@ def store_on(settings):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
-@pytest.fixture
 def purged():
     """The tag sets purged during the test, in order."""
     seen = []

@@ -47,16 +47,6 @@ def page_cache(settings):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what happens after commit (search index, purges) as a real site does."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
-@pytest.fixture
 def story(committed):
     with committed():
         return make_article(title="Leerdam wins gold", body="The first version of the story.")
