@@ -17,7 +17,7 @@ from .personal import is_personal
 from .tags import collecting
 
 PAGE_KEY_PARTS = "page"
-NOT_KEPT_HEADERS = {"content-length", "set-cookie", "date", "cache-control", "etag"}
+NOT_KEPT_HEADERS = {"content-length", "set-cookie", "date", "etag"}
 KEPT_VARY = {"cookie", "accept-encoding"}
 UNTAGGED_SECONDS = 60  # what nothing purges (robots.txt) is kept this long by shared caches
 STALE_WHILE_REVALIDATE_SECONDS = 30
@@ -74,9 +74,15 @@ def page_key(request):
 
 
 def mark_public(response, tags):
-    """Let browsers keep a public page briefly and shared caches long (they are purged by tag
-    on every change; without tags nothing purges it, so it is kept briefly), serve it stale
-    while revalidating or while the app is down; and name its tags for the front cache."""
+    """Name a public page's tags for the front cache, and (unless its view said otherwise) let
+    browsers keep it briefly and shared caches long (they are purged by tag on every change;
+    without tags nothing purges it, so it is kept briefly), serve it stale while revalidating
+    or while the app is down."""
+    if tags:
+        purger = frontcache.purger()
+        response[purger.tag_header] = purger.header_value(tags)
+    if "Cache-Control" in response:
+        return response  # the view said how long (robots.txt, the favicon)
     shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS) if tags else UNTAGGED_SECONDS
     directives = {
         "public": True,
@@ -88,9 +94,6 @@ def mark_public(response, tags):
         # Not when a scheduled story's go-live ends the keeping: it must not be served stale.
         directives["stale_while_revalidate"] = STALE_WHILE_REVALIDATE_SECONDS
     patch_cache_control(response, **directives)
-    if tags:
-        purger = frontcache.purger()
-        response[purger.tag_header] = purger.header_value(tags)
     return response
 
 
