@@ -67,15 +67,17 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A kept public page is served from here: everything below is for pages being built, and
+    # for requests personal to one browser (sessions, messages, logins, CSRF tokens).
+    "newsroom.caching.middleware.SharedCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "newsroom.crossorigin.CrossOriginProtectionMiddleware",  # every unsafe request
     "django.middleware.csrf.CsrfViewMiddleware",  # tokens too, where a session exists
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "newsroom.caching.middleware.SharedCacheMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"

@@ -622,3 +622,47 @@ def test_a_comment_body_is_rendered_when_saved_and_again_after_a_new_renderer(
     html = Client().get(story.get_absolute_url()).content.decode()
     assert 'href="https://www.example.com"' in html
     assert Comment.objects.get(pk=comment.pk).body_rendered_with == "a-new-renderer00"
+
+
+# --- How a kept page is sent ------------------------------------------------------------------
+
+
+def test_a_kept_page_is_sent_gzipped_to_browsers_that_ask(story):
+    """Compressed once when it is kept; a client that does not ask gets it plain. Each form
+    has its own ETag, and both vary by Accept-Encoding."""
+    import gzip
+
+    url = story.get_absolute_url()
+    plain = Client().get(url)
+    zipped = Client().get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    assert len(zipped.content) < len(plain.content) / 3
+    assert int(zipped["Content-Length"]) == len(zipped.content)
+    assert "Content-Encoding" not in plain
+    assert zipped["ETag"] != plain["ETag"]
+    for response in (plain, zipped):
+        assert "Accept-Encoding" in response["Vary"] and "Cookie" in response["Vary"]
+    again = Client().get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_a_kept_page_carries_every_security_header(story):
+    """Served before most of the middleware runs, a kept page still gets the headers every
+    page has."""
+    url = story.get_absolute_url()
+    Client().get(url)
+    kept = Client().get(url)
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Cross-Origin-Resource-Policy",
+        "Permissions-Policy",
+    ):
+        assert header in kept, header
+    assert is_kept(Client(), url)

@@ -1,5 +1,6 @@
 """Public pages kept whole and marked for shared caches; personal ones kept private."""
 
+import gzip
 import hashlib
 from dataclasses import dataclass
 
@@ -26,9 +27,11 @@ STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What is kept of a public page: its body, headers and ETag."""
+    """What is kept of a public page: its body (and the same gzipped, once, when it is kept:
+    a public page holds no secret, so compressing it gives nothing away), headers and ETag."""
 
     content: bytes
+    gzipped: bytes
     headers: tuple
     etag: str
 
@@ -39,15 +42,26 @@ class Snapshot:
             for name, value in response.headers.items()
             if name.lower() not in NOT_KEPT_HEADERS
         )
-        etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
-        return cls(response.content, headers, etag)
+        etag = hashlib.sha256(response.content).hexdigest()[:32]
+        gzipped = gzip.compress(response.content, compresslevel=6, mtime=0)
+        return cls(response.content, gzipped, headers, etag)
 
-    def response(self):
-        response = HttpResponse(self.content)
+    def response(self, request):
+        """The page for `request`: gzipped when the client accepts it and it is smaller."""
+        zipped = accepts_gzip(request) and len(self.gzipped) < len(self.content)
+        response = HttpResponse(self.gzipped if zipped else self.content)
         for name, value in self.headers:
             response[name] = value
-        response["ETag"] = self.etag
+        if zipped:
+            response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ["Accept-Encoding"])
+        response["Content-Length"] = str(len(response.content))
+        response["ETag"] = f'"{self.etag}-gzip"' if zipped else f'"{self.etag}"'
         return response
+
+
+def accepts_gzip(request):
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
 
 
 def may_share(request):
@@ -120,8 +134,7 @@ class SharedCacheMiddleware:
         with collecting() as tags:
             entry, mark = store.lookup(key) if store.enabled() else (None, None)
             if entry is not None:
-                kept = entry.value
-                response = kept.response()
+                response = entry.value.response(request)
             else:
                 response = self.get_response(request)
                 if not may_keep(response):
@@ -130,7 +143,7 @@ class SharedCacheMiddleware:
                     patch_vary_headers(response, ["Cookie"])
                     return response
                 kept = Snapshot.of(response)
-                response["ETag"] = kept.etag
+                response = kept.response(request)
                 if store.enabled():
                     store.keep(
                         key,
@@ -141,4 +154,4 @@ class SharedCacheMiddleware:
                     )
         patch_vary_headers(response, ["Cookie"])
         mark_public(response, tags)
-        return get_conditional_response(request, etag=kept.etag, response=response)
+        return get_conditional_response(request, etag=response["ETag"], response=response)
