@@ -666,3 +666,13 @@ def test_a_kept_page_carries_every_security_header(story):
     ):
         assert header in kept, header
     assert is_kept(Client(), url)
+
+
+def test_the_shared_blank_form_holds_no_token_whoever_built_it(story):
+    """A reader with a personal cookie may be the first to build the blank form everyone then
+    shares: it carries no "shown at" token of theirs."""
+    url = story.get_absolute_url()
+    builder = reader_with_a_cookie().get(url).content.decode()
+    assert 'name="token" value=""' in builder
+    for reader in (Client(), reader_with_a_cookie()):
+        assert 'name="token" value=""' in reader.get(url).content.decode()

@@ -178,12 +178,14 @@ def comment_section(context, article):
         initial["remember"] = bool(initial)
         initial["parent"] = reply_parent(request, article)
         blank = not initial["remember"] and initial["parent"] is None
-        # Only a page built for one browser may carry that reader's "shown at" token: a public
-        # page (a ?replyto= one too) is kept for everyone, and its script asks for a token.
+        # Only a form built for one browser may carry that reader's "shown at" token: a public
+        # page (a ?replyto= one too) and the blank form (a shared fragment, whoever builds it)
+        # are kept for everyone, and their script asks for a token.
+        shared = blank and not caching.has_session(request)
         form = CommentForm(
             article=article,
             initial=initial,
-            issue_token=caching.is_personal(request),
+            issue_token=caching.is_personal(request) and not shared,
             with_csrf=caching.has_session(request),
         )
     return {
