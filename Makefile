@@ -58,10 +58,11 @@ serve: install
 # on $(HOST):$(PORT); run `make serve NEWSROOM_FRONT_CACHE=varnish://$(HOST):$(VARNISH_PORT)` beside it.
 varnish:
 	@test -n "$(VARNISHD)" || { echo "Varnish is not installed: apt-get install varnish varnish-modules"; exit 1; }
-	@mkdir -p /tmp/newsroom-varnish
-	sed 's/\.port = "8000";/.port = "$(PORT)";/' deploy/varnish/newsroom.vcl > /tmp/newsroom-varnish/newsroom.vcl
-	$(VARNISHD) -F -a $(HOST):$(VARNISH_PORT) -f /tmp/newsroom-varnish/newsroom.vcl \
-		-n /tmp/newsroom-varnish/instance -s malloc,256m -t 0
+	@mkdir -p /tmp/newsroom-varnish-$(VARNISH_PORT)
+	sed 's/\.port = "8000";/.port = "$(PORT)";/' deploy/varnish/newsroom.vcl \
+		> /tmp/newsroom-varnish-$(VARNISH_PORT)/newsroom.vcl
+	$(VARNISHD) -F -a $(HOST):$(VARNISH_PORT) -f /tmp/newsroom-varnish-$(VARNISH_PORT)/newsroom.vcl \
+		-n /tmp/newsroom-varnish-$(VARNISH_PORT)/instance -s malloc,256m -t 0
 
 clean:
 	rm -rf $(VENV) staticfiles

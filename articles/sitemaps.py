@@ -9,6 +9,7 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from newsroom.caching import all_tag, declare, list_tag
 from newsroom.xmltext import xml_safe
 
 from .models import Article, Athlete, Competition, Event, Section, Tag
@@ -17,7 +18,9 @@ NEWS_WINDOW = timedelta(days=2)  # Google News reads only the last two days' sto
 
 
 def latest_story(**filters):
-    """The publish time of the newest published story matching `filters`, as a subquery."""
+    """The publish time of the newest published story matching `filters`, as a subquery (it
+    runs inside another model's query, so the stories it reads are declared here)."""
+    declare(list_tag(Article), all_tag(Article))
     stories = Article.objects.published().filter(**filters).order_by("-published_at")
     return Subquery(stories.values("published_at")[:1])
 

@@ -333,3 +333,28 @@ def test_the_front_cache_names_the_tag_header(settings, site):
     settings.FRONT_CACHE = "fastly://SERVICE123"
     response = Client().get(site["a"].get_absolute_url())
     assert f"article-{site['a'].pk}" in response["Surrogate-Key"].split()
+
+
+def test_a_result_change_reaches_feeds_and_sitemaps_of_covering_stories(site, committed):
+    """The covering stories read "Updated" and their feeds' and sitemap's dates move with
+    it: all kept copies showing them are purged."""
+    from articles.models import Event
+
+    urls = ["/feed/", "/feed/atom/", "/sitemap-articles.xml", site["section"].get_absolute_url()]
+    for url in urls:
+        Client().get(url)
+    with committed():
+        Event.objects.get(pk=site["event"].pk).mark_results_changed()
+    for url in urls:
+        assert not is_kept(url), url
+
+
+@pytest.mark.parametrize("sitemap", ["sections", "tags"])
+def test_section_and_tag_sitemaps_follow_their_newest_story(site, committed, sitemap):
+    """Their lastmod is the newest story's date: publishing one purges them."""
+    url = f"/sitemap-{sitemap}.xml"
+    Client().get(url)
+    assert is_kept(url)
+    with committed():
+        make_article(title="Newest", section=site["section"], tags=[site["tag"]])
+    assert not is_kept(url)

@@ -347,8 +347,14 @@ def test_a_kept_page_is_served_while_the_app_is_down(tmp_path):
             time.sleep(1.2)
             status, headers, body = request(cache.url, "GET", "/down/")
             assert status == 200 and b"version 1" in body and headers["X-Cache"] == "HIT"
-            # Nothing kept: Varnish's own 503, not a page of someone else's.
-            assert request(cache.url, "GET", "/never-kept/")[0] == 503
+            # Nothing kept: a plain 503 page that says a form was not saved (not Varnish's
+            # "Guru Meditation", and not a page of someone else's).
+            status, headers, body = request(cache.url, "GET", "/never-kept/")
+            assert status == 503 and headers["Retry-After"] == "30"
+            assert b"it was not\nsaved" in body and b"Guru" not in body
+            assert "no-store" in headers["Cache-Control"]
+            status, _, body = request(cache.url, "POST", "/never-kept/", body=b"name=a")
+            assert status == 503 and b"send it again" in body
             assert request(cache.url, "GET", "/down/")[0] == 200
     finally:
         stub.server.server_close()

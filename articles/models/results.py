@@ -166,10 +166,18 @@ class Event(SluggedModel, Tagged):
         at = at or timezone.now()
         Event.objects.filter(pk=self.pk).update(results_changed_at=at)
         self.results_changed_at = at
-        self.articles.published().update(results_updated_at=at)
-        # Queryset updates send no signal: the event's pages (and the stories covering it,
-        # which show it) and its competition's medal table change.
-        announce(tag_for(self), tag_for(Competition, self.competition_id), all_tag(Event))
+        covering = self.articles.published()
+        stories = [tag_for(covering.model, pk) for pk in covering.values_list("pk", flat=True)]
+        covering.update(results_updated_at=at)
+        # Queryset updates send no signal: the event's pages, its competition's medal table,
+        # and the covering stories (their "Updated" time, in feeds and sitemaps too) change.
+        announce(
+            tag_for(self),
+            tag_for(Competition, self.competition_id),
+            all_tag(Event),
+            *stories,
+            all_tag(covering.model) if stories else None,
+        )
 
 
 class ResultQuerySet(models.QuerySet):

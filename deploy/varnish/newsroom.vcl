@@ -188,6 +188,28 @@ sub vcl_backend_error {
     if (!bereq.uncacheable && (bereq.is_bgfetch || bereq.http.X-Newsroom-Revalidate)) {
         return (abandon);
     }
+    # Nothing kept to serve (a form sent, a page never kept): say so plainly, as the app's own
+    # 503 page does, instead of Varnish's "Guru Meditation".
+    set beresp.status = 503;
+    set beresp.ttl = 0s;
+    set beresp.http.Content-Type = "text/html; charset=utf-8";
+    set beresp.http.Cache-Control = "no-store";
+    set beresp.http.Retry-After = "30";
+    synthetic({"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Briefly unavailable | Newsroom</title></head>
+<body>
+<main>
+<h1>Newsroom is briefly unavailable</h1>
+<p>We could not reach the site just now. If you were sending a comment or a form, it was not
+saved: please send it again in a minute.</p>
+<p><a href="/">Go to the front page</a></p>
+</main>
+</body>
+</html>
+"});
+    return (deliver);
 }
 
 sub vcl_synth {
