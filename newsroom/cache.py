@@ -3,6 +3,7 @@
 import logging
 import time
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -82,13 +83,39 @@ class TolerantRedisCacheClient(RedisCacheClient):
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
 
+    def add_many(self, data, timeout):
+        """add() of each (key, value), in one round trip (a pipeline of SET NX)."""
+        if time.monotonic() < self.down_until:
+            return None
+
+        def send():
+            pipeline = self.get_client(None, write=True).pipeline(transaction=False)
+            for key, value in data.items():
+                pipeline.set(key, self._serializer.dumps(value), ex=timeout, nx=True)
+            return pipeline.execute()
+
+        try:
+            return send()
+        except UNREACHABLE as error:
+            if not self.down_until:
+                logger.warning("Cache unavailable, serving without it: %s", type(error).__name__)
+            self.down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            return None
+
     def clear(self):
         return self._call("clear", False)
 
 
 class TolerantRedisCache(RedisCache):
-    """settings.CACHES backend: Django's Redis cache with TolerantRedisCacheClient."""
+    """settings.CACHES backend: Django's Redis cache with TolerantRedisCacheClient, plus
+    add_many() (Django has set_many but no add_many)."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = TolerantRedisCacheClient
+
+    def add_many(self, data, timeout=DEFAULT_TIMEOUT):
+        """cache.add() of each item of `data`, in one round trip."""
+        keys = {self.make_and_validate_key(key): value for key, value in data.items()}
+        if keys:
+            self._cache.add_many(keys, self.get_backend_timeout(timeout))

@@ -358,3 +358,42 @@ def test_section_and_tag_sitemaps_follow_their_newest_story(site, committed, sit
     with committed():
         make_article(title="Newest", section=site["section"], tags=[site["tag"]])
     assert not is_kept(url)
+
+
+def test_a_page_built_while_a_change_commits_is_kept_by_no_cache(site, monkeypatch):
+    """A purge between the lookup and the end of building (rows read before the change):
+    that reader gets the page, but neither the store nor a front cache keeps it."""
+    from newsroom.caching import store
+
+    real_lookup = store.lookup
+
+    def lookup_then_a_change_commits(key):
+        found = real_lookup(key)
+        store.purge(["section-list"])  # an editor renames a section meanwhile
+        return found
+
+    url = site["b"].get_absolute_url()
+    monkeypatch.setattr(store, "lookup", lookup_then_a_change_commits)
+    response = Client().get(url)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+    monkeypatch.undo()
+    assert not is_kept(url)
+
+
+def test_the_redis_cache_adds_many_keys_in_one_go(settings):
+    """add_many keeps what is there (SET NX), on a real Redis."""
+    from django.core.cache import caches
+
+    from .servers import redis_url
+
+    url = redis_url(13)
+    if url is None:
+        pytest.skip("needs Redis (REDIS_URL or 127.0.0.1:6379)")
+    settings.CACHES = {"default": {"BACKEND": "newsroom.cache.TolerantRedisCache", "LOCATION": url}}
+    cache = caches["default"]
+    cache.clear()
+    cache.add_many({"a": 1, "b": [2]}, None)
+    cache.add_many({"a": 5, "c": 3}, None)
+    assert cache.get_many(["a", "b", "c"]) == {"a": 1, "b": [2], "c": 3}
+    cache.clear()

@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,16 +28,18 @@ STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What is kept of a public page: its body (and the same gzipped, once, when it is kept:
-    a public page holds no secret, so compressing it gives nothing away), headers and ETag."""
+    """What is kept of a public page: its body gzipped once, when it is kept (a public page
+    holds no secret, so compressing it gives nothing away; a tenth of the bytes to read from
+    the cache), its headers and ETag, and until when shared caches may keep it (None: not
+    capped, see `mark_public`)."""
 
-    content: bytes
     gzipped: bytes
     headers: tuple
     etag: str
+    until: float | None
 
     @classmethod
-    def of(cls, response):
+    def of(cls, response, until):
         headers = tuple(
             (name, value)
             for name, value in response.headers.items()
@@ -44,12 +47,12 @@ class Snapshot:
         )
         etag = hashlib.sha256(response.content).hexdigest()[:32]
         gzipped = gzip.compress(response.content, compresslevel=6, mtime=0)
-        return cls(response.content, gzipped, headers, etag)
+        return cls(gzipped, headers, etag, until)
 
     def response(self, request):
-        """The page for `request`: gzipped when the client accepts it and it is smaller."""
-        zipped = accepts_gzip(request) and len(self.gzipped) < len(self.content)
-        response = HttpResponse(self.gzipped if zipped else self.content)
+        """The page for `request`: gzipped when the client accepts it."""
+        zipped = accepts_gzip(request)
+        response = HttpResponse(self.gzipped if zipped else gzip.decompress(self.gzipped))
         for name, value in self.headers:
             response[name] = value
         if zipped:
@@ -87,24 +90,32 @@ def page_key(request):
     return store.entry_key((PAGE_KEY_PARTS, url))
 
 
-def mark_public(response, tags):
+def shared_until(tags):
+    """Until when (a time.time() value) shared caches may keep a page with `tags`: a day
+    (SHARED_CACHE_SECONDS), cut short when content changes by itself sooner (a scheduled story
+    going live); None for a page without tags (nothing purges it: kept briefly)."""
+    if not tags:
+        return None
+    return time.time() + store.keep_seconds(settings.SHARED_CACHE_SECONDS)
+
+
+def mark_public(response, tags, until):
     """Name a public page's tags for the front cache, and (unless its view said otherwise) let
-    browsers keep it briefly and shared caches long (they are purged by tag on every change;
-    without tags nothing purges it, so it is kept briefly), serve it stale while revalidating
-    or while the app is down."""
+    browsers keep it briefly and shared caches until `until` (see `shared_until`), serving it
+    stale while revalidating or while the app is down."""
     if tags:
         purger = frontcache.purger()
         response[purger.tag_header] = purger.header_value(tags)
     if "Cache-Control" in response:
         return response  # the view said how long (robots.txt, the favicon)
-    shared = store.keep_seconds(settings.SHARED_CACHE_SECONDS) if tags else UNTAGGED_SECONDS
+    shared = UNTAGGED_SECONDS if until is None else max(0, int(until - time.time()))
     directives = {
         "public": True,
         "max_age": min(settings.BROWSER_CACHE_SECONDS, shared),
         "s_maxage": shared,
         "stale_if_error": STALE_IF_ERROR_SECONDS,
     }
-    if not tags or shared == settings.SHARED_CACHE_SECONDS:
+    if until is None or shared >= settings.SHARED_CACHE_SECONDS - 60:
         # Not when a scheduled story's go-live ends the keeping: it must not be served stale.
         directives["stale_while_revalidate"] = STALE_WHILE_REVALIDATE_SECONDS
     patch_cache_control(response, **directives)
@@ -134,7 +145,8 @@ class SharedCacheMiddleware:
         with collecting() as tags:
             entry, mark = store.lookup(key) if store.enabled() else (None, None)
             if entry is not None:
-                response = entry.value.response(request)
+                kept = entry.value
+                response = kept.response(request)
             else:
                 response = self.get_response(request)
                 if not may_keep(response):
@@ -142,16 +154,15 @@ class SharedCacheMiddleware:
                         patch_cache_control(response, no_cache=True)
                     patch_vary_headers(response, ["Cookie"])
                     return response
-                kept = Snapshot.of(response)
+                kept = Snapshot.of(response, shared_until(tags))
                 response = kept.response(request)
-                if store.enabled():
-                    store.keep(
-                        key,
-                        kept,
-                        tags=tags,
-                        mark=mark,
-                        seconds=settings.PAGE_CACHE_SECONDS,
-                    )
+                if store.changed_since(mark, tags):
+                    # A change committed while this page was built from the rows before it:
+                    # this reader gets it, no cache keeps it.
+                    patch_vary_headers(response, ["Cookie"])
+                    add_never_cache_headers(response)
+                    return response
+                store.keep(key, kept, tags=tags, mark=mark, seconds=settings.PAGE_CACHE_SECONDS)
         patch_vary_headers(response, ["Cookie"])
-        mark_public(response, tags)
+        mark_public(response, tags, kept.until)
         return get_conditional_response(request, etag=response["ETag"], response=response)

@@ -76,8 +76,7 @@ def purged_at(tags, sequence):
     found = cache.get_many(list(keys))
     missing = [key for key in keys if key not in found]
     if missing:
-        for key in missing:
-            cache.add(key, sequence, None)
+        add_many(dict.fromkeys(missing, sequence))
         found.update(cache.get_many(missing))
     return {keys[key]: number for key, number in found.items()}
 
@@ -141,6 +140,25 @@ def lookup(key):
     return entry, mark
 
 
+def changed_since(mark, tags):
+    """Whether any of `tags` was purged after `lookup` gave `mark` (False when there is no mark
+    to tell by: the store is off or the cache unreachable)."""
+    if mark is None or not tags:
+        return False
+    found = cache.get_many([PURGED_KEY.format(tag) for tag in tags])
+    return any(number > mark[0] for number in found.values())
+
+
+def add_many(data):
+    """cache.add() for each item, in one round trip where the cache can (newsroom.cache)."""
+    adder = getattr(cache, "add_many", None)
+    if adder is not None:
+        adder(data, None)
+    else:
+        for key, value in data.items():
+            cache.add(key, value, None)
+
+
 def keep(key, value, *, tags, mark, seconds):
     """Keep `value` under `key` with its `tags`, built from what was read after `lookup` gave
     `mark` (None: keep nothing), for at most `seconds`. A tag never purged yet is noted as
@@ -151,9 +169,7 @@ def keep(key, value, *, tags, mark, seconds):
     sequence, epoch = mark
     keys = [PURGED_KEY.format(tag) for tag in tags]
     known = cache.get_many(keys)
-    for key_of_tag in keys:
-        if key_of_tag not in known:
-            cache.add(key_of_tag, sequence, None)
+    add_many({key_of_tag: sequence for key_of_tag in keys if key_of_tag not in known})
     cache.set(key, Entry(sequence, frozenset(tags), value, epoch), keep_seconds(seconds))
 
 
