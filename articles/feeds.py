@@ -10,9 +10,11 @@ from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
+from newsroom.caching import declare
 from newsroom.xmltext import xml_safe
 
 from .models import Article, Section, Tag
+from .models.results import RESULTS_STAMP_TAG
 from .previews import author_name, share_rendition
 
 ITEMS = 30
@@ -66,6 +68,7 @@ class StoryFeed(Feed):
         )
 
     def items(self, obj):
+        declare(RESULTS_STAMP_TAG)  # each story's updated time moves with its results
         return self.stories(obj).order_by("-published_at", "-pk")[:ITEMS]
 
     def title(self, obj):

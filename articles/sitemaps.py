@@ -13,6 +13,7 @@ from newsroom.caching import all_tag, declare, list_tag
 from newsroom.xmltext import xml_safe
 
 from .models import Article, Athlete, Competition, Event, Section, Tag
+from .models.results import RESULTS_STAMP_TAG
 
 NEWS_WINDOW = timedelta(days=2)  # Google News reads only the last two days' stories
 
@@ -31,13 +32,16 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
+        declare(RESULTS_STAMP_TAG)  # each story's lastmod moves with its results
         return Article.objects.published().for_listing()
 
     def lastmod(self, article):
         return article.last_modified
 
     def get_latest_lastmod(self):
-        """One aggregate instead of loading every story, for the index's <lastmod>."""
+        """One aggregate instead of loading every story, for the index's <lastmod> (which a
+        result change moves too: RESULTS_STAMP_TAG)."""
+        declare(RESULTS_STAMP_TAG)
         latest = Article.objects.published().aggregate(
             modified=Max(Greatest("updated_at", Coalesce("results_updated_at", "updated_at")))
         )

@@ -20,6 +20,9 @@ RECORD_NOTES = {
     "SB": "Season best",
 }
 TOP_PLACES = 5
+# Announced with every change to an event's results: the "Updated" time of the stories covering
+# it moved; declared by what shows that time for many stories (feeds, sitemaps).
+RESULTS_STAMP_TAG = "article-results-stamp"
 
 
 class Competition(SluggedModel, Tagged):
@@ -166,17 +169,16 @@ class Event(SluggedModel, Tagged):
         at = at or timezone.now()
         Event.objects.filter(pk=self.pk).update(results_changed_at=at)
         self.results_changed_at = at
-        covering = self.articles.published()
-        stories = [tag_for(covering.model, pk) for pk in covering.values_list("pk", flat=True)]
-        covering.update(results_updated_at=at)
-        # Queryset updates send no signal: the event's pages, its competition's medal table,
-        # and the covering stories (their "Updated" time, in feeds and sitemaps too) change.
+        self.articles.published().update(results_updated_at=at)
+        # Queryset updates send no signal: the event's pages (the covering stories show it:
+        # their results and "Updated" time), its competition's medal table, and the feeds and
+        # sitemaps that give each story's updated time. No other story's page: results change
+        # every few seconds on race day.
         announce(
             tag_for(self),
             tag_for(Competition, self.competition_id),
             all_tag(Event),
-            *stories,
-            all_tag(covering.model) if stories else None,
+            RESULTS_STAMP_TAG,
         )
 
 
@@ -205,9 +207,7 @@ class ResultQuerySet(models.QuerySet):
 
     def medal_table(self):
         """Medals per nation, counted by the database; equal rows share a place."""
-        by_medal = {
-            medal: Count("pk", filter=Q(rank=rank)) for rank, medal in MEDALS.items()
-        }
+        by_medal = {medal: Count("pk", filter=Q(rank=rank)) for rank, medal in MEDALS.items()}
         return (
             self.medals()
             .values(code=F("athlete__nation__code"), nation=F("athlete__nation__name"))
