@@ -7,7 +7,9 @@ import gzip
 import re
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.test import Client, override_settings
+from django.test.testcases import LiveServerThread
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from comments import services
@@ -21,14 +23,55 @@ from .test_cache_oracle import Newsroom, normalised, settings_for_the_oracle
 pytestmark = [pytest.mark.django_db(transaction=True), requires_varnish]
 
 
+class OneAtATimeServer(WSGIServer):
+    """Django's development server answering one request at a time."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class OneAtATimeLiveServer(LiveServerThread):
+    """A live server that answers one request at a time: on SQLite the test database is one
+    in-memory connection shared with the server's thread, which must never be used by two
+    requests at once (the threaded live server deadlocked under Varnish's requests)."""
+
+    server_class = OneAtATimeServer
+
+
 @pytest.fixture
-def edge(live_server, settings, tmp_path):
-    """Varnish in front of the live server; the app purges it (NEWSROOM_FRONT_CACHE)."""
+def app_server(transactional_db):
+    """The app on a free loopback port, in this process (it sees the test's rows)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
+
+    shared = {
+        conn.alias: conn
+        for conn in connections.all()
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()
+    }
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    server = OneAtATimeLiveServer("127.0.0.1", StaticFilesHandler, connections_override=shared)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    yield server.port
+    server.terminate()
+    for conn in shared.values():
+        conn.dec_thread_sharing()
+
+
+@pytest.fixture
+def edge(app_server, settings, tmp_path):
+    """Varnish in front of the app; the app purges it (NEWSROOM_FRONT_CACHE). Its health
+    probe waits an hour: no request of its own reaches the app during a test, so the test
+    and the app never use the shared test database at the same moment."""
     port = free_port()
     settings.FRONT_CACHE = f"varnish://127.0.0.1:{port}"
     settings.PAGE_CACHE_SECONDS = 600
-    backend_port = int(live_server.url.rsplit(":", 1)[1])
-    with varnish(backend_port, tmp_path, port=port) as front:
+    with varnish(app_server, tmp_path, port=port, probe_interval="3600s") as front:
         yield front
 
 
