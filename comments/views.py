@@ -1,6 +1,6 @@
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -63,19 +63,16 @@ class PostCommentView(ArticleDetailView):
             form.add_error("body", str(refusal))
             return self.show(form, status=400)
         except services.RateLimited as refusal:
-            return self.too_many(refusal)
+            return self.too_many(refusal, form)
 
     def show(self, form, *, status, notice=""):
         context = self.get_context_data(comment_form=form, comment_notice=notice)
         return self.render_to_response(context, status=status)
 
-    def too_many(self, refusal):
-        response = render(
-            self.request,
-            "429.html",
-            {"message": str(refusal), "back_url": f"{self.object.get_absolute_url()}#respond"},
-            status=429,
-        )
+    def too_many(self, refusal, form):
+        """429 with Retry-After: the story again, the form still holding what was typed, and
+        how long to wait (a comment is never lost to the rate limit)."""
+        response = self.show(form, status=429, notice=str(refusal))
         response["Retry-After"] = str(refusal.retry_after)
         return response
 

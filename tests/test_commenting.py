@@ -277,18 +277,23 @@ def test_reshown_form_carries_a_fresh_timestamp(client):
     assert sent not in response.content.decode()
 
 
-def test_second_comment_within_seconds_is_429(client):
-    """The same client posting again at once gets a readable 429 page with Retry-After."""
+def test_second_comment_within_seconds_is_429_with_the_comment_kept(client):
+    """The same client posting again at once gets 429 with Retry-After: the story with the
+    form still holding the typed comment, and how long to wait."""
     article = make_article()
     url = reverse("comments:post", kwargs={"slug": article.slug})
     first = client.post(url, comment_form_data(article, body="First comment"))
-    second = client.post(url, comment_form_data(article, body="Second comment"))
+    second = client.post(url, comment_form_data(article, body="Second <comment> kept"))
     assert first.status_code == 303
     assert second.status_code == 429
-    assert 1 <= int(second["Retry-After"]) <= 15
+    wait = int(second["Retry-After"])
+    assert 1 <= wait <= 15
     html = second.content.decode()
-    assert "Please slow down" in html
-    assert f'href="{article.get_absolute_url()}#respond"' in html
+    assert "You are commenting faster than we allow" in html
+    assert f"wait {wait} second" in html
+    assert "Second &lt;comment&gt; kept</textarea>" in html
+    assert 'value="Ada Reader"' in html
+    assert "no-store" in second["Cache-Control"]
     assert Comment.objects.count() == 1
 
 
