@@ -31,8 +31,11 @@ def _object_deleted(sender, instance, using, **kwargs):
 
 
 def _article_before_save(sender, instance, raw, **kwargs):
+    if instance._state.adding:  # a new story was live nowhere: nothing to read
+        instance._was_live = False
+        return
     old = Article.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
-    instance._was_live = old in Article.LIVE_STATUSES if instance.pk and old else False
+    instance._was_live = old in Article.LIVE_STATUSES
 
 
 def _article_saved(sender, instance, created, using, **kwargs):
@@ -82,8 +85,11 @@ def _result_changed(sender, instance, using, **kwargs):
     )
 
 
-def _user_before_save(sender, instance, raw, **kwargs):
-    old = sender.objects.filter(pk=instance.pk or 0).values(*BYLINE_FIELDS).first()
+def _user_before_save(sender, instance, raw, update_fields=None, **kwargs):
+    instance._byline_changed = False
+    if instance._state.adding or (update_fields and not set(update_fields) & set(BYLINE_FIELDS)):
+        return  # a new user has no byline yet; a login only stamps last_login
+    old = sender.objects.filter(pk=instance.pk).values(*BYLINE_FIELDS).first()
     instance._byline_changed = bool(old) and any(
         old[field] != getattr(instance, field) for field in BYLINE_FIELDS
     )

@@ -9,7 +9,7 @@ signal, so the services announce theirs with `announce_threads`.
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from newsroom.caching import announce, declare, register_personal_cookie
+from newsroom.caching import announce, register_personal_cookie
 
 from . import cookies
 from .models import Comment
@@ -20,16 +20,15 @@ def thread_tag(article_id):
     return f"thread-{article_id}"
 
 
-def declare_thread(article_id):
-    declare(thread_tag(article_id))
-
-
 def announce_threads(article_ids, using=None):
     """The public comments of these stories changed (after the current transaction commits)."""
     announce(*map(thread_tag, set(article_ids)), using=using)
 
 
 def _before_save(sender, instance, raw, **kwargs):
+    if instance._state.adding:  # every posted comment: no row to read yet
+        instance._was_public = False
+        return
     old = Comment.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
     instance._was_public = old == Comment.Status.APPROVED
 

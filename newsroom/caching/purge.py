@@ -1,14 +1,11 @@
 """Announcing changes: after a change commits, its tags are purged everywhere."""
 
-import logging
 from functools import partial
 
 from django.db import transaction
 from django.dispatch import Signal
 
 from . import frontcache, store
-
-logger = logging.getLogger(__name__)
 
 # Sent after each purge, with `tags` (a frozenset of strings): e.g. for live updates.
 content_changed = Signal()
