@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+
+from .servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VCL_PATH = ROOT / "deploy" / "varnish" / "newsroom.vcl"
@@ -69,12 +70,6 @@ def missing():
 
 
 requires_varnish = pytest.mark.skipif(missing() is not None, reason=missing() or "")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def vcl_for_port(backend_port, probe_interval=None):
