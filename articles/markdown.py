@@ -60,5 +60,5 @@ def render_markdown(text):
     )
 
 
-# What rendered a stored body: this file and the libraries it calls (see Article.rendered_body).
+# What rendered a stored body: this file and the libraries it calls (see Article.body_renderer).
 RENDERER = renderer_version(__file__, "markdown", "nh3")

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 
+from newsroom.rendered import StoredBodyHTML
+
 from . import rendering
 
 AVATAR_COLOURS = 6
@@ -56,7 +58,7 @@ class CommentQuerySet(models.QuerySet):
         )
 
 
-class Comment(models.Model):
+class Comment(StoredBodyHTML):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
@@ -73,8 +75,6 @@ class Comment(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     website = models.URLField(max_length=200, blank=True)
     body = models.TextField(max_length=5000)
-    body_html = models.TextField(blank=True, default="", editable=False)
-    body_rendered_with = models.CharField(max_length=16, blank=True, default="", editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=False)
     status_reason = models.CharField(
         "decided by", max_length=120, blank=True, help_text="Which rule or person set the status."
@@ -129,15 +129,6 @@ class Comment(models.Model):
     def __str__(self):
         return f"{self.name} on {self.article_id}: {self.body[:40]}"
 
-    def save(self, *args, **kwargs):
-        """Stores the body's HTML with the comment (`body_html`, see `render_body`)."""
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "body" in update_fields:
-            self.render_body()
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "body_html", "body_rendered_with"}
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self):
         """The comment's permalink, on the page of comments that shows its thread."""
         from .threads import page_of
@@ -146,15 +137,8 @@ class Comment(models.Model):
         page = page_of(self)
         return f"{url}?cpage={page}#c{self.pk}" if page > 1 else f"{url}#c{self.pk}"
 
-    def render_body(self):
-        """Render the body's HTML into `body_html` (not saved)."""
-        self.body_html = rendering.render_body(self.body)
-        self.body_rendered_with = rendering.RENDERER
-
-    @property
-    def body_is_stale(self):
-        """Whether the stored HTML was rendered by another release's renderer (or never)."""
-        return self.body_rendered_with != rendering.RENDERER
+    def body_renderer(self):
+        return rendering.render_body, rendering.RENDERER
 
     @property
     def safe_website(self):

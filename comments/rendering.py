@@ -58,7 +58,7 @@ def _linked(text):
 
 def render_body(text):
     """A plain-text comment as HTML (a str): escaped, paragraphs and line breaks kept, links made
-    safe. Stored with the comment when it is saved (Comment.rendered_body)."""
+    safe. Stored with the comment when it is saved (newsroom.rendered.StoredBodyHTML)."""
     html = linebreaks(_linked(text), autoescape=False)
     return nh3.clean(
         html,

@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 from articles import markdown
 from articles.images import validate_hero_image
 from newsroom.caching import Tagged, TaggedQuerySet
+from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
 
 
@@ -96,7 +97,7 @@ class ArticleQuerySet(TaggedQuerySet):
         )
 
 
-class Article(SluggedModel, Tagged):
+class Article(SluggedModel, Tagged, StoredBodyHTML):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -143,8 +144,6 @@ class Article(SluggedModel, Tagged):
         "close comments", default=False, help_text="Hide the comment form on this story."
     )
     results_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    body_html = models.TextField(blank=True, default="", editable=False)
-    body_rendered_with = models.CharField(max_length=16, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,23 +181,15 @@ class Article(SluggedModel, Tagged):
         day = timezone.localdate(self.published_at) if self.published_at else timezone.localdate()
         return f"story {day:%Y-%m-%d}"
 
-    def save(self, *args, **kwargs):
-        """Stores the body's HTML with the story (see `rendered_body`)."""
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or "body" in update_fields:
-            self.body_html = markdown.render_markdown(self.body)
-            self.body_rendered_with = markdown.RENDERER
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "body_html", "body_rendered_with"}
-        super().save(*args, **kwargs)
+    def body_renderer(self):
+        return markdown.render_markdown, markdown.RENDERER
 
     @property
     def rendered_body(self):
         """Sanitised HTML of the Markdown body, stored when the story is saved; rendered again
         (and stored) when first read after a deploy that changed the renderer."""
-        if self.body_rendered_with != markdown.RENDERER:
-            self.body_html = markdown.render_markdown(self.body)
-            self.body_rendered_with = markdown.RENDERER
+        if self.body_is_stale:
+            self.render_body()
             Article.objects.filter(pk=self.pk).update(
                 body_html=self.body_html, body_rendered_with=self.body_rendered_with
             )
