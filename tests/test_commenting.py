@@ -12,6 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
+from django.utils.html import format_html as django_format_html
+from django.utils.html import format_html_join as django_format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -552,6 +555,25 @@ LINKISH_PIECES = [
 def test_comment_links_are_exactly_what_django_urlize_makes(text):
     """Urlizing only the pieces that may hold a link gives the same HTML as urlizing it all."""
     assert rendering._linked(text) == rendering.urlize(text, autoescape=True)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(), st.integers(), st.text().map(mark_safe), st.sampled_from(LINKISH_PIECES)
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_comment_markup_is_escaped_exactly_as_django_format_html_does(values):
+    """The comment list's own format_html gives Django's string, value for value."""
+    template = " | ".join("<i>{}</i>" for _ in values) + " {{}}"
+    ours = rendering.format_html(template, *values)
+    assert ours == django_format_html(template, *values)
+    assert isinstance(ours, SafeString)
+    joined = rendering.format_html_join("\n", "<b>{}</b>", ((v,) for v in values))
+    assert joined == django_format_html_join("\n", "<b>{}</b>", ((v,) for v in values))
 
 
 def test_xss_in_website_cannot_reach_a_link(client):

@@ -1,4 +1,5 @@
 import hashlib
+from functools import partial
 
 from django import template
 from django.core.cache import cache
@@ -131,22 +132,24 @@ def render_threads(article, is_open, page_number):
 
 
 def render_form(context, article, form, *, blank):
-    """The comment form. A blank one for a browser without a session carries nothing of its
-    reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at" token
-    comes from the script, or from the confirmation step), so it is kept for everyone; one with
-    typed values, errors, a reply or a session's CSRF token is built for its reader."""
+    """The comment form (`form`: a CommentForm, or a function making one, called only when the
+    form has to be rendered). A blank one for a browser without a session carries nothing of
+    its reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at"
+    token comes from the script, or from the confirmation step), so it is kept for everyone;
+    one with typed values, errors, a reply or a session's CSRF token is built for its reader."""
     request = context["request"]
     signed_in = caching.has_session(request)
 
     def render():
+        built = form() if callable(form) else form
         return render_to_string(
             "comments/form.html",
             {
                 "request": request,
                 "csrf_token": context.get("csrf_token") if signed_in else None,
                 "article": article,
-                "form": form,
-                "replying_to": form.replying_to,
+                "form": built,
+                "replying_to": built.replying_to,
             },
         )
 
@@ -182,7 +185,9 @@ def comment_section(context, article):
         # page (a ?replyto= one too) and the blank form (a shared fragment, whoever builds it)
         # are kept for everyone, and their script asks for a token.
         shared = blank and not caching.has_session(request)
-        form = CommentForm(
+        # Made only if the form is rendered: the blank one is usually kept.
+        form = partial(
+            CommentForm,
             article=article,
             initial=initial,
             issue_token=caching.is_personal(request) and not shared,

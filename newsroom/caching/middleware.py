@@ -142,7 +142,7 @@ class SharedCacheMiddleware:
             return response
 
         key = page_key(request)
-        with collecting() as tags:
+        with collecting() as tags, store.one_reading():
             entry, mark = store.lookup(key) if store.enabled() else (None, None)
             if entry is not None:
                 kept = entry.value

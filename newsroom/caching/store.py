@@ -19,6 +19,7 @@ Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
 import hashlib
 import threading
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -41,6 +42,13 @@ _expiry_sources = []
 _asking_sources = ContextVar("asking_expiry_sources", default=False)
 # Set when this process could not record a purge: a new epoch is due once the cache answers.
 _missed_purge = threading.Event()
+# {entry key: the tags its entry carried when this process last saw it}, so that `lookup` reads
+# their purge numbers in the same round trip as the entry. Only a hint: a wrong one costs a
+# second read, never a stale answer.
+_known_tags = {}
+KNOWN_TAGS_LIMIT = 20000
+# What `keep_seconds` found while one request is being answered (see `one_reading`).
+_moments_read = ContextVar("expiry_moments_read", default=None)
 
 
 @dataclass(frozen=True)
@@ -121,23 +129,39 @@ def start_new_epoch():
 def lookup(key):
     """(entry or None, mark): the Entry kept under `key` if still fresh (its tags are then
     declared), and the mark to keep a new one with: the purge sequence number and epoch read
-    before building begins (None: the cache cannot tell, keep nothing)."""
+    before building begins (None: the cache cannot tell, keep nothing).
+
+    One round trip when this process has seen the entry before: the purge numbers of the tags
+    it carried then are read with it (see `_known_tags`), and only a changed set of tags costs
+    a second read."""
     if _missed_purge.is_set() and not start_new_epoch():
         return None, None  # the cache is still unreachable
-    found = cache.get_many([key, SEQUENCE_KEY, EPOCH_KEY])
+    known = _known_tags.get(key, ())
+    purged_keys = [PURGED_KEY.format(tag) for tag in known]
+    found = cache.get_many([key, SEQUENCE_KEY, EPOCH_KEY, *purged_keys])
     sequence = current_sequence(found)
     if sequence is None:
         return None, None
     mark = (sequence, found.get(EPOCH_KEY))
     entry = found.get(key)
-    if (
-        not isinstance(entry, Entry)
-        or entry.epoch != mark[1]
-        or not is_fresh(entry, sequence)
-    ):
+    if not isinstance(entry, Entry) or entry.epoch != mark[1]:
+        return None, mark
+    if entry.tags == frozenset(known) and all(k in found for k in purged_keys):
+        # Read in the same atomic MGET as the entry: as current as a read after it.
+        fresh = all(found[k] <= entry.sequence for k in purged_keys)
+    else:
+        _remember_tags(key, entry.tags)
+        fresh = is_fresh(entry, sequence)
+    if not fresh:
         return None, mark
     declare(*entry.tags)
     return entry, mark
+
+
+def _remember_tags(key, tags):
+    if len(_known_tags) >= KNOWN_TAGS_LIMIT:
+        _known_tags.clear()  # a bound, not a policy: entries are re-learnt on their next hit
+    _known_tags[key] = tuple(tags)
 
 
 def changed_since(mark, tags):
@@ -162,20 +186,48 @@ def add_many(data):
 def keep(key, value, *, tags, mark, seconds):
     """Keep `value` under `key` with its `tags`, built from what was read after `lookup` gave
     `mark` (None: keep nothing), for at most `seconds`. A tag never purged yet is noted as
-    purged at the mark's sequence number (unless a purge got there first), so the entry is not
-    taken for stale the first time it is looked up."""
+    purged at the mark's sequence number (an add: unless a purge got there first), so the entry
+    is not taken for stale the first time it is looked up."""
     if mark is None:
         return
     sequence, epoch = mark
-    keys = [PURGED_KEY.format(tag) for tag in tags]
-    known = cache.get_many(keys)
-    add_many({key_of_tag: sequence for key_of_tag in keys if key_of_tag not in known})
+    add_many(dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence))
     cache.set(key, Entry(sequence, frozenset(tags), value, epoch), keep_seconds(seconds))
+    _remember_tags(key, tags)
 
 
 def register_expiry(source):
     """Cap keeping at `source()` (an aware datetime or None), e.g. the next go-live."""
     _expiry_sources.append(source)
+
+
+@contextmanager
+def one_reading():
+    """Within this block (one request), the moments of `register_expiry`'s sources are read
+    once, however many pages and fragments are kept: a page and its fragments share one idea of
+    when content changes by itself next."""
+    token = _moments_read.set({})
+    try:
+        yield
+    finally:
+        _moments_read.reset(token)
+
+
+def _expiry_moments(now):
+    read = _moments_read.get()
+    if read is not None and "moments" in read:
+        moments = read["moments"]
+        if not any(at is not None and at <= now for at in moments):
+            return moments
+        # A moment passed during the request: its source has more to do (next_go_live purges).
+    token = _asking_sources.set(True)
+    try:
+        moments = [source() for source in _expiry_sources]
+    finally:
+        _asking_sources.reset(token)
+    if read is not None:
+        read["moments"] = moments
+    return moments
 
 
 def keep_seconds(limit):
@@ -185,12 +237,7 @@ def keep_seconds(limit):
     if _asking_sources.get():  # a source keeping its own answer: it caps that itself
         return int(limit)
     now = timezone.now()
-    token = _asking_sources.set(True)
-    try:
-        moments = [source() for source in _expiry_sources]
-    finally:
-        _asking_sources.reset(token)
-    for at in moments:
+    for at in _expiry_moments(now):
         if at is not None and at > now:
             # Whole seconds, rounded down: under a second left means not kept at all.
             limit = min(limit, int((at - now).total_seconds()))
