@@ -479,3 +479,40 @@ def test_a_process_that_knew_other_tags_never_serves_a_stale_page(
         site["athlete"].save()
     assert "Jutta Leerdam-Kramer" in Client().get(url).content.decode()
     assert is_kept(url)
+
+
+def test_a_personal_page_reads_its_kept_fragments_in_one_round_trip(site, redis_store, committed):
+    """A reader with a cookie of their own gets a page built for them, from the kept story,
+    threads and form, all read in one Redis round trip (after this process built it once)."""
+    from comments import cookies
+
+    reader = Client()
+    reader.cookies[cookies.AUTHOR] = "not-a-signed-value"
+    url = site["a"].get_absolute_url()
+    assert reader.get(url).status_code == 200
+    before = redis_calls(redis_store)
+    with CaptureQueriesContext(connection) as queries:
+        response = reader.get(url)
+    after = redis_calls(redis_store)
+    assert "private" in response["Cache-Control"]
+    assert len(queries) == 1  # the story its address names
+    assert {
+        name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)
+    } == {"mget": 1}
+    with committed():
+        site["section"].name = "Long track"
+        site["section"].save()
+    assert "Long track" in reader.get(url).content.decode()
+
+
+def test_the_redis_cache_keeps_an_entry_and_its_tags_in_one_go(redis_store):
+    """add_many_and_set: the adds keep what is there, the set replaces, a zero timeout keeps
+    nothing."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    cache.set("tag-a", 1)
+    cache.add_many_and_set({"tag-a": 7, "tag-b": 7}, "entry", "page", 60)
+    assert cache.get_many(["tag-a", "tag-b", "entry"]) == {"tag-a": 1, "tag-b": 7, "entry": "page"}
+    cache.add_many_and_set({"tag-c": 8}, "entry", "newer", 0)
+    assert cache.get_many(["tag-c", "entry"]) == {"tag-c": 8}

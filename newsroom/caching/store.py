@@ -21,7 +21,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,6 +47,10 @@ _missed_purge = threading.Event()
 # second read, never a stale answer.
 _known_tags = {}
 KNOWN_TAGS_LIMIT = 20000
+# {page key: the entry keys building it looked up, the last time this process built it}: what
+# `prefetching` reads up front. Also only a hint.
+_known_lookups = {}
+_prefetched = ContextVar("store_prefetched", default=None)
 # What `keep_seconds` found while one request is being answered (see `one_reading`).
 _moments_read = ContextVar("expiry_moments_read", default=None)
 
@@ -138,10 +142,11 @@ def lookup(key):
         return None, None  # the cache is still unreachable
     known = _known_tags.get(key, ())
     purged_keys = [PURGED_KEY.format(tag) for tag in known]
-    found = cache.get_many([key, SEQUENCE_KEY, EPOCH_KEY, *purged_keys])
+    found = _read([key, SEQUENCE_KEY, EPOCH_KEY, *purged_keys])
     sequence = current_sequence(found)
     if sequence is None:
         return None, None
+    _note_sequence(sequence)
     mark = (sequence, found.get(EPOCH_KEY))
     entry = found.get(key)
     if not isinstance(entry, Entry) or entry.epoch != mark[1]:
@@ -156,6 +161,54 @@ def lookup(key):
         return None, mark
     declare(*entry.tags)
     return entry, mark
+
+
+def _read(keys):
+    """cache.get_many(keys), answered from what `prefetching` read when it read them all."""
+    prefetch = _prefetched.get()
+    if prefetch is None:
+        return cache.get_many(keys)
+    prefetch.asked.append(keys[0])
+    if prefetch.read.issuperset(keys):
+        return {key: prefetch.found[key] for key in keys if key in prefetch.found}
+    return cache.get_many(keys)
+
+
+def _note_sequence(sequence):
+    prefetch = _prefetched.get()
+    if prefetch is not None and SEQUENCE_KEY in prefetch.read:
+        prefetch.found.setdefault(SEQUENCE_KEY, sequence)  # created by current_sequence()
+
+
+@dataclass
+class Prefetch:
+    read: frozenset  # the keys read up front, found or not
+    found: dict  # what was found of them
+    asked: list = field(default_factory=list)  # the entry keys looked up since
+
+
+@contextmanager
+def prefetching(page):
+    """Within this block (one page being built), the entries that building `page` (a key)
+    looked up the last time this process built it (its fragments: story, threads, form...),
+    the purge numbers of their tags, the sequence and the epoch are read in one round trip up
+    front, and `lookup` answers from that read instead of one round trip each. What was read
+    at the start of the request is as good as what a read in the middle of it would give; a
+    fragment kept meanwhile is read again."""
+    known = _known_lookups.get(page, ()) if enabled() else ()
+    keys = [SEQUENCE_KEY, EPOCH_KEY] if known else []
+    for key in known:
+        keys += [key, *(PURGED_KEY.format(tag) for tag in _known_tags.get(key, ()))]
+    prefetch = Prefetch(frozenset(keys), cache.get_many(keys) if known else {})
+    token = _prefetched.set(prefetch)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+        if prefetch.asked:
+            if len(_known_lookups) >= KNOWN_TAGS_LIMIT:
+                _known_lookups.clear()
+            _known_lookups[page] = tuple(dict.fromkeys(prefetch.asked))
 
 
 def _remember_tags(key, tags):
@@ -191,9 +244,18 @@ def keep(key, value, *, tags, mark, seconds):
     if mark is None:
         return
     sequence, epoch = mark
-    add_many(dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence))
-    cache.set(key, Entry(sequence, frozenset(tags), value, epoch), keep_seconds(seconds))
+    unless_purged = dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence)
+    entry = Entry(sequence, frozenset(tags), value, epoch)
+    writer = getattr(cache, "add_many_and_set", None)  # one round trip (newsroom.cache)
+    if writer is not None:
+        writer(unless_purged, key, entry, keep_seconds(seconds))
+    else:
+        add_many(unless_purged)
+        cache.set(key, entry, keep_seconds(seconds))
     _remember_tags(key, tags)
+    prefetch = _prefetched.get()
+    if prefetch is not None:
+        prefetch.read -= {key}  # read it again if it is asked for again
 
 
 def register_expiry(source):
