@@ -753,3 +753,19 @@ def test_the_duplicate_check_reads_only_one_clients_recent_comments(client):
         article_id=article.pk, body=comment.body, client_hash="a" * 64
     )
     assert "comment_client_idx" in duplicate_check.explain()
+
+
+def test_comment_counts_in_one_query_match_the_thread_rules():
+    """The heading's count and the number of thread starts, read together, agree with the
+    querysets that define them (replies to a rejected comment start their own thread)."""
+    article = make_article()
+    top = make_comment(article=article)
+    make_comment(article=article, parent=top)
+    rejected = make_comment(article=article, status=Comment.Status.REJECTED)
+    make_comment(article=article, parent=rejected)
+    make_comment(article=article, status=Comment.Status.PENDING)
+    on_article = Comment.objects.filter(article=article)
+    assert on_article.public_counts() == {
+        "public": on_article.public().count(),
+        "thread_starts": on_article.thread_starts().count(),
+    } == {"public": 3, "thread_starts": 2}

@@ -110,7 +110,8 @@ def thread_page_number(article, asked):
 
 
 def render_threads(article, is_open, page_number):
-    page = thread_pages(article).get_page(page_number)
+    counts = Comment.objects.filter(article=article).public_counts()
+    page = thread_pages(article, counts["thread_starts"]).get_page(page_number)
     items = rendering.thread_items(
         with_cards(nested(article, page), CARDS_KEY.format(article.pk, page.number)),
         article_url=article.get_absolute_url(),
@@ -123,7 +124,7 @@ def render_threads(article, is_open, page_number):
         "comments/threads.html",
         {
             "article": article,
-            "count": Comment.objects.filter(article=article).public().count(),
+            "count": counts["public"],
             "page_obj": page,
             "page_param": PAGE_PARAM,
             "items": items,
