@@ -324,7 +324,9 @@ COMMENTS = {
     "CLOSE_AFTER_DAYS": int(os.environ["NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS"])
     if os.environ.get("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS")
     else None,
-    "APPROVE_KNOWN_EMAILS": True,  # publish at once when the address has an approved comment
+    # Publish at once a comment from the browser that wrote an approved one under the same name
+    # and address (its signed cookie is the proof; a typed address alone proves nothing).
+    "APPROVE_KNOWN_EMAILS": True,
     "HOLD_AT_LINKS": 2,  # hold for a moderator from this many links in the body
     "BLOCKLIST": ["viagra", "cialis", "casino bonus", "payday loan", "crypto giveaway"],
     "MIN_SECONDS_TO_TYPE": 3,  # forms sent faster than this after typing began are refused
