@@ -1,6 +1,7 @@
 """Newsroom settings: one module, driven by environment variables (see README, "Settings")."""
 
 import hashlib
+import ipaddress
 import os
 import sys
 import tempfile
@@ -22,6 +23,17 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name, default):
+    """IP networks from a comma list of addresses and CIDR ranges ("127.0.0.1, 10.0.0.0/8")."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            sys.exit(f"{name}: “{item}” is not an IP address or CIDR range (e.g. 10.0.0.0/8).")
+    return networks
 
 
 def env_rate_limits(name, default):
@@ -257,8 +269,10 @@ if SECURE:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Behind the TLS proxy every request comes from the proxy's address: the client's address is the
-# one the proxy appended to X-Forwarded-For (see SECURITY.md). Used for login lockout and limits.
+# one the proxy appended to X-Forwarded-For (see SECURITY.md), read only on connections from
+# TRUSTED_PROXIES (newsroom/clients.py). Used for login lockout and comment limits.
 TRUST_X_FORWARDED_FOR = SECURE
+TRUSTED_PROXIES = env_networks("NEWSROOM_TRUSTED_PROXIES", "127.0.0.0/8,::1")
 
 CSRF_FAILURE_VIEW = "newsroom.views.csrf_failure"
 
@@ -277,10 +291,19 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-AXES_FAILURE_LIMIT = 5
+# Admin sign-in lockout: failures within AXES_COOLOFF_TIME per kind of lock (newsroom/lockout.py).
+LOGIN_LOCKOUTS = [
+    (["username", "ip_address"], 5),  # someone mistyping, or guessing one account from one place
+    ("ip_address", 20),  # one address trying many accounts
+    # One account from anywhere: slower, so one address cannot lock a member of staff out.
+    ("username", 50),
+]
+AXES_LOCKOUT_PARAMETERS = [parameters for parameters, _limit in LOGIN_LOCKOUTS]
+AXES_FAILURE_LIMIT = 5  # axes' own scale; LOGIN_LOCKOUTS holds the real limits
+AXES_HANDLER = "newsroom.lockout.LockoutHandler"
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "newsroom.lockout.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "newsroom.clients.client_ip"
