@@ -196,6 +196,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where signing in lands when `next` is missing or unsafe (another host): the admin, not Django's
+# /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation -------------------------------------------------------------------
 

@@ -354,6 +354,24 @@ def test_status_change_in_the_form_is_recorded(client, moderator):
     assert comment.email.startswith("reader")  # the masked form left the address alone
 
 
+@pytest.mark.parametrize(
+    "website", ["ftp://files.example/x", "javascript:alert(1)", "file:///etc/passwd"]
+)
+def test_the_admin_refuses_websites_the_public_form_refuses(client, moderator, website):
+    """Only http(s) websites, in the admin as in the comment form: the same message, nothing
+    changed."""
+    comment = make_comment(status="pending", website="https://ok.example/")
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    response = client.post(
+        url, {"name": comment.name, "website": website, "body": comment.body, "status": "pending"}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["website"]
+    assert errors == ["Enter a web address that starts with http:// or https://."]
+    comment.refresh_from_db()
+    assert comment.website == "https://ok.example/"
+
+
 def test_staff_reply_from_the_admin(client, moderator):
     """A moderator's reply is published at once as a staff reply; its parent is approved."""
     moderator.first_name, moderator.last_name = "Mo", "Derator"
