@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.HealthProbeMiddleware",  # /healthz probes of gunicorn over plain HTTP
     "django.middleware.security.SecurityMiddleware",
     "newsroom.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -270,7 +271,6 @@ if SECURE:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Behind the TLS proxy every request comes from the proxy's address: the client's address is the
 # one the proxy appended to X-Forwarded-For (see SECURITY.md), read only on connections from
 # TRUSTED_PROXIES (newsroom/clients.py). Used for login lockout and comment limits.
