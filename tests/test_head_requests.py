@@ -19,7 +19,10 @@ def server(tmp_path_factory, static_root):
     manage("migrate", "--noinput", "-v0", env=environment(DATABASE_URL=database))
     (tmp_path / "media" / "heroes").mkdir(parents=True)
     (tmp_path / "media" / "heroes" / "photo.jpg").write_bytes(image_bytes("JPEG"))
-    with gunicorn(tmp_path, static_root, DATABASE_URL=database) as running:
+    # A cache of its own: pages kept here must not reach other tests' servers of this checkout.
+    cache = str(tmp_path / "cache")
+    env = {"DATABASE_URL": database, "NEWSROOM_CACHE_DIR": cache}
+    with gunicorn(tmp_path, static_root, **env) as running:
         yield running
 
 
