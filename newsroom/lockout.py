@@ -8,7 +8,8 @@ all its kinds of lock; LockoutHandler gives each its own.
 """
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_cool_off
+from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 from django.shortcuts import render
@@ -29,6 +30,18 @@ class LockoutHandler(AxesDatabaseHandler):
             + settings.AXES_FAILURE_LIMIT
             for kind, limit in zip(attempts, limits, strict=True)
         )
+
+
+    def reset_user_attempts(self, request, credentials=None):
+        """After a successful sign-in (AXES_RESET_ON_SUCCESS), forget only this user's failures
+        from this address. Axes would forget every failure on the account and from the address,
+        handing whoever is guessing the account elsewhere a fresh allowance each time its owner
+        signs in. Returns how many records were deleted."""
+        username = get_client_username(request, credentials)
+        count, _ = AccessAttempt.objects.filter(
+            username=username, ip_address=request.axes_ip_address
+        ).delete()
+        return count
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -68,6 +68,18 @@ def test_one_account_guessed_from_many_addresses_is_locked_more_slowly(client):
     assert_locked_out(attempt(client, "edna", PASSWORD, ip="203.0.113.50"))
 
 
+def test_the_owner_signing_in_does_not_reset_a_guess_from_elsewhere(client):
+    """A successful sign-in forgets its own typos, not the failures others made on the account
+    from other addresses: the per-user count keeps going."""
+    make_user("edna", is_staff=True)
+    per_pair = limit(["username", "ip_address"])
+    for n in range(limit("username") - 1):
+        attempt(client, "edna", ip=f"198.51.{n // (per_pair - 1)}.{n % (per_pair - 1)}")
+    assert attempt(client, "edna", PASSWORD, ip="203.0.113.50").status_code == 302
+    client.logout()
+    assert_locked_out(attempt(client, "edna", ip="203.0.113.1"))
+
+
 def test_one_client_guessing_many_usernames_is_locked_out(client):
     """Failures from one address, each on a different username, lock that address out (at the
     per-address limit) and nobody else."""
