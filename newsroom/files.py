@@ -31,12 +31,15 @@ class WholeFileSystemStorage(FileSystemStorage):
             self._remove(temporary)
             raise
         try:
-            while True:
-                try:
-                    os.link(self.path(temporary), self.path(name))
-                    break
-                except FileExistsError:  # taken since save() chose it: choose again
-                    name = self.get_available_name(name)
+            if self._allow_overwrite:
+                os.replace(self.path(temporary), self.path(name))
+            else:
+                while True:
+                    try:
+                        os.link(self.path(temporary), self.path(name))
+                        break
+                    except FileExistsError:  # taken since save() chose it: choose again
+                        name = self.get_available_name(name)
         finally:
             self._remove(temporary)
         return name

@@ -125,3 +125,18 @@ def test_after_a_full_disk_a_picture_that_fits_is_stored(client, editor, tiny_me
     assert sorted([article.hero_image.name, *(r["name"] for r in article.hero_renditions)]) == (
         files_in(tiny_media)
     )
+
+
+def test_files_are_stored_whole_under_their_own_names(settings, tmp_path):
+    """Writing under a temporary name first changes nothing a caller sees: two files saved under
+    one name both stay, under two names, and no temporary file is left."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    first = default_storage.save("heroes/same.jpg", ContentFile(b"first"))
+    second = default_storage.save("heroes/same.jpg", ContentFile(b"second"))
+    assert first == "heroes/same.jpg" and second != first
+    assert default_storage.open(first).read() == b"first"
+    assert default_storage.open(second).read() == b"second"
+    assert files_in(settings.MEDIA_ROOT) == sorted([first, second])
