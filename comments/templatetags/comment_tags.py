@@ -170,10 +170,10 @@ def comment_section(context, article):
         lambda: render_threads(article, is_open, page_number),
         tags=[thread_tag(article.pk), article.cache_tag],
     )
-    pending_ids = cookies.pending_ids(request)
+    own_ids = cookies.own_ids(request)
     pending = (
-        list(Comment.objects.for_author(pending_ids).filter(article=article).for_display())
-        if pending_ids
+        list(Comment.objects.for_author(own_ids).filter(article=article).for_display())
+        if own_ids
         else []
     )
     form, blank = context.get("comment_form"), False
