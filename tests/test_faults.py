@@ -401,3 +401,28 @@ def test_a_purge_missed_while_redis_hung_is_not_lost(
     for page in (url, "/"):
         html = Client().get(page).content.decode()
         assert "After the hang" in html and "Before the hang" not in html, page
+
+
+def test_nothing_is_kept_while_the_database_cannot_say_what_goes_live_next(client, settings, db):
+    """A page served from kept fragments while the database cannot answer (the next go-live is
+    read after the view) is served, not a 500, and kept by no cache: what cannot be checked is
+    not kept."""
+    from django.db import connection, transaction
+
+    from newsroom.caching import store
+
+    settings.PAGE_CACHE_SECONDS = 600
+
+    def unanswerable():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT moment FROM no_such_table")  # a real database error
+
+    store.register_expiry(unanswerable)
+    try:
+        assert store.keep_seconds(3600) == 0
+        response = client.get("/")
+    finally:
+        store._expiry_sources.remove(unanswerable)  # noqa: SLF001
+    assert response.status_code == 200
+    assert "s-maxage=0" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"]

@@ -22,9 +22,11 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils.safestring import mark_safe
 
 from .release import RELEASE
@@ -284,12 +286,21 @@ def _expiry_moments(now):
         # A moment passed during the request: its source has more to do (next_go_live purges).
     token = _asking_sources.set(True)
     try:
-        moments = [source() for source in _expiry_sources]
+        moments = [_ask(source, now) for source in _expiry_sources]
     finally:
         _asking_sources.reset(token)
     if read is not None:
         read["moments"] = moments
     return moments
+
+
+def _ask(source, now):
+    """source()'s moment; when the database cannot answer (a page served from kept fragments
+    while it is down), a moment under a second away: what cannot be checked is not kept."""
+    try:
+        return source()
+    except DatabaseError:
+        return now + timedelta(microseconds=1)
 
 
 def keep_seconds(limit):
