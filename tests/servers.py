@@ -2,6 +2,8 @@
 subprocess, gunicorn on a free loopback port, plain HTTP requests, scratch PostgreSQL databases."""
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -200,3 +202,34 @@ class HangingProxy:
         finally:
             with suppress(OSError):
                 target.shutdown(socket.SHUT_WR)
+
+
+@contextmanager
+def throwaway_redis(port=None):
+    """A redis-server of the test's own on `port` (default: a free one), nothing saved to disk;
+    yields its process (stop it, SIGSTOP it, start another on the same port). Skips the test
+    when redis-server is not installed."""
+    import pytest
+
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    port = port or free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    server.port = port
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+                break
+            except redis.exceptions.RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield server
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.wait(timeout=10)

@@ -4,25 +4,22 @@ kept pages are still served, and /healthz says 503 at once, so the front cache s
 copies (stale-if-error) instead of waiting for gunicorn to kill the workers."""
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 
 from .servers import (
     HangingProxy,
     environment,
     fetch,
-    free_port,
     gunicorn,
     local_postgres_server,
     manage,
     scratch_postgres_database,
+    throwaway_redis,
 )
 
 GUNICORN_TIMEOUT = 30  # tests/servers.py's --timeout: before the fix, what a hang cost
@@ -124,35 +121,16 @@ def test_a_hung_database_costs_seconds_and_kept_pages_are_still_served(site_on_h
 def site_on_hanging_redis(tmp_path_factory, static_root):
     """gunicorn (two workers) on SQLite with its cache in a throwaway redis-server, which the
     test stops with SIGSTOP; yields (base URL, the story's path, the redis-server process)."""
-    if not shutil.which("redis-server"):
-        pytest.skip("needs redis-server")
     tmp_path = tmp_path_factory.mktemp("redishang")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
-                break
-            except redis.exceptions.RedisError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
+    with throwaway_redis() as server:
         env = {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            "REDIS_URL": f"redis://127.0.0.1:{server.port}/0",
         }
         manage("migrate", "--noinput", "-v0", env=environment(**env))
         story = manage("shell", "-v0", "-c", MAKE_STORY, env=environment(**env)).stdout.strip()
         with gunicorn(tmp_path, static_root, workers=2, **env) as (base, _log):
             yield base, story, server
-    finally:
-        server.send_signal(signal.SIGCONT)
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_a_hung_redis_costs_a_fraction_of_a_second_and_pages_still_answer(site_on_hanging_redis):
