@@ -9,6 +9,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 
 from .servers import (
@@ -21,6 +22,7 @@ from .servers import (
     scratch_postgres_database,
     throwaway_redis,
 )
+from .test_scale_out import browser, comment_fields, post_form
 
 GUNICORN_TIMEOUT = 30  # tests/servers.py's --timeout: before the fix, what a hang cost
 MAKE_STORY = (
@@ -61,7 +63,7 @@ def report(title, answers, **figures):
 @pytest.fixture(scope="module")
 def site_on_hanging_postgres(tmp_path_factory, static_root):
     """gunicorn (two workers) on a scratch PostgreSQL database reached through a HangingProxy,
-    with one story; yields (base URL, the story's path, the proxy)."""
+    with one story; yields (base URL, the story's path, the proxy, the database's own URL)."""
     server = local_postgres_server()
     if server is None:
         pytest.skip("needs a PostgreSQL server (DATABASE_URL or 127.0.0.1:5432)")
@@ -80,7 +82,7 @@ def site_on_hanging_postgres(tmp_path_factory, static_root):
                 DATABASE_URL=through_proxy,
                 NEWSROOM_CACHE_DIR=str(tmp_path / "cache"),
             ) as (base, _log):
-                yield base, story, proxy
+                yield base, story, proxy, url
                 proxy.resume()
 
 
@@ -88,11 +90,14 @@ def test_a_hung_database_costs_seconds_and_kept_pages_are_still_served(site_on_h
     """While PostgreSQL hangs: /healthz says 503 within a couple of seconds (not after
     gunicorn's 30 s), pages that need the database answer the styled 503 as fast, kept pages
     are served as before; once it answers again, so does the site."""
-    base, story, proxy = site_on_hanging_postgres
+    base, story, proxy, database = site_on_hanging_postgres
     kept = ["/", story]
     for path in kept * 2:  # built, then served from the store
         assert fetch(base + path)[0] == 200, path
     assert fetch(base + "/healthz")[0] == 200
+    reader, _jar = browser()
+    page = fetch(base + story, opener=reader)[2]
+    comment = comment_fields(base, page, "Typed while the database hung")
 
     proxy.hang()
     status, first_503, body = timed_fetch(base + "/healthz")
@@ -104,6 +109,10 @@ def test_a_hung_database_costs_seconds_and_kept_pages_are_still_served(site_on_h
     for path, status, seconds in answers:
         assert status == (200 if path in kept else 503), (path, status)
         assert seconds < GUNICORN_TIMEOUT / 3, (path, seconds)
+    started = time.monotonic()
+    status, _headers, body = post_form(reader, f"{base}{story}comment/", page, **comment)
+    assert status == 503 and "<strong>not saved</strong>" in body
+    assert time.monotonic() - started < GUNICORN_TIMEOUT / 3
 
     proxy.resume()
     deadline = time.monotonic() + 20
@@ -112,6 +121,12 @@ def test_a_hung_database_costs_seconds_and_kept_pages_are_still_served(site_on_h
         time.sleep(0.5)
     assert fetch(base + "/search/?q=hang")[0] == 200
     assert "Kept through the hang" in fetch(base + story)[2]
+    # Sent again, the comment told "not saved" is stored, once: nothing lost, nothing doubled.
+    status, _headers, body = post_form(reader, f"{base}{story}comment/", page, **comment)
+    assert status == 200 and "Typed while the database hung" in body  # the 303 followed
+    with psycopg.connect(database) as db:
+        stored = db.execute("SELECT body FROM comments_comment").fetchall()
+    assert stored == [("Typed while the database hung",)]
 
 
 # --- Redis hangs ---
