@@ -41,7 +41,8 @@ _down_until = 0.0
 @contextmanager
 def deadline(seconds):
     """Within the block, each wait for the database lasts at most `seconds` (a float; None or
-    0: unbounded) plus GRACE_SECONDS, and a connection opened carries that statement_timeout."""
+    0: unbounded) plus GRACE_SECONDS, and a connection opened carries a statement_timeout of
+    DATABASE_TIMEOUT_SECONDS. Nested blocks: the innermost counts."""
     token = _deadline.set(seconds or None)
     try:
         yield
