@@ -2,9 +2,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
 
@@ -24,11 +26,25 @@ class CommentAdminForm(forms.ModelForm):
         help_text="Published at once under this comment, with your name and a Staff badge.",
     )
 
+    # The comment's moderation_stamp when the form was shown: a status change is refused when
+    # someone else decided the comment since (see CommentAdmin.save_model).
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = Comment
         fields = ["name", "email", "website", "body", "status"]
         # The public form's rule for websites: http(s) only (a link a reader can follow safely).
         field_classes = {"website": WebsiteField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen"].initial = self.instance.moderation_stamp
+        # A status is a decision when it differs from the one the moderator saw, not from the
+        # one stored now: a page left open while someone else decided only edits the text.
+        seen_status = str(self.data.get("seen") or "").partition("@")[0]
+        if self.is_bound and seen_status in Comment.Status.values:
+            self.initial["status"] = seen_status
 
     def clean(self):
         cleaned = super().clean()
@@ -41,6 +57,7 @@ class CommentAdminForm(forms.ModelForm):
 @admin.register(Comment)
 class CommentAdmin(NewsroomModelAdmin):
     form = CommentAdminForm
+    change_form_template = "admin/comments/comment/change_form.html"  # carries `seen`
     list_display_links = ["excerpt"]
     list_filter = ["status", "is_staff_reply", "created_at", "article__section"]
     list_select_related = ["article", "moderated_by"]
@@ -67,7 +84,7 @@ class CommentAdmin(NewsroomModelAdmin):
             "article_title",
             "name",
             email,
-            "status",
+            "status_seen",
             "status_reason",
             "created_at",
             "moderated_by",
@@ -95,6 +112,17 @@ class CommentAdmin(NewsroomModelAdmin):
     @admin.display(description="email")
     def masked_email(self, comment):
         return mask_email(comment.email) or "—"
+
+    @admin.display(description="status", ordering="status")
+    def status_seen(self, comment):
+        """The status, and (hidden, sent with a bulk action) the moderation_stamp shown, so
+        that a decision on a comment someone else decided meanwhile is refused."""
+        return format_html(
+            '{}<input type="hidden" name="seen" value="{}:{}">',
+            comment.get_status_display(),
+            comment.pk,
+            comment.moderation_stamp,
+        )
 
     # --- One comment --------------------------------------------------------------------
 
@@ -134,20 +162,45 @@ class CommentAdmin(NewsroomModelAdmin):
             "is_staff_reply",
         ]
 
+    EDITABLE = ("name", "email", "website", "body")
+
     def save_model(self, request, comment, form, change):
-        new_status = comment.status
+        """The decision first, refused (and nothing saved) when someone else decided the comment
+        since the form was shown; then the edited fields only, so a form open for a while never
+        puts back the status it showed; then the reply."""
         if "status" in form.changed_data:
-            comment.status = form.initial["status"]
-        super().save_model(request, comment, form, change)
-        if new_status != comment.status:
-            services.set_status(
-                Comment.objects.filter(pk=comment.pk), status=new_status, by=request.user
+            seen = form.cleaned_data.get("seen")
+            decided = services.set_status(
+                Comment.objects.filter(pk=comment.pk),
+                status=comment.status,
+                by=request.user,
+                seen={comment.pk: seen} if seen else None,
             )
-            comment.refresh_from_db()
+            if decided.refused:
+                request.comment_refused = decided.refused[0]
+                return
+        edited = [name for name in form.changed_data if name in self.EDITABLE]
+        if edited:
+            comment.save(update_fields=edited)
+        comment.refresh_from_db()
         reply = form.cleaned_data.get("reply")
         if reply and request.user.has_perm("comments.add_comment"):
             services.staff_reply(parent=comment, body=reply, by=request.user)
             self.message_user(request, "Your reply is published.", messages.SUCCESS)
+
+    def log_change(self, request, obj, message):
+        """The admin's record of a change; a refused decision is recorded as refused."""
+        refused = getattr(request, "comment_refused", None)
+        if refused is not None:
+            message = f"Refused: {refused}"
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        refused = getattr(request, "comment_refused", None)
+        if refused is None:
+            return super().response_change(request, obj)
+        self.message_user(request, f"Nothing was saved. {refused}", messages.ERROR)
+        return HttpResponseRedirect(request.path)
 
     def delete_model(self, request, comment):
         services.delete_comments(Comment.objects.filter(pk=comment.pk))
@@ -162,18 +215,45 @@ class CommentAdmin(NewsroomModelAdmin):
 
     @admin.action(description="Approve selected comments", permissions=["change"])
     def approve(self, request, queryset):
-        count = services.approve(queryset, by=request.user)
-        self.message_user(request, f"Approved {count} comment(s).", messages.SUCCESS)
+        self.decide(request, queryset, Comment.Status.APPROVED, "Approved {} comment(s).")
 
     @admin.action(description="Reject selected comments", permissions=["change"])
     def reject(self, request, queryset):
-        count = services.reject(queryset, by=request.user)
-        self.message_user(request, f"Rejected {count} comment(s).", messages.SUCCESS)
+        self.decide(request, queryset, Comment.Status.REJECTED, "Rejected {} comment(s).")
 
     @admin.action(description="Mark selected comments as spam", permissions=["change"])
     def mark_spam(self, request, queryset):
-        count = services.mark_spam(queryset, by=request.user)
-        self.message_user(request, f"Marked {count} comment(s) as spam.", messages.SUCCESS)
+        self.decide(request, queryset, Comment.Status.SPAM, "Marked {} comment(s) as spam.")
+
+    def decide(self, request, queryset, status, done):
+        """A bulk decision on the selected comments, each checked against the status the list
+        showed (its `seen` stamps); every decision and every refusal goes in the admin log."""
+        decided = services.set_status(
+            queryset, status=status, by=request.user, seen=self.seen_stamps(request)
+        )
+        label = Comment.Status(status).label.lower()
+        if decided.changed:
+            LogEntry.objects.log_actions(
+                request.user.pk,
+                Comment.objects.filter(pk__in=decided.changed),
+                CHANGE,
+                f"Marked {label} (bulk action).",
+            )
+        for refusal in decided.refused:
+            self.log_change(request, refusal.comment, f"Refused (bulk action): {refusal}")
+            self.message_user(request, str(refusal), messages.ERROR)
+        if decided.changed or not decided.refused:
+            self.message_user(request, done.format(len(decided.changed)), messages.SUCCESS)
+
+    @staticmethod
+    def seen_stamps(request):
+        """{comment id: moderation_stamp} the changelist showed, from its `seen` inputs."""
+        stamps = {}
+        for value in request.POST.getlist("seen"):
+            pk, _, stamp = value.partition(":")
+            if pk.isdigit() and stamp:
+                stamps[int(pk)] = stamp
+        return stamps
 
     @admin.action(
         description="Export all data of the selected commenters (JSON)",

@@ -165,6 +165,14 @@ class Comment(StoredBodyHTML):
         return zlib.crc32(self.name.casefold().encode()) % AVATAR_COLOURS
 
     @property
+    def moderation_stamp(self):
+        """What a moderator sees of this comment's moderation, as a string: its status and when
+        it was last decided. The admin sends back the stamp it showed with a decision, and a
+        decision on a comment whose stamp has changed since is refused (services.set_status)."""
+        when = self.moderated_at.isoformat() if self.moderated_at else "never"
+        return f"{self.status}@{when}"
+
+    @property
     def excerpt(self):
         text = " ".join(self.body.split())
         return text if len(text) <= 80 else text[:79].rstrip() + "…"

@@ -1,14 +1,15 @@
 """Writes to comments that views, admin actions and commands share."""
 
+import hashlib
 import logging
 import math
-import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,8 +24,8 @@ from .moderation import comments_open, decide, policy
 
 logger = logging.getLogger(__name__)
 
-# How long a post waits for another post from the same client to be counted.
-BUSY_WAIT_SECONDS = 1.0
+# The first key of the advisory locks that make one client's posts wait for each other.
+RATE_LOCK_SPACE = 7341
 
 
 class CommentRefused(Exception):
@@ -63,30 +64,37 @@ def client_hash(request):
     return salted_hmac("comments.client", address, algorithm="sha256").hexdigest()
 
 
+def wait_for_clients_other_posts(client):
+    """Within the transaction that will save a comment: wait until any other post from the same
+    client being saved at this moment is committed (or rolled back), so that each is counted
+    after the one before. PostgreSQL: a transaction-scoped advisory lock on the client's hash;
+    SQLite: its transactions already write one at a time (settings: IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        key = int(hashlib.sha256(client.encode()).hexdigest()[:7], 16)  # fits an int4
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RATE_LOCK_SPACE, key])
+
+
 def check_rate_limit(client):
-    """Refuse a client over any of the configured limits; otherwise count this comment."""
+    """Refuse a client over any of the configured limits (RateLimited, with seconds to wait).
+
+    Counted from the database, the one place every post is kept: the comments this client's
+    hash (see `client_hash`) wrote within the longest window. So the limit holds across every
+    process and server, whatever the cache does (down, hung, emptied or restarted). Call it
+    after `wait_for_clients_other_posts`, in the transaction that saves the comment."""
     limits = policy("RATE_LIMITS")
     longest = max(window for _, window in limits)
-    key = f"comments:rate:{client}"
-    # Concurrent posts from one client must not all pass the check before any is counted: each
-    # waits its turn (the check takes a millisecond), and is refused only if the turn never comes.
-    busy = f"{key}:busy"
-    # (When the cache is down both calls miss and the limit is simply not enforced.)
-    deadline = time.monotonic() + BUSY_WAIT_SECONDS
-    while not cache.add(busy, 1, timeout=5) and cache.get(busy) is not None:
-        if time.monotonic() > deadline:
-            raise RateLimited(retry_after=5)
-        time.sleep(0.01)
-    try:
-        now = time.time()
-        stamps = sorted(t for t in cache.get(key, []) if now - t < longest)
-        for limit, window in limits:
-            recent = [t for t in stamps if now - t < window]
-            if len(recent) >= limit:
-                raise RateLimited(retry_after=max(1, math.ceil(recent[-limit] + window - now)))
-        cache.set(key, [*stamps, now], timeout=longest)
-    finally:
-        cache.delete(busy)
+    now = timezone.now()
+    stamps = list(  # newest first
+        Comment.objects.filter(client_hash=client, created_at__gt=now - timedelta(seconds=longest))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: max(limit for limit, _ in limits)]
+    )
+    for limit, window in limits:
+        recent = [t for t in stamps if (now - t).total_seconds() < window]
+        if len(recent) >= limit:
+            wait = (recent[limit - 1] - now).total_seconds() + window
+            raise RateLimited(retry_after=max(1, math.ceil(wait)))
 
 
 def forget_old_client_hashes():
@@ -133,13 +141,15 @@ def post_comment(*, comment, client, own_ids=()):
     """
     if not comments_open(comment.article):
         raise CommentsClosed
-    if is_duplicate(comment, client):
-        raise DuplicateComment
-    check_rate_limit(client)
-    decision = decide(comment, own_ids=own_ids)
-    comment.status, comment.status_reason = decision.status, decision.reason
-    comment.client_hash = client
-    comment.save()
+    with transaction.atomic():
+        wait_for_clients_other_posts(client)
+        if is_duplicate(comment, client):
+            raise DuplicateComment
+        check_rate_limit(client)
+        decision = decide(comment, own_ids=own_ids)
+        comment.status, comment.status_reason = decision.status, decision.reason
+        comment.client_hash = client
+        comment.save()
     if comment.status == Comment.Status.PENDING:
         transaction.on_commit(lambda: notify_moderators(comment))
     forget_old_client_hashes()
@@ -168,35 +178,85 @@ def notify_moderators(comment):
 # --- Moderating -----------------------------------------------------------------------------
 
 
-def set_status(comments, *, status, by):
-    """Move comments to a status, noting who did it and when. Returns how many changed."""
+@dataclass(frozen=True)
+class Refused:
+    """A decision not taken: the comment was decided by someone else since the moderator saw
+    it. `comment` is as it is now (its status, moderated_by and moderated_at)."""
+
+    comment: Comment
+    wanted: str  # the status the moderator asked for
+
+    def __str__(self):
+        comment = self.comment
+        who = comment.moderated_by.get_username() if comment.moderated_by else "the site"
+        when = (
+            timezone.localtime(comment.moderated_at).strftime("%d %b %Y %H:%M:%S")
+            if comment.moderated_at
+            else "an unknown time"
+        )
+        return (
+            f"“{comment.excerpt}” was not marked {Comment.Status(self.wanted).label.lower()}: "
+            f"since you saw it, {who} made it {comment.get_status_display().lower()} at {when}."
+        )
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What set_status did: `changed`, the ids of the comments it moved; `refused`, a Refused
+    for each comment whose moderation changed since the moderator saw it."""
+
+    changed: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+
+
+def set_status(comments, *, status, by, seen=None):
+    """Move comments to a status, noting who did it and when; returns a Decided.
+
+    `seen`: {comment id: the moderation_stamp the moderator saw}. A comment whose stamp is no
+    longer that (another moderator decided it meanwhile) is left as it is and reported in
+    `refused`; the check and the change happen under a row lock, so of two moderators deciding
+    at the same moment the second is refused. Comments without a stamp in `seen` are decided
+    whatever their state (a bulk action over every page of a filtered list)."""
     label = Comment.Status(status).label.lower()
+    seen = seen or {}
     with transaction.atomic():
+        refused = []
+        if seen:
+            locked = Comment.objects.select_for_update().filter(pk__in=list(seen))
+            stale = [
+                c.pk for c in locked.only("status", "moderated_at")
+                if seen[c.pk] != c.moderation_stamp
+            ]
+            if stale:
+                now = Comment.objects.filter(pk__in=stale).select_related("moderated_by")
+                refused = [Refused(comment, status) for comment in now.order_by("pk")]
+                comments = comments.exclude(pk__in=stale)
         changing = comments.exclude(status=status)
         # Only comments that become, or stop being, public change a page.
-        seen = changing if status == Comment.Status.APPROVED else changing.filter(
+        seen_on_pages = changing if status == Comment.Status.APPROVED else changing.filter(
             status=Comment.Status.APPROVED
         )
-        announce_threads(seen.values_list("article_id", flat=True))  # after the commit
-        count = changing.update(
+        announce_threads(seen_on_pages.values_list("article_id", flat=True))  # after the commit
+        changed = list(changing.values_list("pk", flat=True))
+        Comment.objects.filter(pk__in=changed).update(
             status=status,
             status_reason=f"{label} by {by.get_username()}",
             moderated_by=by,
             moderated_at=timezone.now(),
         )
-    return count
+    return Decided(changed=changed, refused=refused)
 
 
-def approve(comments, *, by):
-    return set_status(comments, status=Comment.Status.APPROVED, by=by)
+def approve(comments, *, by, seen=None):
+    return set_status(comments, status=Comment.Status.APPROVED, by=by, seen=seen)
 
 
-def reject(comments, *, by):
-    return set_status(comments, status=Comment.Status.REJECTED, by=by)
+def reject(comments, *, by, seen=None):
+    return set_status(comments, status=Comment.Status.REJECTED, by=by, seen=seen)
 
 
-def mark_spam(comments, *, by):
-    return set_status(comments, status=Comment.Status.SPAM, by=by)
+def mark_spam(comments, *, by, seen=None):
+    return set_status(comments, status=Comment.Status.SPAM, by=by, seen=seen)
 
 
 def staff_reply(*, parent, body, by):

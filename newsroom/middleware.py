@@ -5,6 +5,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
 
+from newsroom.postgresql.base import deadline as database_deadline
+
 from .clients import is_trusted_proxy, parse_ip
 from .views import healthz
 
@@ -98,13 +100,16 @@ class RequestSizeLimitMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """When the database cannot be reached, answer a styled 503 page instead of a 500."""
+    """When the database cannot be reached, answer a styled 503 page instead of a 500; and
+    while PostgreSQL hangs, give up on it after DATABASE_TIMEOUT_SECONDS (see
+    newsroom/postgresql/base.py) instead of holding the worker until gunicorn kills it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        with database_deadline(settings.DATABASE_TIMEOUT_SECONDS):
+            return self.get_response(request)
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)) or (

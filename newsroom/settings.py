@@ -116,6 +116,18 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
+# A hung database costs a request at most this long (newsroom/postgresql/base.py): each wait for
+# it while serving a request, and the statement_timeout of connections opened then.
+DATABASE_TIMEOUT_SECONDS = float(os.environ.get("NEWSROOM_DATABASE_TIMEOUT", "2"))
+POSTGRES_TIMEOUTS = {
+    "connect_timeout": 2,  # seconds, libpq's smallest
+    # A server whose host vanished: the socket is given up after 10 s without an answer.
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 10000,  # milliseconds
+}
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -128,7 +140,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_TIMEOUTS)
 if os.environ.get("DJANGO_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["DJANGO_TEST_DATABASE_NAME"]}
 # An optional read replica: reads go there unless the request may just have written
@@ -141,6 +153,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     }
     DATABASE_ROUTERS = ["newsroom.routers.ReplicaRouter"]
     MIDDLEWARE.insert(0, "newsroom.routers.PrimaryForWritersMiddleware")
+
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["ENGINE"] = "newsroom.postgresql"  # fails fast when the database hangs
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,13 +2,16 @@
 subprocess, gunicorn on a free loopback port, plain HTTP requests, scratch PostgreSQL databases."""
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -100,10 +103,10 @@ def postgres_url():
 
 
 @contextmanager
-def scratch_postgres_database(name):
-    """An empty database of its own on the suite's PostgreSQL server, dropped afterwards;
-    yields its URL."""
-    server = postgres_url().rsplit("/", 1)[0]
+def scratch_postgres_database(name, server=None):
+    """An empty database of its own on `server` (default: the suite's PostgreSQL server),
+    dropped afterwards; yields its URL."""
+    server = server or postgres_url().rsplit("/", 1)[0]
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -123,3 +126,110 @@ def redis_url(database):
     except redis.exceptions.RedisError:
         return None
     return url
+
+
+def local_postgres_server():
+    """A PostgreSQL server URL without a database name: the suite's, else the local one on
+    5432; None when none answers (the caller skips and says why)."""
+    url = postgres_url()
+    server = url.rsplit("/", 1)[0] if url else "postgres://postgres@127.0.0.1:5432"
+    try:
+        psycopg.connect(f"{server}/postgres", connect_timeout=2).close()
+    except psycopg.Error:
+        return None
+    return server
+
+
+class HangingProxy:
+    """A TCP proxy on a free loopback port in front of a real server, which the test can make
+    hang: `hang()` and the proxy keeps every connection (and accepts new ones) but forwards no
+    byte either way, as a server stopped with SIGSTOP or a firewall dropping packets does;
+    `resume()` lets the bytes flow again. Use it as a context manager."""
+
+    def __init__(self, host, port):
+        self.upstream = (host, port)
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        self.closed = False
+
+    def __enter__(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.closed = True
+        self.flowing.set()
+        self.listener.close()
+        for sock in self.sockets:
+            with suppress(OSError):
+                sock.close()
+
+    def hang(self):
+        self.flowing.clear()
+
+    def resume(self):
+        self.flowing.set()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            self.sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                self.flowing.wait()
+                if not data or self.closed:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with suppress(OSError):
+                target.shutdown(socket.SHUT_WR)
+
+
+@contextmanager
+def throwaway_redis(port=None):
+    """A redis-server of the test's own on `port` (default: a free one), nothing saved to disk;
+    yields its process (stop it, SIGSTOP it, start another on the same port). Skips the test
+    when redis-server is not installed."""
+    import pytest
+
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    port = port or free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    server.port = port
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+                break
+            except redis.exceptions.RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield server
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.wait(timeout=10)

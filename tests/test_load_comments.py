@@ -4,7 +4,8 @@ exactly once, every refusal is a clear answer, and none is lost, on PostgreSQL a
 20 readers, each from its own loopback address and with its own cookies, load the story, take
 the three seconds a person needs to type, then post 30 comments as fast as the server answers,
 to a gunicorn with 4 workers. The rate limit is real (25 comments per client per 10 minutes,
-counted in Redis and so shared by the workers): each reader's last 5 comments must get a 429.
+counted in the database and so shared by the workers): each reader's last 5 comments must get a
+429.
 """
 
 import http.client
@@ -174,9 +175,9 @@ def what_it_says(page):
 def test_concurrent_readers_lose_no_comment(database_url, static_root, tmp_path):
     """20 readers post 600 comments at once: 500 accepted (303) and stored exactly once, 100
     refused with a clear 429 and not stored, no 500, no dropped connection, no lost comment."""
-    cache_url = redis_url(13)  # a Redis database of its own, for the shared rate limit
+    cache_url = redis_url(13)  # a Redis database of its own, for the shared cache
     if not cache_url:
-        pytest.skip("Needs Redis (REDIS_URL or 127.0.0.1:6379): workers share the rate limit.")
+        pytest.skip("Needs Redis (REDIS_URL or 127.0.0.1:6379): workers share the cache.")
     sqlite = database_url.startswith("sqlite")
     started = time.monotonic()
     with gunicorn(

@@ -537,6 +537,162 @@ def test_set_status_is_shared_by_every_caller(db):
     user = make_user()
     pending = make_comment(status="pending")
     make_comment(status="approved")
-    assert services.approve(Comment.objects.all(), by=user) == 1
+    assert len(services.approve(Comment.objects.all(), by=user).changed) == 1
     pending.refresh_from_db()
     assert pending.moderated_by == user
+
+
+# --- Two moderators at the same moment ----------------------------------------------------
+
+
+def seen_on_the_list(client):
+    """The `seen` stamps the changelist sent with its rows, as a bulk action posts them."""
+    html = client.get(CHANGELIST).content.decode()
+    return re.findall(r'<input type="hidden" name="seen" value="([^"]+)">', html)
+
+
+def other_moderator():
+    from django.test import Client
+
+    user = make_user(username="bea", groups=["Moderators"])
+    browser = Client()
+    browser.force_login(user)
+    return user, browser
+
+
+def admin_log(comment):
+    from django.contrib.admin.models import LogEntry
+
+    return [
+        (entry.user.username, entry.get_change_message())
+        for entry in LogEntry.objects.filter(object_id=str(comment.pk)).order_by("pk")
+    ]
+
+
+def test_a_bulk_decision_on_a_comment_decided_since_is_refused(client, moderator):
+    """Ann loads the queue; Bea rejects a comment; Ann then approves it with another from the
+    same list: hers is refused, saying Bea rejected it and when; the other is approved; the
+    admin log holds Bea's decision, Ann's approval and Ann's refused attempt."""
+    contested = make_comment(status="pending", body="Contested words")
+    other = make_comment(status="pending", body="Uncontested words")
+    ann_saw = seen_on_the_list(client)
+    bea, bea_browser = other_moderator()
+    bea_browser.post(
+        CHANGELIST,
+        {
+            "action": "reject",
+            "_selected_action": [contested.pk],
+            "seen": seen_on_the_list(bea_browser),
+        },
+    )
+
+    response = client.post(
+        CHANGELIST,
+        {"action": "approve", "_selected_action": [contested.pk, other.pk], "seen": ann_saw},
+        follow=True,
+    )
+    html = response.content.decode()
+    contested.refresh_from_db()
+    other.refresh_from_db()
+    assert (contested.status, contested.moderated_by) == ("rejected", bea)
+    assert (other.status, other.moderated_by) == ("approved", moderator)
+    refusal = "“Contested words” was not marked approved: since you saw it, bea made it rejected"
+    assert refusal in html
+    assert "Approved 1 comment(s)." in html
+    assert [who for who, _ in admin_log(contested)] == ["bea", moderator.username]
+    assert "Marked rejected" in admin_log(contested)[0][1]
+    assert admin_log(contested)[1][1].startswith("Refused (bulk action): “Contested words”")
+    assert admin_log(other) == [(moderator.username, "Marked approved (bulk action).")]
+
+
+def test_a_decision_on_a_comment_decided_and_undone_since_is_refused(client, moderator):
+    """Status alone is not enough: pending, approved by Bea and put back to pending since Ann
+    looked is still a change Ann has not seen."""
+    comment = make_comment(status="pending", body="Back and forth")
+    ann_saw = seen_on_the_list(client)
+    bea, _browser = other_moderator()
+    services.approve(Comment.objects.filter(pk=comment.pk), by=bea)
+    services.set_status(Comment.objects.filter(pk=comment.pk), status="pending", by=bea)
+    client.post(
+        CHANGELIST, {"action": "mark_spam", "_selected_action": [comment.pk], "seen": ann_saw}
+    )
+    comment.refresh_from_db()
+    assert (comment.status, comment.moderated_by) == ("pending", bea)
+
+
+def test_a_decision_on_a_comments_page_decided_since_is_refused(client, moderator):
+    """Ann opens a comment's page; Bea marks it spam; Ann's "approved" (with an edit) is refused
+    with who and when, nothing of her form is saved, and the admin log records both."""
+    comment = make_comment(status="pending", body="Pick me")
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    page = client.get(url).content.decode()
+    ann_saw = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+    assert ann_saw == comment.moderation_stamp
+    bea, bea_browser = other_moderator()
+    bea_browser.post(
+        url, {"name": comment.name, "body": comment.body, "status": "spam", "seen": ann_saw}
+    )
+
+    response = client.post(
+        url,
+        {"name": comment.name, "body": "Pick me, edited", "status": "approved", "seen": ann_saw},
+        follow=True,
+    )
+    html = response.content.decode()
+    comment.refresh_from_db()
+    assert (comment.status, comment.moderated_by, comment.body) == ("spam", bea, "Pick me")
+    assert "Nothing was saved." in html
+    assert "since you saw it, bea made it spam at" in html
+    assert response.redirect_chain == [(url, 302)]
+    log = admin_log(comment)
+    assert [who for who, _ in log] == ["bea", moderator.username]
+    assert log[1][1].startswith("Refused: “Pick me” was not marked approved")
+
+
+def test_a_comments_page_open_a_while_never_puts_its_status_back(client, moderator):
+    """Editing only the body on a page loaded before Bea's decision keeps Bea's decision."""
+    comment = make_comment(status="pending", body="Typo hre")
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    ann_saw = comment.moderation_stamp
+    bea, _browser = other_moderator()
+    services.approve(Comment.objects.filter(pk=comment.pk), by=bea)
+    edit = {"name": comment.name, "body": "Typo here", "status": "pending", "seen": ann_saw}
+    client.post(url, edit)
+    comment.refresh_from_db()
+    assert (comment.status, comment.body) == ("approved", "Typo here")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_moderators_deciding_at_the_same_moment_one_is_refused():
+    """Ann approves and Bea rejects the same comment from the same list at the same moment:
+    exactly one decision is taken, the other is refused."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's test database is in memory, shared by threads without locking")
+    comment = make_comment(status="pending")
+    seen = {comment.pk: comment.moderation_stamp}
+    users = [make_user(groups=["Moderators"]) for _ in range(2)]
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def decide(user, status):
+        start.wait()
+        outcomes.append(
+            services.set_status(
+                Comment.objects.filter(pk=comment.pk), status=status, by=user, seen=seen
+            )
+        )
+        connections.close_all()
+
+    threads = [
+        threading.Thread(target=decide, args=(user, status))
+        for user, status in zip(users, ["approved", "rejected"], strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted((len(o.changed), len(o.refused)) for o in outcomes) == [(0, 1), (1, 0)]

@@ -145,7 +145,8 @@ def test_two_servers_act_as_one_site(servers, deployment):
     assert "no-store" in headers["Cache-Control"]
     assert "Scaling out nicely" not in fetch(second + STORY)[2]
 
-    # The rate limit is kept in Redis: the same client posting again through the other server.
+    # The rate limit is counted in the database: the same client posting again through the
+    # other server.
     status, _, _html = post_form(
         reader,
         second + STORY + "comment/",
