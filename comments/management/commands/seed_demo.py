@@ -195,7 +195,8 @@ both stopped the clock at 1:54.02 and share second place.
 ]
 SECTIONS = [
     ("speed-skating", "Speed skating", "Long track, short track and the oval's biggest nights."),
-    ("results", "Results", "Results round-ups from every competition we cover."),
+    # Named apart from the "Results & medals" pages (the slug, and so the URL, stays).
+    ("results", "Race reports", "Race reports from every competition we cover."),
     ("analysis", "Analysis", "What the results mean."),
 ]
 TAGS = {
