@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from newsroom.template_library import machine_time
+from newsroom.dates import machine_time
 
 SHARE_WIDTH = 1200  # what Open Graph and most chat apps ask for
 # The characters that could end a <script> element or start a comment, as JSON escapes

@@ -191,6 +191,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# The site's named date formats (newsroom/dates.py writes every date with them).
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 
 # --- Static and media -----------------------------------------------------------------------
 
