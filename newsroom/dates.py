@@ -50,3 +50,58 @@ def time_element(moment, name="DATETIME_FORMAT"):
     if moment is None:
         return ""
     return format_html('<time datetime="{}">{}</time>', machine_time(moment), shown(moment, name))
+
+
+class AmbiguousTimeError(ValueError):
+    """A wall time the clocks show twice (they go back); `readings` holds both moments."""
+
+    def __init__(self, naive, readings):
+        self.naive, self.readings = naive, readings
+        super().__init__(f"{naive:%H:%M} on {shown(naive, 'DATE_FORMAT')} happens twice")
+
+
+class NonExistentTimeError(ValueError):
+    """A wall time the clocks skip (they go forward); `later` is the same moment as clocks
+    show it after the change."""
+
+    def __init__(self, naive, later):
+        self.naive, self.later = naive, later
+        super().__init__(f"{naive:%H:%M} on {shown(naive, 'DATE_FORMAT')} does not exist")
+
+
+def offset_label(moment):
+    """'CEST, +02:00': the zone's abbreviation and offset of an aware datetime."""
+    return f"{moment.tzname()}, {moment.isoformat()[-6:]}"
+
+
+def local_moment(naive, *, which=None):
+    """The aware datetime of a wall time `naive` in the site's current time zone.
+
+    `which` picks a reading of a time the clocks show twice: "first" (before they go back)
+    or "second"; it is ignored for any other time. Raises AmbiguousTimeError when the time
+    happens twice and `which` is not given, NonExistentTimeError when the clocks skip it.
+    """
+    zone = timezone.get_current_timezone()
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    after_round_trip = first.astimezone(datetime.UTC).astimezone(zone)
+    if after_round_trip.replace(tzinfo=None) != naive:
+        raise NonExistentTimeError(naive, after_round_trip)
+    if which == "first":
+        return first
+    if which == "second":
+        return second
+    raise AmbiguousTimeError(naive, (first, second))
+
+
+def which_reading(moment):
+    """"first" or "second" for an aware datetime whose local wall time happens twice, else ""."""
+    local = timezone.localtime(moment)
+    try:
+        local_moment(local.replace(tzinfo=None))
+    except AmbiguousTimeError:
+        return "second" if local.fold else "first"
+    except NonExistentTimeError:  # pragma: no cover - a moment's own wall time always exists
+        pass
+    return ""
