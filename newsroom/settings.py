@@ -184,6 +184,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The passwords of the demo accounts `seed_demo` makes with debug on: made once, then kept for
+# this checkout (the file is not in git; delete it for new ones).
+DEMO_PASSWORDS_FILE = BASE_DIR / "demo-passwords.txt"
 
 # --- Internationalisation -------------------------------------------------------------------
 
