@@ -96,7 +96,8 @@ def local_moment(naive, *, which=None):
 
 
 def which_reading(moment):
-    """"first" or "second" for an aware datetime whose local wall time happens twice, else ""."""
+    """The reading, "first" or "second", of an aware datetime whose local wall time happens
+    twice; "" for any other."""
     local = timezone.localtime(moment)
     try:
         local_moment(local.replace(tzinfo=None))
