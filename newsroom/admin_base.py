@@ -39,6 +39,8 @@ class LocalDateTimeWidget(AdminSplitDateTime):
             for which, moment in zip(("first", "second"), readings, strict=False)
         ]
         context = super().get_context(name, value, attrs)
+        # The admin's script adds a time zone note for the date and time boxes only.
+        context["widget"]["subwidgets"][2]["attrs"].pop("aria-describedby", None)
         context["ambiguous"] = bool(readings)
         return context
 
