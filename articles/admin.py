@@ -1,3 +1,5 @@
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -15,16 +17,24 @@ from . import (
 from .images import HeroImageFormField
 from .models import Article, Section, Tag
 
+logger = logging.getLogger(__name__)
+
 
 class ArticleAdminForm(forms.ModelForm):
     """Renders a new hero image while the form is validated, so a picture that cannot be
     converted is an error beside the field, and nothing is stored before the article is."""
+
+    # Set (on a subclass, by ArticleAdmin.get_form) when storing the picture failed on the first
+    # try of this request: the form is shown again with this message beside the image.
+    hero_not_stored = ""
 
     def clean_hero_image(self):
         """The uploaded picture, with its rendering kept in `self.rendered_hero`."""
         image = self.cleaned_data.get("hero_image")
         self.rendered_hero = None
         if image and "hero_image" in self.changed_data:
+            if self.hero_not_stored:
+                raise forms.ValidationError(self.hero_not_stored, code="not_stored")
             self.rendered_hero = images.render_hero_image(image)
         return image
 
@@ -96,13 +106,27 @@ class ArticleAdmin(EditorModelAdmin):
 
     def changeform_view(self, request, *args, **kwargs):
         """If the article is not saved after all (an error after its hero image was stored),
-        the stored files are deleted again: none is left that no article points at."""
+        the stored files are deleted again: none is left that no article points at. If the
+        picture itself could not be stored (a full disk), everything was rolled back and the
+        form is shown again, with what was typed and the reason beside the image."""
         request.stored_hero_files = []
         try:
+            return super().changeform_view(request, *args, **kwargs)
+        except images.HeroImageNotStored as error:
+            images.delete_files(request.stored_hero_files)
+            logger.error("A hero image could not be stored: %s", error.__cause__)
+            request.stored_hero_files = []
+            request.hero_not_stored = str(error)
             return super().changeform_view(request, *args, **kwargs)
         except BaseException:
             images.delete_files(request.stored_hero_files)
             raise
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if getattr(request, "hero_not_stored", ""):
+            form = type(form.__name__, (form,), {"hero_not_stored": request.hero_not_stored})
+        return form
 
     def save_model(self, request, article, form, change):
         if "hero_image" in form.changed_data:

@@ -5,6 +5,7 @@ Pillow cannot do with it is a form error, and stored only when the article is sa
 (store_hero_image). No file is left in storage that no article points at: a failed store
 deletes what it stored, and replaced or removed pictures go once the change commits."""
 
+import errno
 import io
 import os
 import warnings
@@ -196,10 +197,26 @@ def render_hero_image(file, name=None):
     )
 
 
+class HeroImageNotStored(Exception):
+    """Storage refused a hero image's files (a full disk, a quota, no permission). Nothing of
+    the picture is left in storage; the message is for the editor, the cause is chained."""
+
+    def __init__(self, error):
+        reason = "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (
+            f"the storage refused it ({error.strerror or type(error).__name__})"
+        )
+        super().__init__(
+            f"The image could not be stored: {reason}. Nothing was saved, and what you typed is "
+            "kept below: choose the image again and save, or save without it and tell the "
+            "site's administrators."
+        )
+
+
 def store_hero_image(article, rendered):
     """Store a rendered picture as the article's hero image. Returns its renditions list and
-    every file name stored. If storing fails half way, what was stored is deleted again; the
-    files of the picture it replaces are deleted once the change commits."""
+    every file name stored. If storing fails half way, what was stored is deleted again and
+    HeroImageNotStored is raised (for any OSError); the files of the picture it replaces are
+    deleted once the change commits."""
     replaced = stored_hero_files(article)
     stored, renditions = [], []
     try:
@@ -210,6 +227,9 @@ def store_hero_image(article, rendered):
             name = default_storage.save(f"{stem}-{width}w.webp", ContentFile(data))
             stored.append(name)
             renditions.append({"name": name, "width": width, "height": height})
+    except OSError as error:
+        delete_files(stored)
+        raise HeroImageNotStored(error) from error
     except BaseException:
         delete_files(stored)
         raise

@@ -9,7 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from newsroom.admin_base import NewsroomModelAdmin
 
 from . import services
-from .forms import BODY_MAX, BODY_MIN
+from .forms import BODY_MAX, BODY_MIN, WebsiteField
 from .models import Comment, pending_first
 from .privacy import can_see_email, mask_email
 
@@ -27,6 +27,8 @@ class CommentAdminForm(forms.ModelForm):
     class Meta:
         model = Comment
         fields = ["name", "email", "website", "body", "status"]
+        # The public form's rule for websites: http(s) only (a link a reader can follow safely).
+        field_classes = {"website": WebsiteField}
 
     def clean(self):
         cleaned = super().clean()

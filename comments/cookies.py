@@ -1,6 +1,10 @@
 """What this browser remembers about its own comments, in signed cookies only it holds.
 
-`pending`: the ids of its comments still awaiting moderation, so it alone sees them.
+`pending`: the ids of its own recent comments (the name is older than the rule): the pending ones
+it alone sees, marked "awaiting moderation"; an approved one is its proof of identity, the only
+thing that lets its next comment under the same name and address skip moderation
+(comments/moderation.py). Every comment that is not spam is added, approved or not, so the
+answer to a post never depends on which rule decided it.
 `author`: name, email and website, only when the reader ticked "Save my name…".
 A request carrying either is personal (both are registered with newsroom.caching in
 CommentsConfig.ready()): its page is built for it alone, private and no-store.
@@ -44,15 +48,18 @@ def _write(response, base, value, max_age):
     )
 
 
-def pending_ids(request):
+def own_ids(request):
+    """The ids of the comments this browser wrote (newest last), from its signed cookie; [] when
+    it has none, or one that was tampered with or is older than PENDING_MAX_AGE."""
     value = _read(request, PENDING, PENDING_MAX_AGE)
     if not isinstance(value, list):
         return []
     return [pk for pk in value if isinstance(pk, int) and not isinstance(pk, bool)]
 
 
-def add_pending(request, response, comment):
-    ids = [pk for pk in pending_ids(request) if pk != comment.pk][-(PENDING_KEEP - 1) :]
+def add_own(request, response, comment):
+    """Add `comment` to this browser's signed list of its own comments (the last PENDING_KEEP)."""
+    ids = [pk for pk in own_ids(request) if pk != comment.pk][-(PENDING_KEEP - 1) :]
     _write(response, PENDING, [*ids, comment.pk], PENDING_MAX_AGE)
 
 

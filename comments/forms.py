@@ -55,6 +55,9 @@ class TokenInput(forms.HiddenInput):
 
 
 class WebsiteField(forms.URLField):
+    """A commenter's website, wherever it is typed (the comment form, the admin): an http:// or
+    https:// address only; ftp:, javascript: and the rest are refused with one message."""
+
     default_validators = [URLValidator(schemes=["http", "https"])]
     default_error_messages = {
         "invalid": "Enter a web address that starts with http:// or https://.",

@@ -37,8 +37,13 @@ class CommentQuerySet(models.QuerySet):
 
     def thread_starts(self):
         """Public comments shown at the top level: no parent, or a parent no longer public."""
-        return self.public().filter(
-            Q(parent__isnull=True) | ~Q(parent__status=Comment.Status.APPROVED)
+        return self.public().filter(THREAD_START)
+
+    def public_counts(self):
+        """{"public": approved comments, "thread_starts": those shown at the top level}, in
+        one query: a story's comment count and the number of its pages of threads."""
+        return self.public().aggregate(
+            public=models.Count("pk"), thread_starts=models.Count("pk", filter=THREAD_START)
         )
 
     def for_display(self):
@@ -163,3 +168,7 @@ class Comment(StoredBodyHTML):
     def excerpt(self):
         text = " ".join(self.body.split())
         return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+# Where a public comment is shown at the top level: no parent, or a parent no longer public.
+THREAD_START = Q(parent__isnull=True) | ~Q(parent__status=Comment.Status.APPROVED)

@@ -1,7 +1,8 @@
 """The comment policy in one place: when comments close and what status a new comment gets.
 
 Every knob lives in `settings.COMMENTS` (see newsroom/settings.py); `decide()` runs the rules in
-order and the first one that matches sets the status and records why.
+order and the first one that matches sets the status and records why. Each rule is
+`rule(comment, own_ids) -> Decision | None`.
 """
 
 import re
@@ -61,13 +62,13 @@ def count_links(text):
     return len(LINK.findall(text))
 
 
-def rule_blocklist(comment):
+def rule_blocklist(comment, own_ids):
     if blocklisted_word(comment):
         return Decision(Comment.Status.SPAM, "spam: blocklist")
     return None
 
 
-def rule_links(comment):
+def rule_links(comment, own_ids):
     links = count_links(comment.body)
     limit = policy("HOLD_AT_LINKS")
     if limit and links >= limit:
@@ -75,27 +76,34 @@ def rule_links(comment):
     return None
 
 
-def rule_known_email(comment):
-    # Name and email together, as WordPress does: the email alone would let anyone who knows a
-    # regular's address skip moderation (and learn that the address has comments here).
+def rule_returning_author(comment, own_ids):
+    """Approve at once a browser that proves it wrote an approved comment under this name and
+    address: `own_ids` are the comment ids its signed cookie holds (comments/cookies.py), which
+    only that browser can present. A typed name and address prove nothing (a regular's name is
+    public and an address can be guessed), so they are looked up only beside such proof: nothing
+    a poster sees depends on whether an address they typed is known."""
+    if not (policy("APPROVE_KNOWN_EMAILS") and comment.email and own_ids):
+        return None
     if (
-        policy("APPROVE_KNOWN_EMAILS")
-        and comment.email
-        and Comment.objects.public()
-        .filter(email__iexact=comment.email, name__iexact=comment.name)
+        Comment.objects.public()
+        .filter(pk__in=list(own_ids), email__iexact=comment.email, name__iexact=comment.name)
         .exists()
     ):
-        return Decision(Comment.Status.APPROVED, "approved: known commenter")
+        return Decision(Comment.Status.APPROVED, "approved: returning commenter")
     return None
 
 
-RULES = [rule_blocklist, rule_links, rule_known_email]
+RULES = [rule_blocklist, rule_links, rule_returning_author]
 
 
-def decide(comment):
-    """The status a reader's new comment starts with, and the rule that chose it."""
+def decide(comment, *, own_ids=()):
+    """The status a reader's new comment starts with, and the rule that chose it.
+
+    `own_ids`: ids of the comments this browser wrote, from its signed cookie (empty for a
+    browser without one); the only proof of identity a rule may rely on.
+    """
     for rule in RULES:
-        decision = rule(comment)
+        decision = rule(comment, own_ids)
         if decision:
             return decision
     return Decision(Comment.Status.PENDING, "held: new commenter")

@@ -7,17 +7,38 @@ The page around them stays in templates (comments/threads.html, comments/pending
 """
 
 import re
-from html import escape as escape_word
+from html import escape as escape_text
 
 import nh3
 from django.utils.html import Urlizer as DjangoUrlizer
-from django.utils.html import escape, format_html, format_html_join, linebreaks
+from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
 from newsroom import dates
 from newsroom.caching import renderer_version
 
 LINK_REL = "nofollow ugc noopener"
+
+
+def _escaped(value):
+    """conditional_escape(value) as a plain str: safe HTML as it is, anything else escaped."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return escape_text(str(value))
+
+
+def format_html(format_string, *args):
+    """django.utils.html.format_html without its lazy-string wrappers (a thousand calls on a
+    page of 200 comments, a fifth of their rendering time): the same escaping, the same
+    string, tested against Django's."""
+    return mark_safe(format_string.format(*map(_escaped, args)))  # noqa: S308 - escaped
+
+
+def format_html_join(sep, format_string, args_generator):
+    """django.utils.html.format_html_join, built on this module's format_html."""
+    return mark_safe(  # noqa: S308 - each part escaped by format_html
+        sep.join(format_html(format_string, *args) for args in args_generator)
+    )
 
 
 class Urlizer(DjangoUrlizer):
@@ -28,7 +49,7 @@ class Urlizer(DjangoUrlizer):
             return escape(word) if autoescape else word
         if not safe_input and "." not in word and ":" not in word:
             # What Django does with a word that cannot be a link, without its lazy wrappers.
-            return escape_word(word) if autoescape else word
+            return escape_text(word) if autoescape else word
         return super().handle_word(word, safe_input=safe_input, autoescape=autoescape, **kwargs)
 
 

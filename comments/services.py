@@ -126,14 +126,18 @@ def is_duplicate(comment, client):
     ).exists()
 
 
-def post_comment(*, comment, client):
-    """Check, decide and save a reader's comment built by the form; tell moderators if it waits."""
+def post_comment(*, comment, client, own_ids=()):
+    """Check, decide and save a reader's comment built by the form; tell moderators if it waits.
+
+    `client` is client_hash(request); `own_ids` the ids of the comments the posting browser
+    wrote, from its signed cookie (cookies.own_ids), its only proof of identity.
+    """
     if not comments_open(comment.article):
         raise CommentsClosed
     if is_duplicate(comment, client):
         raise DuplicateComment
     check_rate_limit(client)
-    decision = decide(comment)
+    decision = decide(comment, own_ids=own_ids)
     comment.status, comment.status_reason = decision.status, decision.reason
     comment.client_hash = client
     comment.save()

@@ -18,10 +18,14 @@ class Node:
     children: list = field(default_factory=list)
 
 
-def thread_pages(article):
-    """The pages of an article's thread starts (asking for one costs a count query)."""
+def thread_pages(article, count=None):
+    """The pages of an article's thread starts (asking for one costs a count query, unless
+    `count`, the number of thread starts, is given)."""
     on_article = Comment.objects.filter(article=article).for_display()
-    return Paginator(on_article.thread_starts(), policy("THREADS_PER_PAGE"))
+    pages = Paginator(on_article.thread_starts(), policy("THREADS_PER_PAGE"))
+    if count is not None:
+        pages.count = count  # Paginator.count is a cached property: this is its answer
+    return pages
 
 
 def thread_page(article, page_number):

@@ -54,7 +54,9 @@ class PostCommentView(ArticleDetailView):
             # built, the 503 saying "not saved" is true and sending again posts it once.
             with transaction.atomic():
                 comment = services.post_comment(
-                    comment=form.save(commit=False), client=services.client_hash(request)
+                    comment=form.save(commit=False),
+                    client=services.client_hash(request),
+                    own_ids=cookies.own_ids(request),
                 )
                 return self.posted(comment, form)
         except services.CommentsClosed as refusal:
@@ -82,8 +84,9 @@ class PostCommentView(ArticleDetailView):
         else:
             url = comment.get_absolute_url()
         response = HttpResponseRedirect(url, status=303)
-        if comment.status == Comment.Status.PENDING:
-            cookies.add_pending(self.request, response, comment)
+        if comment.status != Comment.Status.SPAM:
+            # Approved or held, the same cookie: the answer never tells which rule decided.
+            cookies.add_own(self.request, response, comment)
         if form.cleaned_data["remember"]:
             cookies.remember_author(response, form.cleaned_data)
         else:

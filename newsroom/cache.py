@@ -83,8 +83,9 @@ class TolerantRedisCacheClient(RedisCacheClient):
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
 
-    def add_many(self, data, timeout):
-        """add() of each (key, value), in one round trip (a pipeline of SET NX)."""
+    def add_many(self, data, timeout, then_set=None):
+        """add() of each (key, value), then set() of `then_set` (key, value, timeout) if given,
+        in one round trip (a pipeline of SET NX, then SET)."""
         if time.monotonic() < self.down_until:
             return None
 
@@ -92,6 +93,12 @@ class TolerantRedisCacheClient(RedisCacheClient):
             pipeline = self.get_client(None, write=True).pipeline(transaction=False)
             for key, value in data.items():
                 pipeline.set(key, self._serializer.dumps(value), ex=timeout, nx=True)
+            if then_set is not None:
+                key, value, seconds = then_set
+                if seconds == 0:
+                    pipeline.delete(key)  # as set() does: kept for no time at all
+                else:
+                    pipeline.set(key, self._serializer.dumps(value), ex=seconds)
             return pipeline.execute()
 
         try:
@@ -114,8 +121,20 @@ class TolerantRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = TolerantRedisCacheClient
 
+    def validate_key(self, key):
+        """Accept every key. Django's check only warns about keys memcached would refuse, which
+        Redis takes as they are, and it scans every character of every key: about a tenth of a
+        kept page's time, whose lookup reads some thirty keys."""
+
     def add_many(self, data, timeout=DEFAULT_TIMEOUT):
         """cache.add() of each item of `data`, in one round trip."""
         keys = {self.make_and_validate_key(key): value for key, value in data.items()}
         if keys:
             self._cache.add_many(keys, self.get_backend_timeout(timeout))
+
+    def add_many_and_set(self, data, key, value, timeout=DEFAULT_TIMEOUT):
+        """cache.add() of each item of `data` (kept until evicted), then cache.set(key, value,
+        timeout), in one round trip: how the store keeps an entry with its tags."""
+        keys = {self.make_and_validate_key(k): v for k, v in data.items()}
+        then_set = (self.make_and_validate_key(key), value, self.get_backend_timeout(timeout))
+        self._cache.add_many(keys, None, then_set=then_set)

@@ -5,6 +5,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
 
+from .clients import is_trusted_proxy, parse_ip
+from .views import healthz
+
 logger = logging.getLogger(__name__)
 
 # Powerful browser features no page of ours uses, off for every page and anything it embeds.
@@ -29,6 +32,32 @@ PERMISSIONS_POLICY = ", ".join(
         "xr-spatial-tracking",
     )
 )
+
+
+def is_health_probe(request):
+    """Whether a request is a probe of this app server itself, not a client's request: GET or
+    HEAD /healthz (the contract's path) from a trusted proxy address (NEWSROOM_TRUSTED_PROXIES:
+    Varnish's probe, a load balancer) that carries no X-Forwarded-Proto, i.e. was not passed on
+    for a client."""
+    if request.path_info != "/healthz" or "HTTP_X_FORWARDED_PROTO" in request.META:
+        return False
+    peer = parse_ip(request.META.get("REMOTE_ADDR", ""))
+    return peer is not None and is_trusted_proxy(peer)
+
+
+class HealthProbeMiddleware:
+    """Answers a health probe of the app server (is_health_probe) sent over plain HTTP before
+    Django's HTTPS redirect would send it away, so Varnish and load balancers can ask gunicorn
+    directly. Put it just before SecurityMiddleware. Everything that comes through the public
+    proxy, /healthz included, is redirected to HTTPS when it arrived over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure() and is_health_probe(request):
+            return healthz(request)
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

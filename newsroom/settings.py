@@ -1,6 +1,7 @@
 """Newsroom settings: one module, driven by environment variables (see README, "Settings")."""
 
 import hashlib
+import ipaddress
 import os
 import sys
 import tempfile
@@ -22,6 +23,17 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name, default):
+    """IP networks from a comma list of addresses and CIDR ranges ("127.0.0.1, 10.0.0.0/8")."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            sys.exit(f"{name}: “{item}” is not an IP address or CIDR range (e.g. 10.0.0.0/8).")
+    return networks
 
 
 def env_rate_limits(name, default):
@@ -61,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.HealthProbeMiddleware",  # /healthz probes of gunicorn over plain HTTP
     "django.middleware.security.SecurityMiddleware",
     "newsroom.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -184,6 +197,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where signing in lands when `next` is missing or unsafe (another host): the admin, not Django's
+# /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
 # The passwords of the demo accounts `seed_demo` makes with debug on: made once, then kept for
 # this checkout (the file is not in git; delete it for new ones).
 DEMO_PASSWORDS_FILE = BASE_DIR / "demo-passwords.txt"
@@ -205,7 +221,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files written whole or not at all: a full disk leaves no partial upload (newsroom/files.py).
+    "default": {"BACKEND": "newsroom.files.WholeFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -259,10 +276,11 @@ if SECURE:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Behind the TLS proxy every request comes from the proxy's address: the client's address is the
-# one the proxy appended to X-Forwarded-For (see SECURITY.md). Used for login lockout and limits.
+# one the proxy appended to X-Forwarded-For (see SECURITY.md), read only on connections from
+# TRUSTED_PROXIES (newsroom/clients.py). Used for login lockout and comment limits.
 TRUST_X_FORWARDED_FOR = SECURE
+TRUSTED_PROXIES = env_networks("NEWSROOM_TRUSTED_PROXIES", "127.0.0.0/8,::1")
 
 CSRF_FAILURE_VIEW = "newsroom.views.csrf_failure"
 
@@ -281,10 +299,19 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-AXES_FAILURE_LIMIT = 5
+# Admin sign-in lockout: failures within AXES_COOLOFF_TIME per kind of lock (newsroom/lockout.py).
+LOGIN_LOCKOUTS = [
+    (["username", "ip_address"], 5),  # someone mistyping, or guessing one account from one place
+    ("ip_address", 20),  # one address trying many accounts
+    # One account from anywhere: slower, so one address cannot lock a member of staff out.
+    ("username", 50),
+]
+AXES_LOCKOUT_PARAMETERS = [parameters for parameters, _limit in LOGIN_LOCKOUTS]
+AXES_FAILURE_LIMIT = 5  # axes' own scale; LOGIN_LOCKOUTS holds the real limits
+AXES_HANDLER = "newsroom.lockout.LockoutHandler"
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "newsroom.lockout.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "newsroom.clients.client_ip"
@@ -329,7 +356,9 @@ COMMENTS = {
     "CLOSE_AFTER_DAYS": int(os.environ["NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS"])
     if os.environ.get("NEWSROOM_COMMENTS_CLOSE_AFTER_DAYS")
     else None,
-    "APPROVE_KNOWN_EMAILS": True,  # publish at once when the address has an approved comment
+    # Publish at once a comment from the browser that wrote an approved one under the same name
+    # and address (its signed cookie is the proof; a typed address alone proves nothing).
+    "APPROVE_KNOWN_EMAILS": True,
     "HOLD_AT_LINKS": 2,  # hold for a moderator from this many links in the body
     "BLOCKLIST": ["viagra", "cialis", "casino bonus", "payday loan", "crypto giveaway"],
     "MIN_SECONDS_TO_TYPE": 3,  # forms sent faster than this after typing began are refused

@@ -73,13 +73,15 @@ MEDIA_TYPES = {
 
 @require_safe
 def media(request, path):
-    """Uploaded images, from any storage backend, with a fixed safe type and `nosniff`."""
+    """Uploaded images, from any storage backend, with a fixed safe type and `nosniff`. A name the
+    storage cannot open, whatever the reason (missing, a folder, too long, a NUL byte, a loop,
+    no permission: every OSError), is a 404."""
     content_type = MEDIA_TYPES.get(os.path.splitext(path)[1].lower())
     if content_type is None:
         raise Http404
     try:
         file = default_storage.open(path)
-    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation, ValueError) as error:
+    except (OSError, SuspiciousFileOperation, ValueError) as error:
         raise Http404 from error
     response = FileResponse(file, content_type=content_type)
     response["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -157,6 +157,24 @@ def test_clients_behind_the_proxy_are_told_apart(client, settings):
         assert response.status_code == 303
 
 
+def test_a_forged_x_forwarded_for_does_not_dodge_the_rate_limit(client, settings):
+    """A client reaching the server directly (not through a trusted proxy) is limited by its
+    own address however it varies X-Forwarded-For: the second post within the limit is a 429."""
+    settings.TRUST_X_FORWARDED_FOR = True
+    article = make_article()
+    url = reverse("comments:post", kwargs={"slug": article.slug})
+    answers = [
+        client.post(
+            url,
+            comment_form_data(article, body=f"Spoofed {i}"),
+            REMOTE_ADDR="198.51.100.200",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{i + 1}",
+        ).status_code
+        for i in range(3)
+    ]
+    assert answers == [303, 429, 429]
+
+
 # --- Export and erasure --------------------------------------------------------------------
 
 

@@ -13,6 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
+from django.utils.html import format_html as django_format_html
+from django.utils.html import format_html_join as django_format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -559,6 +562,25 @@ def test_comment_links_are_exactly_what_django_urlize_makes(text):
     assert rendering._linked(text) == rendering.urlize(text, autoescape=True)
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.text(), st.integers(), st.text().map(mark_safe), st.sampled_from(LINKISH_PIECES)
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_comment_markup_is_escaped_exactly_as_django_format_html_does(values):
+    """The comment list's own format_html gives Django's string, value for value."""
+    template = " | ".join("<i>{}</i>" for _ in values) + " {{}}"
+    ours = rendering.format_html(template, *values)
+    assert ours == django_format_html(template, *values)
+    assert isinstance(ours, SafeString)
+    joined = rendering.format_html_join("\n", "<b>{}</b>", ((v,) for v in values))
+    assert joined == django_format_html_join("\n", "<b>{}</b>", ((v,) for v in values))
+
+
 def test_xss_in_website_cannot_reach_a_link(client):
     """A website that is not http(s) is refused at the form and never linked if stored."""
     article = make_article()
@@ -736,3 +758,19 @@ def test_the_duplicate_check_reads_only_one_clients_recent_comments(client):
         article_id=article.pk, body=comment.body, client_hash="a" * 64
     )
     assert "comment_client_idx" in duplicate_check.explain()
+
+
+def test_comment_counts_in_one_query_match_the_thread_rules():
+    """The heading's count and the number of thread starts, read together, agree with the
+    querysets that define them (replies to a rejected comment start their own thread)."""
+    article = make_article()
+    top = make_comment(article=article)
+    make_comment(article=article, parent=top)
+    rejected = make_comment(article=article, status=Comment.Status.REJECTED)
+    make_comment(article=article, parent=rejected)
+    make_comment(article=article, status=Comment.Status.PENDING)
+    on_article = Comment.objects.filter(article=article)
+    assert on_article.public_counts() == {
+        "public": on_article.public().count(),
+        "thread_starts": on_article.thread_starts().count(),
+    } == {"public": 3, "thread_starts": 2}

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,46 +53,123 @@ def test_new_commenter_is_held(client):
     assert (comment.status, comment.status_reason) == ("pending", "held: new commenter")
 
 
-def test_known_email_is_approved_at_once(client):
-    """Name and address of an approved commenter are published straight away, whatever the case."""
-    make_comment(email="Regular@Example.com", name="Ada Reader")
+def returning_browser(article, name="Ada Reader", email="ada@example.com"):
+    """A browser that posted a comment a moderator then approved: it holds the signed cookie."""
+    browser = Client()
+    post(browser, article, address="203.0.113.50", name=name, email=email, body="First time")
+    first = Comment.objects.get(body="First time")
+    assert first.status == "pending"
+    Comment.objects.filter(pk=first.pk).update(status="approved")
+    return browser
+
+
+def test_returning_browser_is_approved_at_once(client):
+    """The browser that wrote an approved comment posts again, under the same name and
+    address (whatever their case): published straight away, nobody emailed."""
     article = make_article()
-    response = post(client, article, email="regular@example.com", body="Back again")
+    browser = returning_browser(article, email="Ada@Example.com")
+    mail.outbox.clear()
+    response = post(browser, article, address="203.0.113.51", email="ada@example.com",
+                    name="ada reader", body="Back again")
     comment = Comment.objects.get(body="Back again")
-    assert (comment.status, comment.status_reason) == ("approved", "approved: known commenter")
+    assert (comment.status, comment.status_reason) == ("approved", "approved: returning commenter")
     assert response["Location"] == f"{article.get_absolute_url()}#c{comment.pk}"
     assert "Back again" in client.get(article.get_absolute_url()).content.decode()
     assert not mail.outbox  # nothing waits, nobody is emailed
 
 
-def test_known_email_rule_can_be_switched_off(client, settings):
-    """With APPROVE_KNOWN_EMAILS off, even regulars wait."""
+def answer(response, comment):
+    """What a poster sees of a post's answer: status, where it goes (this comment's own id taken
+    out), and the cookies with their settings."""
+    cookies = {
+        name: {key: morsel[key] for key in ("max-age", "path", "secure", "httponly", "samesite")}
+        for name, morsel in response.cookies.items()
+    }
+    return response.status_code, response["Location"].replace(str(comment.pk), "ID"), cookies
+
+
+def test_a_regulars_name_and_address_from_a_new_browser_look_like_any_guess():
+    """A regular's name is public: posting with it and their right address from a fresh browser
+    is held, and everything the poster sees (status, redirect, cookies, page) is exactly what a
+    wrong address gets, so nobody can use the form to confirm an address or post as a regular."""
+    article = make_article()
+    make_comment(article=article, name="Ada Reader", email="regular@example.com")
+    seen = []
+    for n, email in enumerate(["regular@example.com", "wrong-guess@example.com"]):
+        browser = Client()
+        response = post(browser, article, address=f"198.51.100.{n + 1}", email=email,
+                        body="Is this thing on?")
+        comment = Comment.objects.get(email=email, body="Is this thing on?")
+        assert (comment.status, comment.status_reason) == ("pending", "held: new commenter")
+        page = browser.get(response["Location"]).content.decode()
+        assert "Your comment is awaiting moderation" in page
+        page = re.sub(r'nonce="[^"]+"', "", page).replace(f"c{comment.pk}", "cID")
+        page = re.sub(r"<time[^>]*>.*?</time>", "", page, flags=re.S)
+        seen.append((answer(response, comment), page))
+    assert seen[0] == seen[1]
+    assert Comment.objects.public().count() == 1  # only the regular's own comment
+
+
+def test_a_forged_or_tampered_cookie_proves_nothing():
+    """A browser cannot make up the cookie: one naming the regular's approved comment but not
+    signed by the site, or signed and then altered, is ignored and the comment waits."""
+    from comments import cookies
+
+    article = make_article()
+    regular = make_comment(article=article, name="Ada Reader", email="regular@example.com")
+    name = cookies.cookie_name(cookies.PENDING)
+    genuine = cookies.signing.dumps([999999], salt=f"comments.{cookies.PENDING}", compress=True)
+    forged = cookies.signing.dumps([regular.pk], salt="somewhere else", compress=True)
+    unsigned = f"[{regular.pk}]"
+    tampered = genuine.replace(genuine.split(":")[0], forged.split(":")[0])
+    for n, value in enumerate([forged, unsigned, tampered]):
+        browser = Client()
+        browser.cookies[name] = value
+        post(browser, article, address=f"198.51.100.{n + 10}", email="regular@example.com",
+             body=f"Impostor {n}")
+        assert Comment.objects.get(body=f"Impostor {n}").status == "pending"
+
+
+def test_a_browser_proves_only_its_own_name_and_address(client):
+    """The returning browser under another name, or another address, waits like anyone."""
+    article = make_article()
+    browser = returning_browser(article)
+    post(browser, article, address="203.0.113.52", name="Someone Else", body="Other name")
+    post(browser, article, address="203.0.113.53", email="other@example.com", body="Other mail")
+    assert Comment.objects.get(body="Other name").status == "pending"
+    assert Comment.objects.get(body="Other mail").status == "pending"
+
+
+def test_returning_authors_rule_can_be_switched_off(settings):
+    """With APPROVE_KNOWN_EMAILS off, even a returning browser waits."""
     settings.COMMENTS = {**settings.COMMENTS, "APPROVE_KNOWN_EMAILS": False}
-    make_comment(email="regular@example.com")
-    post(client, make_article(), email="regular@example.com")
-    assert Comment.objects.get(status_reason__startswith="held").status == "pending"
+    article = make_article()
+    post(returning_browser(article), article, address="203.0.113.54", body="Again")
+    assert Comment.objects.get(body="Again").status == "pending"
 
 
-def test_rejected_comments_do_not_make_an_email_known(client):
-    """Only approved comments vouch for an address."""
-    make_comment(email="dodgy@example.com", status="rejected")
-    post(client, make_article(), email="dodgy@example.com")
-    assert Comment.objects.get(status_reason="held: new commenter").email == "dodgy@example.com"
+def test_a_rejected_comment_proves_nothing():
+    """Only an approved comment vouches for the browser that wrote it."""
+    article = make_article()
+    browser = returning_browser(article)
+    Comment.objects.filter(body="First time").update(status="rejected")
+    post(browser, article, address="203.0.113.55", body="Again")
+    assert Comment.objects.get(body="Again").status_reason == "held: new commenter"
 
 
-def test_two_links_hold_even_a_known_commenter(client):
+def test_two_links_hold_even_a_returning_commenter():
     """A body with 2 or more links waits, and the reason says how many."""
-    make_comment(email="regular@example.com")
+    article = make_article()
     body = "See https://a.example and www.b.example and http://c.example"
-    post(client, make_article(), email="regular@example.com", body=body)
+    post(returning_browser(article), article, address="203.0.113.56", body=body)
     comment = Comment.objects.get(body=body)
     assert (comment.status, comment.status_reason) == ("pending", "held: 3 links")
 
 
-def test_one_link_is_fine(client):
+def test_one_link_is_fine():
     """A single link does not hold a comment by itself."""
-    make_comment(email="regular@example.com", name="Ada Reader")
-    post(client, make_article(), email="regular@example.com", body="See https://a.example")
+    article = make_article()
+    post(returning_browser(article), article, address="203.0.113.57", body="See https://a.example")
     assert Comment.objects.get(body="See https://a.example").status == "approved"
 
 
@@ -276,6 +354,24 @@ def test_status_change_in_the_form_is_recorded(client, moderator):
     assert comment.email.startswith("reader")  # the masked form left the address alone
 
 
+@pytest.mark.parametrize(
+    "website", ["ftp://files.example/x", "javascript:alert(1)", "file:///etc/passwd"]
+)
+def test_the_admin_refuses_websites_the_public_form_refuses(client, moderator, website):
+    """Only http(s) websites, in the admin as in the comment form: the same message, nothing
+    changed."""
+    comment = make_comment(status="pending", website="https://ok.example/")
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    response = client.post(
+        url, {"name": comment.name, "website": website, "body": comment.body, "status": "pending"}
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["website"]
+    assert errors == ["Enter a web address that starts with http:// or https://."]
+    comment.refresh_from_db()
+    assert comment.website == "https://ok.example/"
+
+
 def test_staff_reply_from_the_admin(client, moderator):
     """A moderator's reply is published at once as a staff reply; its parent is approved."""
     moderator.first_name, moderator.last_name = "Mo", "Derator"
@@ -363,13 +459,6 @@ def test_emails_are_shown_with_the_permission(client, email_moderator):
     assert "jane@example.com" in client.get(CHANGELIST).content.decode()
     page = client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
     assert 'name="email"' in page.content.decode()
-
-
-def test_known_email_under_another_name_is_held(client):
-    """Knowing a regular's address is not enough to skip moderation."""
-    make_comment(email="regular@example.com", name="Regular Reader")
-    post(client, make_article(), email="regular@example.com", name="Impostor", body="Fake")
-    assert Comment.objects.get(body="Fake").status == "pending"
 
 
 def test_email_filters_in_the_address_bar_need_the_permission(client, moderator):

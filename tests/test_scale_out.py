@@ -196,7 +196,7 @@ def settings_with(**env):
 
 def test_a_bucket_name_moves_uploads_to_s3():
     """NEWSROOM_S3_BUCKET switches the upload storage to S3; unset keeps the local folder."""
-    assert settings_with()[0] == "django.core.files.storage.FileSystemStorage"
+    assert settings_with()[0] == "newsroom.files.WholeFileSystemStorage"
     assert settings_with(NEWSROOM_S3_BUCKET="news-media")[0] == "newsroom.storage.S3MediaStorage"
 
 

@@ -330,8 +330,33 @@ def test_plain_http_is_redirected_to_https_on_the_same_host(client, production_s
 
 @pytest.mark.django_db
 def test_health_check_answers_the_proxy_over_plain_http(client, production_security):
-    """/healthz is exempt from the HTTPS redirect, so a load balancer can probe it directly."""
+    """A probe of the app server itself (from a trusted proxy address, loopback by default,
+    with no X-Forwarded-Proto: Varnish's, a load balancer's) gets /healthz over plain HTTP."""
     assert client.get("/healthz").status_code == 200
+    assert client.head("/healthz", REMOTE_ADDR="::1").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("peer", "headers"),
+    [
+        ("127.0.0.1", {"X-Forwarded-Proto": "http", "X-Forwarded-For": "198.51.100.7"}),
+        ("127.0.0.1", {"X-Forwarded-Proto": "http"}),
+        ("198.51.100.7", {}),
+    ],
+)
+def test_health_check_from_the_public_is_redirected_to_https(
+    client, production_security, peer, headers
+):
+    """/healthz reached over plain HTTP through the public proxy, or by a client that is not a
+    trusted proxy, is redirected to HTTPS like every page (the Observatory's redirect test),
+    and over HTTPS it answers."""
+    response = client.get("/healthz", REMOTE_ADDR=peer, headers={"host": "localhost", **headers})
+    assert response.status_code == 301
+    assert response["Location"] == "https://localhost/healthz"
+    secure = client.get("/healthz", headers={"host": "localhost", "X-Forwarded-Proto": "https"})
+    assert secure.status_code == 200
+    assert "Strict-Transport-Security" in secure
 
 
 def test_csp_has_every_required_directive(client, settings):

@@ -231,3 +231,27 @@ def test_media_rejects_unsafe_methods(client):
     for method in (client.post, client.put, client.delete):
         assert method(f"/media/{stored}").status_code == 405
     assert default_storage.exists(stored)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["name too long", "path too long", "folder", "file as folder", "symlink loop", "NUL"],
+)
+def test_any_file_system_error_reading_media_is_a_404(client, settings, kind):
+    """Whatever the file system says about a media name (ENAMETOOLONG, EISDIR, ENOTDIR, ELOOP,
+    a NUL byte...), the answer is a plain 404, never a 500."""
+    root = settings.MEDIA_ROOT
+    (root / "heroes").mkdir(parents=True)
+    (root / "heroes" / "folder.jpg").mkdir()
+    (root / "heroes" / "file.jpg").write_bytes(image_bytes("JPEG"))
+    (root / "heroes" / "loop.jpg").symlink_to(root / "heroes" / "loop.jpg")
+    path = {
+        "name too long": "heroes/" + "x" * 256 + ".jpg",
+        "path too long": "/".join(["y" * 200] * 25) + ".jpg",
+        "folder": "heroes/folder.jpg",
+        "file as folder": "heroes/file.jpg/inside.jpg",
+        "symlink loop": "heroes/loop.jpg",
+        "NUL": "heroes/a%00b.jpg",
+    }[kind]
+    for method in (client.get, client.head):
+        assert method(f"/media/{path}").status_code == 404

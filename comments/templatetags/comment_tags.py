@@ -1,4 +1,5 @@
 import hashlib
+from functools import partial
 
 from django import template
 from django.core.cache import cache
@@ -109,7 +110,8 @@ def thread_page_number(article, asked):
 
 
 def render_threads(article, is_open, page_number):
-    page = thread_pages(article).get_page(page_number)
+    counts = Comment.objects.filter(article=article).public_counts()
+    page = thread_pages(article, counts["thread_starts"]).get_page(page_number)
     items = rendering.thread_items(
         with_cards(nested(article, page), CARDS_KEY.format(article.pk, page.number)),
         article_url=article.get_absolute_url(),
@@ -122,7 +124,7 @@ def render_threads(article, is_open, page_number):
         "comments/threads.html",
         {
             "article": article,
-            "count": Comment.objects.filter(article=article).public().count(),
+            "count": counts["public"],
             "page_obj": page,
             "page_param": PAGE_PARAM,
             "items": items,
@@ -131,22 +133,24 @@ def render_threads(article, is_open, page_number):
 
 
 def render_form(context, article, form, *, blank):
-    """The comment form. A blank one for a browser without a session carries nothing of its
-    reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at" token
-    comes from the script, or from the confirmation step), so it is kept for everyone; one with
-    typed values, errors, a reply or a session's CSRF token is built for its reader."""
+    """The comment form (`form`: a CommentForm, or a function making one, called only when the
+    form has to be rendered). A blank one for a browser without a session carries nothing of
+    its reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at"
+    token comes from the script, or from the confirmation step), so it is kept for everyone;
+    one with typed values, errors, a reply or a session's CSRF token is built for its reader."""
     request = context["request"]
     signed_in = caching.has_session(request)
 
     def render():
+        built = form() if callable(form) else form
         return render_to_string(
             "comments/form.html",
             {
                 "request": request,
                 "csrf_token": context.get("csrf_token") if signed_in else None,
                 "article": article,
-                "form": form,
-                "replying_to": form.replying_to,
+                "form": built,
+                "replying_to": built.replying_to,
             },
         )
 
@@ -166,10 +170,10 @@ def comment_section(context, article):
         lambda: render_threads(article, is_open, page_number),
         tags=[thread_tag(article.pk), article.cache_tag],
     )
-    pending_ids = cookies.pending_ids(request)
+    own_ids = cookies.own_ids(request)
     pending = (
-        list(Comment.objects.for_author(pending_ids).filter(article=article).for_display())
-        if pending_ids
+        list(Comment.objects.for_author(own_ids).filter(article=article).for_display())
+        if own_ids
         else []
     )
     form, blank = context.get("comment_form"), False
@@ -182,7 +186,9 @@ def comment_section(context, article):
         # page (a ?replyto= one too) and the blank form (a shared fragment, whoever builds it)
         # are kept for everyone, and their script asks for a token.
         shared = blank and not caching.has_session(request)
-        form = CommentForm(
+        # Made only if the form is rendered: the blank one is usually kept.
+        form = partial(
+            CommentForm,
             article=article,
             initial=initial,
             issue_token=caching.is_personal(request) and not shared,

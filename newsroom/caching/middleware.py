@@ -134,21 +134,24 @@ class SharedCacheMiddleware:
     def __call__(self, request):
         if not may_share(request):
             # Built for one browser (it may show a reader their own pending comment or typed
-            # values): stored by no cache, unless the view said otherwise.
-            response = self.get_response(request)
+            # values): stored by no cache, unless the view said otherwise. Its shared
+            # fragments are read in one go (see store.prefetching).
+            with store.prefetching(page_key(request)), store.one_reading():
+                response = self.get_response(request)
             if "Cache-Control" not in response:
                 add_never_cache_headers(response)
             patch_vary_headers(response, ["Cookie"])
             return response
 
         key = page_key(request)
-        with collecting() as tags:
+        with collecting() as tags, store.one_reading():
             entry, mark = store.lookup(key) if store.enabled() else (None, None)
             if entry is not None:
                 kept = entry.value
                 response = kept.response(request)
             else:
-                response = self.get_response(request)
+                with store.prefetching(key):
+                    response = self.get_response(request)
                 if not may_keep(response):
                     if response.status_code != 200 and "Cache-Control" not in response:
                         patch_cache_control(response, no_cache=True)

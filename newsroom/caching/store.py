@@ -19,8 +19,9 @@ Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
 import hashlib
 import threading
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +42,17 @@ _expiry_sources = []
 _asking_sources = ContextVar("asking_expiry_sources", default=False)
 # Set when this process could not record a purge: a new epoch is due once the cache answers.
 _missed_purge = threading.Event()
+# {entry key: the tags its entry carried when this process last saw it}, so that `lookup` reads
+# their purge numbers in the same round trip as the entry. Only a hint: a wrong one costs a
+# second read, never a stale answer.
+_known_tags = {}
+KNOWN_TAGS_LIMIT = 20000
+# {page key: the entry keys building it looked up, the last time this process built it}: what
+# `prefetching` reads up front. Also only a hint.
+_known_lookups = {}
+_prefetched = ContextVar("store_prefetched", default=None)
+# What `keep_seconds` found while one request is being answered (see `one_reading`).
+_moments_read = ContextVar("expiry_moments_read", default=None)
 
 
 @dataclass(frozen=True)
@@ -121,23 +133,88 @@ def start_new_epoch():
 def lookup(key):
     """(entry or None, mark): the Entry kept under `key` if still fresh (its tags are then
     declared), and the mark to keep a new one with: the purge sequence number and epoch read
-    before building begins (None: the cache cannot tell, keep nothing)."""
+    before building begins (None: the cache cannot tell, keep nothing).
+
+    One round trip when this process has seen the entry before: the purge numbers of the tags
+    it carried then are read with it (see `_known_tags`), and only a changed set of tags costs
+    a second read."""
     if _missed_purge.is_set() and not start_new_epoch():
         return None, None  # the cache is still unreachable
-    found = cache.get_many([key, SEQUENCE_KEY, EPOCH_KEY])
+    known = _known_tags.get(key, ())
+    purged_keys = [PURGED_KEY.format(tag) for tag in known]
+    found = _read([key, SEQUENCE_KEY, EPOCH_KEY, *purged_keys])
     sequence = current_sequence(found)
     if sequence is None:
         return None, None
+    _note_sequence(sequence)
     mark = (sequence, found.get(EPOCH_KEY))
     entry = found.get(key)
-    if (
-        not isinstance(entry, Entry)
-        or entry.epoch != mark[1]
-        or not is_fresh(entry, sequence)
-    ):
+    if not isinstance(entry, Entry) or entry.epoch != mark[1]:
+        return None, mark
+    if entry.tags == frozenset(known) and all(k in found for k in purged_keys):
+        # Read in the same atomic MGET as the entry: as current as a read after it.
+        fresh = all(found[k] <= entry.sequence for k in purged_keys)
+    else:
+        _remember_tags(key, entry.tags)
+        fresh = is_fresh(entry, sequence)
+    if not fresh:
         return None, mark
     declare(*entry.tags)
     return entry, mark
+
+
+def _read(keys):
+    """cache.get_many(keys), answered from what `prefetching` read when it read them all."""
+    prefetch = _prefetched.get()
+    if prefetch is None:
+        return cache.get_many(keys)
+    prefetch.asked.append(keys[0])
+    if prefetch.read.issuperset(keys):
+        return {key: prefetch.found[key] for key in keys if key in prefetch.found}
+    return cache.get_many(keys)
+
+
+def _note_sequence(sequence):
+    prefetch = _prefetched.get()
+    if prefetch is not None and SEQUENCE_KEY in prefetch.read:
+        prefetch.found.setdefault(SEQUENCE_KEY, sequence)  # created by current_sequence()
+
+
+@dataclass
+class Prefetch:
+    read: frozenset  # the keys read up front, found or not
+    found: dict  # what was found of them
+    asked: list = field(default_factory=list)  # the entry keys looked up since
+
+
+@contextmanager
+def prefetching(page):
+    """Within this block (one page being built), the entries that building `page` (a key)
+    looked up the last time this process built it (its fragments: story, threads, form...),
+    the purge numbers of their tags, the sequence and the epoch are read in one round trip up
+    front, and `lookup` answers from that read instead of one round trip each. What was read
+    at the start of the request is as good as what a read in the middle of it would give; a
+    fragment kept meanwhile is read again."""
+    known = _known_lookups.get(page, ()) if enabled() else ()
+    keys = [SEQUENCE_KEY, EPOCH_KEY] if known else []
+    for key in known:
+        keys += [key, *(PURGED_KEY.format(tag) for tag in _known_tags.get(key, ()))]
+    prefetch = Prefetch(frozenset(keys), cache.get_many(keys) if known else {})
+    token = _prefetched.set(prefetch)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+        if prefetch.asked:
+            if len(_known_lookups) >= KNOWN_TAGS_LIMIT:
+                _known_lookups.clear()
+            _known_lookups[page] = tuple(dict.fromkeys(prefetch.asked))
+
+
+def _remember_tags(key, tags):
+    if len(_known_tags) >= KNOWN_TAGS_LIMIT:
+        _known_tags.clear()  # a bound, not a policy: entries are re-learnt on their next hit
+    _known_tags[key] = tuple(tags)
 
 
 def changed_since(mark, tags):
@@ -162,20 +239,57 @@ def add_many(data):
 def keep(key, value, *, tags, mark, seconds):
     """Keep `value` under `key` with its `tags`, built from what was read after `lookup` gave
     `mark` (None: keep nothing), for at most `seconds`. A tag never purged yet is noted as
-    purged at the mark's sequence number (unless a purge got there first), so the entry is not
-    taken for stale the first time it is looked up."""
+    purged at the mark's sequence number (an add: unless a purge got there first), so the entry
+    is not taken for stale the first time it is looked up."""
     if mark is None:
         return
     sequence, epoch = mark
-    keys = [PURGED_KEY.format(tag) for tag in tags]
-    known = cache.get_many(keys)
-    add_many({key_of_tag: sequence for key_of_tag in keys if key_of_tag not in known})
-    cache.set(key, Entry(sequence, frozenset(tags), value, epoch), keep_seconds(seconds))
+    unless_purged = dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence)
+    entry = Entry(sequence, frozenset(tags), value, epoch)
+    writer = getattr(cache, "add_many_and_set", None)  # one round trip (newsroom.cache)
+    if writer is not None:
+        writer(unless_purged, key, entry, keep_seconds(seconds))
+    else:
+        add_many(unless_purged)
+        cache.set(key, entry, keep_seconds(seconds))
+    _remember_tags(key, tags)
+    prefetch = _prefetched.get()
+    if prefetch is not None:
+        prefetch.read -= {key}  # read it again if it is asked for again
 
 
 def register_expiry(source):
     """Cap keeping at `source()` (an aware datetime or None), e.g. the next go-live."""
     _expiry_sources.append(source)
+
+
+@contextmanager
+def one_reading():
+    """Within this block (one request), the moments of `register_expiry`'s sources are read
+    once, however many pages and fragments are kept: a page and its fragments share one idea of
+    when content changes by itself next."""
+    token = _moments_read.set({})
+    try:
+        yield
+    finally:
+        _moments_read.reset(token)
+
+
+def _expiry_moments(now):
+    read = _moments_read.get()
+    if read is not None and "moments" in read:
+        moments = read["moments"]
+        if not any(at is not None and at <= now for at in moments):
+            return moments
+        # A moment passed during the request: its source has more to do (next_go_live purges).
+    token = _asking_sources.set(True)
+    try:
+        moments = [source() for source in _expiry_sources]
+    finally:
+        _asking_sources.reset(token)
+    if read is not None:
+        read["moments"] = moments
+    return moments
 
 
 def keep_seconds(limit):
@@ -185,12 +299,7 @@ def keep_seconds(limit):
     if _asking_sources.get():  # a source keeping its own answer: it caps that itself
         return int(limit)
     now = timezone.now()
-    token = _asking_sources.set(True)
-    try:
-        moments = [source() for source in _expiry_sources]
-    finally:
-        _asking_sources.reset(token)
-    for at in moments:
+    for at in _expiry_moments(now):
         if at is not None and at > now:
             # Whole seconds, rounded down: under a second left means not kept at all.
             limit = min(limit, int((at - now).total_seconds()))
