@@ -152,8 +152,8 @@ def sports_event(event, results, request):
             "@type": "SportsEvent",
             "name": competition.name,
             "url": request.build_absolute_uri(competition.get_absolute_url()),
-            "startDate": competition.starts_on.isoformat(),
-            "endDate": competition.ends_on.isoformat(),
+            "startDate": machine_time(competition.starts_on),
+            "endDate": machine_time(competition.ends_on),
         },
         "competitor": list(athletes.values()),
     }
