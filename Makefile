@@ -2,7 +2,11 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What is installed: the site's own dependencies (`make run`, `make serve`), or those plus the
+# dev tools (`make test`, `make lint`, `make install`). Installing the dev tools installs the site
+# too, so either order works; a changed pyproject.toml makes both stale.
+SITE_STAMP := $(VENV)/.installed-site
+DEV_STAMP := $(VENV)/.installed-dev
 VNU_JAR := $(VENV)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 # The newest Python 3.12+ this machine has (pyenv shims included).
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
@@ -15,25 +19,34 @@ WEB_CONCURRENCY ?= 2
 VARNISH_PORT ?= 6081
 VARNISHD := $(shell command -v varnishd 2>/dev/null || ls /usr/sbin/varnishd 2>/dev/null)
 
-.PHONY: install run test lint serve varnish clean
+.PHONY: install install-site run test lint serve varnish clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Newsroom needs Python 3.12 or newer: install it and try again."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(SITE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(SITE_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(SITE_STAMP) $(DEV_STAMP)
 
 # The Nu Html Checker, current release, for the HTML validity test (skipped without Java or npm).
 $(VNU_JAR):
 	-@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund \
 		--prefix $(VENV)/vnu vnu-jar@26 >/dev/null 2>&1 || echo "vnu-jar not installed: HTML validity test will be skipped."
 
-install: $(STAMP)
+# Everything a developer needs: the site and the dev tools.
+install: $(DEV_STAMP)
 
-run: install
+# Only what the site needs to run.
+install-site: $(SITE_STAMP)
+
+run: install-site
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -43,10 +56,14 @@ test: export DJANGO_SECURE ?= 0
 test: install $(VNU_JAR)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Python lint and format, and the templates' indentation (djhtml, 2 spaces). To fix what the
+# last two report: `.venv/bin/ruff format .` and `.venv/bin/djhtml --tabwidth 2 templates`.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/djhtml --check --tabwidth 2 templates
 
-serve: install
+serve: install-site
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/gunicorn newsroom.wsgi --config python:newsroom.gunicorn_conf \

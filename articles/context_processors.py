@@ -4,6 +4,7 @@ from django.db import DatabaseError
 from newsroom import caching
 
 from .models import Section
+from .models.stories import RESULTS_PAGES_NAME
 
 
 def site(request):
@@ -13,4 +14,8 @@ def site(request):
         sections = caching.remember(("nav-sections",), lambda: list(Section.objects.all()))
     except DatabaseError:
         sections = []
-    return {"SITE_NAME": settings.SITE_NAME, "nav_sections": sections}
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "RESULTS_PAGES_NAME": RESULTS_PAGES_NAME,
+        "nav_sections": sections,
+    }

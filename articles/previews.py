@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from newsroom.template_library import machine_time
+from newsroom.dates import machine_time
 
 SHARE_WIDTH = 1200  # what Open Graph and most chat apps ask for
 # The characters that could end a <script> element or start a comment, as JSON escapes
@@ -152,8 +152,8 @@ def sports_event(event, results, request):
             "@type": "SportsEvent",
             "name": competition.name,
             "url": request.build_absolute_uri(competition.get_absolute_url()),
-            "startDate": competition.starts_on.isoformat(),
-            "endDate": competition.ends_on.isoformat(),
+            "startDate": machine_time(competition.starts_on),
+            "endDate": machine_time(competition.ends_on),
         },
         "competitor": list(athletes.values()),
     }

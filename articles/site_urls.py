@@ -11,7 +11,11 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemaps.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        {
+            "sitemaps": SITEMAPS,
+            "sitemap_url_name": "sitemap-section",
+            "template_name": "sitemaps/index.xml",
+        },
         name="sitemap-index",
     ),
     path(

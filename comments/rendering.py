@@ -10,12 +10,11 @@ import re
 from html import escape as escape_text
 
 import nh3
-from django.utils import timezone
-from django.utils.dates import MONTHS
 from django.utils.html import Urlizer as DjangoUrlizer
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
+from newsroom import dates
 from newsroom.caching import renderer_version
 
 LINK_REL = "nofollow ugc noopener"
@@ -94,16 +93,6 @@ def render_body(text):
 RENDERER = renderer_version(__file__, "django", "nh3")
 
 
-def dates(moment):
-    """(machine, shown): `moment` in the site's time zone as the date filters "Y-m-d\\TH:i:sO"
-    and "j F Y, H:i" write it, without their per-character formatting machinery."""
-    local = timezone.localtime(moment)
-    offset = int(local.utcoffset().total_seconds())
-    sign, offset = "-" if offset < 0 else "+", abs(offset)
-    machine = f"{local:%Y-%m-%dT%H:%M:%S}{sign}{offset // 3600:02d}{offset // 60 % 60:02d}"
-    return machine, f"{local.day} {MONTHS[local.month]} {local.year}, {local:%H:%M}"
-
-
 def comment_meta(comment):
     """Avatar, author (linked to their website when it is http or https), staff badge, and the
     date as a permalink."""
@@ -113,13 +102,12 @@ def comment_meta(comment):
         )
     else:
         author = comment.name
-    machine_date, shown_date = dates(comment.created_at)
     return format_html(
         '<header class="comment-meta">\n'
         '  <span class="avatar avatar-{}" aria-hidden="true">{}</span>\n'
         '  <span class="comment-author" id="c{}-author">{}</span>\n'
         "  {}\n"
-        '  <a class="comment-permalink" href="#c{}"><time datetime="{}">{}</time>'
+        '  <a class="comment-permalink" href="#c{}">{}'
         '<span class="visually-hidden"> (link to this comment)</span></a>\n'
         "</header>",
         comment.avatar_colour,
@@ -128,8 +116,7 @@ def comment_meta(comment):
         author,
         mark_safe('<span class="comment-badge">Staff</span>') if comment.is_staff_reply else "",
         comment.pk,
-        machine_date,
-        shown_date,
+        dates.time_element(comment.created_at, "DATETIME_FORMAT"),
     )
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from newsroom.clients import client_ip
+from newsroom.dates import machine_time
 
 from .caching import announce_threads
 from .models import Comment
@@ -296,7 +297,7 @@ def export_commenter_data(emails):
     """Everything stored about the people with these email addresses, as plain data."""
     comments = comments_by_emails(emails)
     return {
-        "exported_at": timezone.now().isoformat(),
+        "exported_at": machine_time(timezone.now()),
         "emails": sorted({email.strip().lower() for email in emails if email.strip()}),
         "comments": [
             {
@@ -309,7 +310,7 @@ def export_commenter_data(emails):
                 "website": comment.website,
                 "body": comment.body,
                 "status": comment.status,
-                "created_at": comment.created_at.isoformat(),
+                "created_at": machine_time(comment.created_at),
                 "client_hash": comment.client_hash,
             }
             for comment in comments.select_related("article").order_by("created_at", "pk")

@@ -216,6 +216,9 @@ LOGIN_URL = "admin:login"
 # Where signing in lands when `next` is missing or unsafe (another host): the admin, not Django's
 # /accounts/profile/, which does not exist here.
 LOGIN_REDIRECT_URL = "admin:index"
+# The passwords of the demo accounts `seed_demo` makes with debug on: made once, then kept for
+# this checkout (the file is not in git; delete it for new ones).
+DEMO_PASSWORDS_FILE = BASE_DIR / "demo-passwords.txt"
 
 # --- Internationalisation -------------------------------------------------------------------
 
@@ -223,6 +226,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# The site's named date formats (newsroom/dates.py writes every date with them).
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 
 # --- Static and media -----------------------------------------------------------------------
 

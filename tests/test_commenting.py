@@ -1,6 +1,7 @@
 """A reader leaves a comment or a reply under a story, and reads the discussion."""
 
 import itertools
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from comments import rendering
 from comments.models import Comment
+from newsroom import dates
 
 from .factories import comment_form_data, make_article, make_comment
 
@@ -521,13 +523,16 @@ def test_xss_in_name_and_body_is_shown_as_text(client, payload):
 
 
 @given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
-def test_comment_dates_read_exactly_as_the_date_filters_write_them(moment):
-    """The comment list's own date formatting matches Django's date filter, DST included."""
-    local = timezone.localtime(moment)
-    assert rendering.dates(moment) == (
-        dateformat.format(local, r"Y-m-d\TH:i:sO"),
-        dateformat.format(local, "j F Y, H:i"),
-    )
+def test_comment_dates_read_exactly_as_every_other_date(moment):
+    """A comment's <time> is the one every template writes (newsroom.dates), DST included:
+    `+01:00`-style offset, whole seconds, the named date-and-time format."""
+    comment = Comment(pk=1, name="Ann", body="Hi", created_at=moment)
+    html = str(rendering.comment_meta(comment))
+    machine = dates.machine_time(moment)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", machine)
+    assert datetime.fromisoformat(machine) == moment.replace(microsecond=0)
+    shown = dateformat.format(timezone.localtime(moment), "j F Y, H:i")
+    assert f'<time datetime="{machine}">{shown}</time>' in html
 
 
 LINKISH_PIECES = [

@@ -1,6 +1,6 @@
 """An editor writes, previews, schedules and publishes stories in the admin."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom.admin_base import LocalDateTimeField
 
-from .factories import image_bytes, make_article, make_section, make_user
+from .factories import image_bytes, make_article, make_event, make_section, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,76 @@ def test_scheduled_story_needs_a_time(client, editor):
     response = client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200
     assert "published_at" in response.context["adminform"].form.errors
+
+
+# The night the clocks go back in the site's zone (Europe/Amsterdam): 02:00-03:00 happens twice.
+TWICE = {"published_at_0": "2026-10-25", "published_at_1": "02:30:00"}
+
+
+def test_a_time_that_happens_twice_asks_which_then_schedules_the_one_chosen(client, editor):
+    """Scheduling at 02:30 the night the clocks go back asks "first (CEST, +02:00)" or
+    "second (CET, +01:00)"; each choice is saved as that moment and shown again as chosen."""
+    section = make_section()
+    data = article_form(section, author=editor.pk, status=Article.Status.SCHEDULED, **TWICE)
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "happens twice" in str(response.context["adminform"].form.errors["published_at"])
+    assert '<option value="first">first (CEST, +02:00)</option>' in html
+    assert '<option value="second">second (CET, +01:00)</option>' in html
+    assert "Fresh from the admin" in html  # what the editor typed is kept
+    for which, utc_hour in [("first", 0), ("second", 1)]:
+        slug = f"twice-{which}"
+        data = {**data, "slug": slug, "published_at_2": which}
+        response = client.post(reverse("admin:articles_article_add"), data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        article = Article.objects.get(slug=slug)
+        assert article.published_at == datetime(2026, 10, 25, utc_hour, 30, tzinfo=UTC)
+        edit = client.get(reverse("admin:articles_article_change", args=[article.pk]))
+        assert f'<option value="{which}" selected>' in edit.content.decode()
+
+
+def test_a_time_the_clocks_skip_is_refused_with_the_way_out(client, editor):
+    """02:30 the night the clocks go forward does not exist: the error says so and offers
+    03:30, the same moment after the change; nothing is saved."""
+    data = article_form(
+        make_section(),
+        author=editor.pk,
+        status=Article.Status.SCHEDULED,
+        published_at_0="2026-03-29",
+        published_at_1="02:30",
+    )
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 200
+    error = str(response.context["adminform"].form.errors["published_at"])
+    assert "does not exist" in error and "03:30" in error
+    assert not Article.objects.filter(slug=data["slug"]).exists()
+
+
+def test_an_ordinary_time_needs_no_choice(client, editor):
+    """Any other time is saved as typed in the site's zone, with no "which" question."""
+    data = article_form(
+        make_section(),
+        author=editor.pk,
+        status=Article.Status.SCHEDULED,
+        published_at_0="2026-10-26",
+        published_at_1="02:30",
+    )
+    response = client.post(reverse("admin:articles_article_add"), data)
+    assert response.status_code == 302
+    article = Article.objects.get(slug=data["slug"])
+    assert article.published_at == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+    edit = client.get(reverse("admin:articles_article_change", args=[article.pk]))
+    assert "Which one:" not in edit.content.decode()
+
+
+def test_an_event_start_that_happens_twice_asks_which_too(client, editor):
+    """Every date and time an editor types (here an event's start) gets the same choice."""
+    event = make_event()
+    response = client.get(reverse("admin:articles_event_change", args=[event.pk]))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert isinstance(form.fields["starts_at"], LocalDateTimeField)
 
 
 def test_editor_previews_a_draft_that_readers_cannot_see(client, editor):

@@ -258,14 +258,15 @@ def test_event_page_has_sports_event_json_ld_with_results(client):
 
 
 def test_results_pages_have_breadcrumbs(client):
-    """Event, competition and athlete pages sit under Home › Results."""
+    """Event, competition and athlete pages sit under Home › Results & medals."""
     event = make_event(name="Men's 500 m")
     athlete = make_athlete(name="Jenning de Boo")
     make_result(event=event, athlete=athlete, rank=1, time_ms=33690)
+    results, games = "Results & medals", event.competition.name
     expected = {
-        event.get_absolute_url(): ["Home", "Results", event.competition.name, "Men's 500 m"],
-        event.competition.get_absolute_url(): ["Home", "Results", event.competition.name],
-        athlete.get_absolute_url(): ["Home", "Results", "Jenning de Boo"],
+        event.get_absolute_url(): ["Home", results, games, "Men's 500 m"],
+        event.competition.get_absolute_url(): ["Home", results, games],
+        athlete.get_absolute_url(): ["Home", results, "Jenning de Boo"],
     }
     for url, names in expected.items():
         items = json_ld(page(client, url))["BreadcrumbList"]["itemListElement"]

@@ -4,10 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, Section
 
 from .factories import make_article, make_section, make_tag
 
@@ -185,3 +186,59 @@ def test_pages_load_no_asset_from_another_host(client):
     assets += re.findall(r'<link(?![^>]*rel="(?:canonical|alternate)")[^>]*href="([^"]+)"', html)
     assert assets
     assert all(url.startswith("/") and not url.startswith("//") for url in assets), assets
+
+
+# --- Finding the feeds, the search box and the results pages ---------------------------------
+
+
+def test_every_page_shows_a_link_to_the_rss_feed(client):
+    """The footer of every page links to the RSS feed (and Atom) by name, not only in <head>."""
+    article = make_article(title="Feed story")
+    for url in ["/", article.get_absolute_url(), reverse("articles:results")]:
+        html = client.get(url).content.decode()
+        assert '<a href="/feed/">RSS feed</a>' in html, url
+        assert '<a href="/feed/atom/">Atom feed</a>' in html, url
+
+
+def test_section_and_tag_pages_link_to_their_own_feeds(client):
+    """A section's and a tag's page name their own RSS feeds, where a reader can see them."""
+    section, tag = make_section(name="Speed skating"), make_tag(name="Olympics")
+    make_article(title="Tagged story", section=section, tags=[tag])
+    html = client.get(section.get_absolute_url()).content.decode()
+    feed = reverse("articles:section-feed", kwargs={"slug": section.slug})
+    assert f'<a href="{feed}">RSS feed of Speed skating</a>' in html
+    html = client.get(tag.get_absolute_url()).content.decode()
+    feed = reverse("articles:tag-feed", kwargs={"slug": tag.slug})
+    assert f'<a href="{feed}">RSS feed of stories tagged Olympics</a>' in html
+
+
+def test_header_search_box_says_what_it_searches(client):
+    """The header's search box has a placeholder as well as its (visually hidden) label."""
+    html = client.get("/").content.decode()
+    field = re.search(r'<input id="header-q"[^>]*>', html).group(0)
+    assert 'placeholder="Search stories, athletes…"' in field
+    assert '<label for="header-q"' in html
+
+
+def test_story_section_and_results_pages_have_distinct_names(client):
+    """In the demo the story section is "Race reports" and the results pages are "Results &
+    medals", in the navigation and on the results pages themselves."""
+    call_command("seed_demo", verbosity=0)
+    html = client.get("/").content.decode()
+    nav = html.split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    names = [name.strip() for name in re.findall(r"<a [^>]*>([^<]*)</a>", nav)]
+    assert "Race reports" in names and "Results &amp; medals" in names
+    assert "Results" not in names
+    results = client.get(reverse("articles:results")).content.decode()
+    assert "<h1>Results &amp; medals</h1>" in results
+
+
+@pytest.mark.parametrize("name", ["Results", " results ", "RESULTS & MEDALS", "Medals"])
+def test_editor_cannot_name_a_section_like_the_results_pages(admin_client, name):
+    """A section a reader would take for the results pages is refused with a reason."""
+    response = admin_client.post(
+        reverse("admin:articles_section_add"), {"name": name, "slug": "", "position": 0}
+    )
+    assert response.status_code == 200
+    assert "Readers would take a section called" in response.content.decode()
+    assert not Section.objects.filter(name__iexact=name.strip()).exists()

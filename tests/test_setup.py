@@ -1,6 +1,7 @@
 """A site owner sets the site up: settings from the environment, demo content, health checks."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -89,9 +90,10 @@ def test_seed_demo_loads_the_leerdam_story_and_is_idempotent(settings, capsys):
 
 
 @pytest.mark.django_db
-def test_seed_demo_with_debug_creates_demo_accounts(settings, capsys):
+def test_seed_demo_with_debug_creates_demo_accounts(settings, capsys, tmp_path):
     """With debug on, seed_demo creates editor and moderator accounts and prints passwords."""
     settings.DEBUG = True
+    settings.DEMO_PASSWORDS_FILE = tmp_path / "demo-passwords.txt"
     call_command("seed_demo")
     output = capsys.readouterr().out
     assert "editor /" in output and "moderator /" in output
@@ -99,6 +101,29 @@ def test_seed_demo_with_debug_creates_demo_accounts(settings, capsys):
 
     editor = get_user_model().objects.get(username="editor")
     assert editor.groups.filter(name="Editors").exists() and editor.is_staff
+
+
+@pytest.mark.django_db
+def test_demo_passwords_stay_the_same_for_a_checkout(settings, capsys, tmp_path):
+    """The demo passwords are made once, kept in a file only its owner reads (named in the
+    output and the README), and the same on every later run, which still signs in."""
+    settings.DEBUG = True
+    settings.DEMO_PASSWORDS_FILE = path = tmp_path / "demo-passwords.txt"
+    from django.contrib.auth import get_user_model
+
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    assert str(path) in first
+    assert path.stat().st_mode & 0o777 == 0o600
+    kept = dict(line.split(" ") for line in path.read_text().splitlines() if line[0] != "#")
+    assert set(kept) == {"editor", "moderator"}
+    call_command("seed_demo")
+    assert capsys.readouterr().out == first
+    for username, password in kept.items():
+        assert f"Demo account {username} / {password} " in first
+        assert get_user_model().objects.get(username=username).check_password(password)
+    assert "demo-passwords.txt" in (ROOT / ".gitignore").read_text().split()
+    assert "demo-passwords.txt" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.django_db
@@ -147,3 +172,50 @@ def test_admin_pages_link_the_site_icon(admin_client):
     """The admin names the site icon too, so browsers don't ask for a missing favicon."""
     html = admin_client.get("/admin/").content.decode()
     assert 'rel="icon"' in html and "favicon.svg" in html
+
+
+# --- Installing: the site's needs for `make run`, the dev tools only for `make test` ---------
+
+TEST_TOOLS = ["pytest", "playwright", "hypothesis", "django-storages", "boto3", "ruff", "djhtml"]
+
+
+def make_dry_run(target, venv):
+    """What `make TARGET` would run with its virtualenv at `venv` (nothing is run)."""
+    result = subprocess.run(
+        ["make", "-n", f"VENV={venv}", target], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_site_needs_none_of_the_test_tools():
+    """pyproject.toml: the test and lint tools are in the `dev` extra, not the site's needs."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    site = " ".join(project["dependencies"]).lower()
+    assert not [tool for tool in TEST_TOOLS if tool in site]
+    dev = " ".join(project["optional-dependencies"]["dev"]).lower()
+    assert all(tool in dev for tool in TEST_TOOLS if tool != "boto3")  # boto3: storages[s3]
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_make_run_installs_only_the_site_and_make_test_the_dev_tools(tmp_path):
+    """`make run` installs `.` and `make test` `.[dev]`; after `make test`, `make run` installs
+    nothing again, and after `make run`, `make test` still installs the dev tools."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    run = make_dry_run("run", venv)
+    assert "pip install --quiet -e .\n" in run and ".[dev]" not in run
+    test = make_dry_run("test", venv)
+    assert "pip install --quiet -e '.[dev]'" in test
+    (venv / ".installed-site").touch()  # after `make run`
+    assert "pip install" not in make_dry_run("run", venv)
+    assert "pip install --quiet -e '.[dev]'" in make_dry_run("test", venv)
+    (venv / ".installed-dev").touch()  # after `make test`
+    assert "pip install" not in make_dry_run("run", venv)
+    assert "pip install" not in make_dry_run("test", venv)
+    lint = make_dry_run("lint", venv)
+    assert "ruff check ." in lint and "ruff format --check ." in lint
+    assert "djhtml --check" in lint

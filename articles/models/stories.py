@@ -12,6 +12,11 @@ from newsroom.caching import Tagged, TaggedQuerySet
 from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
 
+# What the results, medal tables and athletes pages are called (navigation, headings, crumbs).
+RESULTS_PAGES_NAME = "Results & medals"
+# Section names a reader would take for those pages: a section of stories gets another name.
+_CONFUSABLE_SECTION_NAMES = {"results", "results & medals", "results and medals", "medals"}
+
 
 class Section(SluggedModel, Tagged):
     name = models.CharField(max_length=80, unique=True)
@@ -29,6 +34,18 @@ class Section(SluggedModel, Tagged):
 
     def get_absolute_url(self):
         return reverse("articles:section", kwargs={"slug": self.slug})
+
+    def clean(self):
+        """Refuses (ValidationError on `name`) a name a reader would confuse with the
+        results pages, e.g. "Results": the navigation shows both side by side."""
+        super().clean()
+        if " ".join(self.name.split()).casefold() in _CONFUSABLE_SECTION_NAMES:
+            raise ValidationError(
+                {
+                    "name": f"Readers would take a section called “{self.name}” for the "
+                    f"“{RESULTS_PAGES_NAME}” pages: give it another name, e.g. “Race reports”."
+                }
+            )
 
 
 class Tag(SluggedModel, Tagged):

@@ -68,3 +68,78 @@ def test_tables_scroll_inside_their_own_box_on_a_small_phone(page_at, path):
             box.evaluate("box => { box.scrollLeft = 40; }")
             assert box.evaluate("box => box.scrollLeft") > 0
     assert page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+PHONES = [320, 375, 414]
+PHONE_PAGES = {
+    "event": PAGES["event"],
+    "article with results": PAGES["article"],
+    "medal table": PAGES["medal table"],
+    "medallist's athlete page": "/athletes/jutta-leerdam/",
+}
+# Where a cell's right edge is, against its table's scroll box: on screen now, or reachable by
+# scrolling a box that keyboard users can focus and screen readers hear a name for.
+CELL_PLACES = """(cells) => cells.map((cell) => {
+  const box = cell.closest(".table-scroll");
+  const right = cell.getBoundingClientRect().right;
+  return {
+    text: cell.textContent.trim(),
+    onScreen: right <= window.innerWidth + 0.5,
+    inBox: right <= box.getBoundingClientRect().right + 0.5,
+    scrolls: box.scrollWidth > box.clientWidth,
+    labelled: box.getAttribute("role") === "region" && box.getAttribute("tabindex") === "0"
+      && !!document.getElementById(box.getAttribute("aria-labelledby") || "-"),
+    hint: !!box.previousElementSibling && box.previousElementSibling.matches(".scroll-hint")
+      && box.previousElementSibling.offsetParent !== null,
+  };
+})"""
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_phone_pages_do_not_scroll_sideways_and_show_times_first(page_at, width):
+    """On a phone no results page scrolls sideways (hidden medal texts included), the time of
+    every result is on screen without scrolling, and every medal column of the medal table is
+    visible or in a labelled box that says it scrolls."""
+    page = page_at(width)
+    for name, path in PHONE_PAGES.items():
+        visit(page, path)
+        scroll_width, inner_width = page.evaluate(
+            "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+        )
+        assert scroll_width <= inner_width, f"{name} scrolls sideways at {width} px"
+        times = page.locator(".results-table thead th", has_text="Time")
+        assert times.count() > 0 or name == "medal table", f"{name} shows no results table"
+        for place in times.evaluate_all(CELL_PLACES):
+            assert place["onScreen"] and place["inBox"], f"{name}: time off screen at {width} px"
+        medals = page.locator(".medal-table thead th")
+        assert medals.count() > 0 or name != "medal table", "the medal table is missing"
+        for place in medals.evaluate_all(CELL_PLACES):
+            if not (place["onScreen"] and place["inBox"]):
+                assert place["scrolls"] and place["labelled"] and place["hint"], (
+                    f"{name}: {place['text']} hidden at {width} px with no labelled scroll hint"
+                )
+        for box in page.locator(".table-scroll").all():
+            if box.evaluate("box => box.scrollWidth > box.clientWidth"):
+                hint = box.locator("xpath=preceding-sibling::*[1][contains(@class, 'scroll-hint')]")
+                assert hint.is_visible(), f"{name}: no hint that its table scrolls at {width} px"
+
+
+@pytest.mark.parametrize("width", [320])
+def test_visually_hidden_text_never_widens_a_page(page_at, width):
+    """A screen-reader-only text anywhere in a table (here: a long one in each table's last
+    cell, where a wide row ends off screen) leaves the page as wide as the screen."""
+    page = page_at(width)
+    for name, path in PHONE_PAGES.items():
+        visit(page, path)
+        page.evaluate(
+            """() => document.querySelectorAll(".table-scroll tr").forEach((row) => {
+                 const text = document.createElement("span");
+                 text.className = "visually-hidden";
+                 text.textContent = " (a long text for screen readers only)".repeat(4);
+                 row.lastElementChild.append(text);
+               })"""
+        )
+        scroll_width, inner_width = page.evaluate(
+            "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+        )
+        assert scroll_width <= inner_width, f"{name}: hidden text widens the page at {width} px"

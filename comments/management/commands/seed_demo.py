@@ -1,5 +1,7 @@
+import os
 import secrets
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -195,7 +197,8 @@ both stopped the clock at 1:54.02 and share second place.
 ]
 SECTIONS = [
     ("speed-skating", "Speed skating", "Long track, short track and the oval's biggest nights."),
-    ("results", "Results", "Results round-ups from every competition we cover."),
+    # Named apart from the "Results & medals" pages (the slug, and so the URL, stays).
+    ("results", "Race reports", "Race reports from every competition we cover."),
     ("analysis", "Analysis", "What the results mean."),
 ]
 TAGS = {
@@ -388,13 +391,39 @@ class Command(BaseCommand):
             )
 
     def demo_accounts(self):
-        for username, group_name in [("editor", "Editors"), ("moderator", "Moderators")]:
+        accounts = [("editor", "Editors"), ("moderator", "Moderators")]
+        passwords = demo_passwords([username for username, _ in accounts])
+        for username, group_name in accounts:
             user, _ = get_user_model().objects.get_or_create(
                 username=username, defaults={"is_staff": True}
             )
-            password = secrets.token_urlsafe(12)
+            password = passwords[username]
             user.is_staff = True
-            user.set_password(password)
+            if not user.check_password(password):
+                user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get(name=group_name)])
             self.stdout.write(f"Demo account {username} / {password} ({group_name})")
+        self.stdout.write(f"The demo passwords are kept in {settings.DEMO_PASSWORDS_FILE}.")
+
+
+def demo_passwords(usernames):
+    """{username: password} of the demo accounts, the same on every run of this checkout: read
+    from settings.DEMO_PASSWORDS_FILE (lines "username password"), a new random one made and
+    written there (readable by its owner only) for a username it lacks."""
+    path = Path(settings.DEMO_PASSWORDS_FILE)
+    passwords = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            username, _, password = line.strip().partition(" ")
+            if password and not username.startswith("#"):
+                passwords[username] = password
+    missing = [username for username in usernames if username not in passwords]
+    if missing:
+        passwords |= {username: secrets.token_urlsafe(12) for username in missing}
+        lines = ["# Demo accounts for /admin/ (made by seed_demo; delete this file for new ones)"]
+        lines += [f"{username} {password}" for username, password in passwords.items()]
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write("\n".join(lines) + "\n")
+    return passwords

@@ -1,0 +1,68 @@
+"""Dates and times read the same everywhere: one offset style on a page, W3C datetimes in the
+sitemaps, the site's named formats for people (newsroom/dates.py)."""
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from comments.models import Comment
+from newsroom import dates
+
+from .factories import make_article, make_comment, make_event, make_result
+
+pytestmark = pytest.mark.django_db
+
+WINTER = timezone.make_aware(datetime(2026, 2, 12, 19, 30, 5, 123456))  # +01:00 in Amsterdam
+SUMMER = timezone.make_aware(datetime(2026, 7, 2, 9, 5, 0, 654321))  # +02:00
+# A datetime with an offset: the time, then +hh:mm, +hhmm or Z.
+OFFSET = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d+)?([+-]\d{2}:?\d{2}|Z)\b")
+W3C_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2})?$")
+NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def xml(client, url):
+    return ET.fromstring(client.get(url.removeprefix("http://testserver")).content)  # noqa: S314 - our own response
+
+
+def test_an_article_page_writes_every_offset_one_way(client):
+    """Story date, results update, comment dates, meta tags and JSON-LD: all `+01:00`."""
+    event = make_event(starts_at=WINTER)
+    make_result(event=event, rank=1, time_ms=72_310)
+    article = make_article(title="Dates story", published_at=WINTER, events=[event])
+    for moment in (WINTER, SUMMER):  # created_at is set on create: dated afterwards
+        Comment.objects.filter(pk=make_comment(article=article).pk).update(created_at=moment)
+    html = client.get(article.get_absolute_url()).content.decode()
+    offsets = set(OFFSET.findall(html))
+    assert "+01:00" in offsets and "+02:00" in offsets
+    assert all(re.fullmatch(r"[+-]\d{2}:\d{2}", offset) for offset in offsets), offsets
+    assert '<time datetime="2026-02-12T19:30:05+01:00">12 February 2026, 19:30</time>' in html
+    assert '<time datetime="2026-07-02T09:05:00+02:00">2 July 2026, 09:05</time>' in html
+
+
+def test_sitemaps_write_lastmod_as_w3c_datetimes(client):
+    """The index, each section's sitemap and the news sitemap: whole seconds, `+01:00`."""
+    make_article(title="Sitemap story", published_at=timezone.now())
+    make_result(event=make_event(starts_at=WINTER), rank=1, time_ms=72_310)
+    index = xml(client, "/sitemap.xml")
+    stamps = [node.text for node in index.iterfind("sm:sitemap/sm:lastmod", NS)]
+    for location in [node.text for node in index.iterfind("sm:sitemap/sm:loc", NS)]:
+        sitemap = xml(client, location)
+        stamps += [node.text for node in sitemap.iterfind("sm:url/sm:lastmod", NS)]
+    news = client.get("/sitemap-news.xml").content.decode()
+    stamps += re.findall(r"<news:publication_date>([^<]*)<", news)
+    assert len(stamps) > 3
+    assert all(W3C_DATETIME.match(stamp) for stamp in stamps), stamps
+
+
+def test_the_named_formats_are_the_only_formats(settings):
+    """A date for people is written in a named format; an unknown name is refused."""
+    assert dates.shown(WINTER, "DATE_FORMAT") == "12 February 2026"
+    assert dates.shown(WINTER, "SHORT_DATE_FORMAT") == "12 Feb 2026"
+    assert dates.shown(SUMMER, "DATETIME_FORMAT") == "2 July 2026, 09:05"
+    assert dates.shown(WINTER.date(), "YEAR_MONTH_FORMAT") == "February 2026"
+    assert dates.machine_time(WINTER.date()) == "2026-02-12"
+    with pytest.raises(ValueError, match="not one of the site's date formats"):
+        dates.shown(WINTER, "j F Y")
