@@ -186,8 +186,6 @@ class Node:
         for child in self.element:
             if _local(child.tag) == name:
                 value = (child.text or "").strip() if name != "content:encoded" else child.text
-                if value and len(value) > MAX_FIELD_CHARS:
-                    raise FieldTooLong(name)
                 return value or default
         return default
 
@@ -198,8 +196,13 @@ class Node:
         return self.element.get(name, "")
 
 
-class FieldTooLong(Exception):
-    pass
+def too_long(node):
+    """The name of the first field of an item (its comments' fields included) longer than
+    MAX_FIELD_CHARS, or None."""
+    for element in node.element.iter():
+        if element.text and len(element.text) > MAX_FIELD_CHARS:
+            return _local(element.tag)
+    return None
 
 
 def read_export(path):
@@ -497,22 +500,24 @@ class Importer:
 
     def read_item(self, node):
         self.progress()
-        try:
-            post_type = node.text("wp:post_type") or "post"
-            if post_type == "attachment":
-                self.read_attachment(node)
-            elif post_type == "post":
-                self.import_post(node)
-            else:
-                self.report.skip(f"{post_type} (no such kind of page here)")
-                comments = len(node.children("wp:comment"))
-                if comments:
-                    self.report.skip(f"comment on a {post_type}", amount=comments)
-        except FieldTooLong as error:
+        field_name = too_long(node)
+        if field_name:
             self.report.skip(
                 "item with a field too long to import",
-                f"post {node.text('wp:post_id')}: its {error} is over {MAX_FIELD_CHARS} characters",
+                f"item {node.text('wp:post_id') or '(no id)'}: its {field_name} is over "
+                f"{MAX_FIELD_CHARS:,} characters",
             )
+            return
+        post_type = node.text("wp:post_type") or "post"
+        if post_type == "attachment":
+            self.read_attachment(node)
+        elif post_type == "post":
+            self.import_post(node)
+        else:
+            self.report.skip(f"{post_type} (no such kind of page here)")
+            comments = len(node.children("wp:comment"))
+            if comments:
+                self.report.skip(f"comment on a {post_type}", amount=comments)
 
     # Authors, sections, tags.
 

@@ -567,6 +567,20 @@ def test_older_wxr_versions_import(tmp_path, committed):
     assert Article.objects.count() == 2
 
 
+def test_huge_fields_skip_their_item(tmp_path, committed):
+    """A field over the limit (here a comment of 2 MB) skips its whole item, and says which."""
+    path = export(
+        tmp_path,
+        post(1, "Huge", extra=comment(11, content="x" * 2_000_001)),
+        post(2, "Normal"),
+    )
+    with committed():
+        output = run_import(path)
+    assert list(Article.objects.values_list("wordpress_id", flat=True)) == [2]
+    assert "item with a field too long to import: 1" in output
+    assert "item 1: its wp:comment_content is over 2,000,000 characters" in output
+
+
 def test_missing_file_and_uploads_folder(tmp_path):
     with pytest.raises(CommandError, match="There is no file"):
         run_import(tmp_path / "nope.xml")
