@@ -433,6 +433,7 @@ class Importer:
         self.authors = {}  # username -> User
         self.author_rows = {}  # login -> Node, as declared at the top of the export
         self.categories = {}  # nicename -> (name, parent nicename)
+        self.category_ids = {}  # nicename -> WordPress term id (a str of digits)
         self.terms_used = set()
         self.declared_terms = {}  # ("category" | "tag", nicename) -> name
         self.sections = {}  # nicename -> Section
@@ -488,6 +489,8 @@ class Importer:
         nicename = unquote(node.text("wp:category_nicename"))
         self.categories[nicename] = (node.text("wp:cat_name"), node.text("wp:category_parent"))
         self.declared_terms[("category", nicename)] = node.text("wp:cat_name")
+        if node.text("wp:term_id").isdigit():
+            self.category_ids[nicename] = node.text("wp:term_id")
 
     def read_tag(self, node):
         nicename = unquote(node.text("wp:tag_slug"))
@@ -571,6 +574,8 @@ class Importer:
         self.report.count("sections", created=created, changed=False)
         self.sections[nicename] = section
         self.old_link(f"/category/{self.category_path(nicename)}/", section=section)
+        if nicename in self.category_ids:
+            self.old_link(f"/?cat={self.category_ids[nicename]}", section=section)
         return section
 
     def category_path(self, nicename):
@@ -599,8 +604,11 @@ class Importer:
         self.tags[key] = tag
         if old_prefix == "tag":
             self.old_link(f"/tag/{nicename}/", tag=tag)
+            self.old_link(f"/?tag={nicename}", tag=tag)
         else:
             self.old_link(f"/category/{self.category_path(nicename)}/", tag=tag, weak=True)
+            if nicename in self.category_ids:
+                self.old_link(f"/?cat={self.category_ids[nicename]}", tag=tag, weak=True)
         return tag
 
     def old_link(self, path, *, article=None, section=None, tag=None, weak=False):
