@@ -404,6 +404,12 @@ def _cut(text, length, label, report, note):
     return text
 
 
+def wp_id(text):
+    """A WordPress ID (a whole number, 1 or more) from its text, or 0 when it is not one."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
+
+
 def _username(login):
     name = re.sub(r"[^\w.@+-]", "-", login or "").strip("-")[:150]
     return name or "wordpress-author"
@@ -439,7 +445,7 @@ class Importer:
         self.sections = {}  # nicename -> Section
         self.tags = {}  # nicename -> Tag
         self.attachments = {}  # WordPress id -> (relative path, alt, caption)
-        self.featured = []  # (Article, attachment id)
+        self.featured = []  # (Article pk, attachment id): ids only, however many posts
         self.stored_files = []
         self.linked = {}  # old path -> True, once claimed in this import (see old_link)
         self.weak_links = {}  # old path -> Tag (see old_link)
@@ -642,9 +648,12 @@ class Importer:
     # Posts.
 
     def import_post(self, node):
-        wp_id = int(node.text("wp:post_id") or 0)
+        post_id = wp_id(node.text("wp:post_id"))
         title_text = node.text("title") or "(untitled)"
-        label = f"post {wp_id} “{title_text[:60]}”"
+        label = f"post {post_id} “{title_text[:60]}”"
+        if not post_id:
+            self.report.skip("post without a WordPress ID", label)
+            return
         wp_status = node.text("wp:status") or "draft"
         if wp_status not in POST_STATUSES:
             self.report.skip(f"post with status {wp_status}", label)
@@ -711,11 +720,11 @@ class Importer:
             "published_at": published_at,
             "comments_closed": node.text("wp:comment_status") == "closed",
         }
-        article = Article.objects.filter(wordpress_id=wp_id).first()
+        article = Article.objects.filter(wordpress_id=post_id).first()
         created = article is None
         if created:
             slug_source = unquote(node.text("wp:post_name")) or title_text
-            article = Article(wordpress_id=wp_id, **values)
+            article = Article(wordpress_id=post_id, **values)
             article.slug = unique_slug(Article, slug_source, fallback=article.slug_fallback())
             changed = True
         else:
@@ -737,8 +746,8 @@ class Importer:
 
         for meta in node.children("wp:postmeta"):
             key, value = meta.text("wp:meta_key"), meta.text("wp:meta_value")
-            if key == "_thumbnail_id" and value.isdigit():
-                self.featured.append((article, int(value)))
+            if key == "_thumbnail_id" and wp_id(value):
+                self.featured.append((article.pk, wp_id(value)))
             elif key == "_wp_old_slug" and value:
                 self.post_links(article, node, unquote(value), published_at)
         self.post_links(article, node, unquote(node.text("wp:post_name")), published_at)
@@ -761,7 +770,7 @@ class Importer:
         rows = {}
         for comment in node.children("wp:comment"):
             comment_type = comment.text("wp:comment_type") or "comment"
-            wp_id = int(comment.text("wp:comment_id") or 0)
+            comment_id = wp_id(comment.text("wp:comment_id"))
             if comment_type in ("pingback", "trackback"):
                 self.report.skip(comment_type)
                 continue
@@ -772,14 +781,17 @@ class Importer:
             if approved not in COMMENT_STATUSES:
                 self.report.skip(f"comment with status {approved}")
                 continue
-            rows[wp_id] = comment
+            if not comment_id:
+                self.report.skip("comment without a WordPress ID")
+                continue
+            rows[comment_id] = comment
         done = {}
         pending = dict(rows)
         while pending:
             progressed = False
-            for wp_id, comment in list(pending.items()):
-                parent_id = int(comment.text("wp:comment_parent") or 0)
-                if parent_id in pending and parent_id != wp_id:
+            for comment_id, comment in list(pending.items()):
+                parent_id = wp_id(comment.text("wp:comment_parent"))
+                if parent_id in pending and parent_id != comment_id:
                     continue  # its parent first
                 parent = done.get(parent_id)
                 if parent is None and parent_id:
@@ -791,16 +803,16 @@ class Importer:
                     if target != parent:
                         self.report.skip("reply deeper than threads go here, moved up a level")
                     parent = target
-                done[wp_id] = self.import_comment(article, comment, wp_id, parent, label)
-                del pending[wp_id]
+                done[comment_id] = self.import_comment(article, comment, comment_id, parent, label)
+                del pending[comment_id]
                 progressed = True
             if not progressed:  # a cycle of parents: break it at the top level
-                wp_id, comment = next(iter(pending.items()))
-                done[wp_id] = self.import_comment(article, comment, wp_id, None, label)
-                del pending[wp_id]
+                comment_id, comment = next(iter(pending.items()))
+                done[comment_id] = self.import_comment(article, comment, comment_id, None, label)
+                del pending[comment_id]
 
-    def import_comment(self, article, node, wp_id, parent, label):
-        note = f"comment {wp_id} on {label}"
+    def import_comment(self, article, node, comment_id, parent, label):
+        note = f"comment {comment_id} on {label}"
         email = node.text("wp:comment_author_email")
         try:
             EmailValidator()(email) if email else None
@@ -834,10 +846,12 @@ class Importer:
         created_at = parse_gmt(node.text("wp:comment_date_gmt")) or parse_gmt(
             node.text("wp:comment_date")
         )
-        comment = Comment.objects.filter(wordpress_id=wp_id).first()
+        comment = Comment.objects.filter(wordpress_id=comment_id).first()
         created = comment is None
         if created:
-            comment = Comment(wordpress_id=wp_id, status_reason="imported from WordPress", **values)
+            comment = Comment(
+                wordpress_id=comment_id, status_reason="imported from WordPress", **values
+            )
             changed = True
         else:
             changed = any(
@@ -874,14 +888,15 @@ class Importer:
             ),
             "",
         )
-        self.attachments[int(node.text("wp:post_id") or 0)] = (
+        self.attachments[wp_id(node.text("wp:post_id"))] = (
             relative,
             alt or node.text("title"),
             html_to_text(node.text("excerpt:encoded"), 300),
         )
 
     def import_featured_images(self):
-        for article, attachment_id in self.featured:
+        for article_pk, attachment_id in self.featured:
+            article = Article.objects.get(pk=article_pk)
             note = f"featured image {attachment_id} of story “{article.title[:60]}”"
             if attachment_id not in self.attachments:
                 self.report.skip("featured image not in the export", note)
@@ -921,7 +936,7 @@ class Importer:
             self.report.count("hero images", created=True)
 
     def count_unused(self):
-        used = {attachment_id for _article, attachment_id in self.featured}
+        used = {attachment_id for _article_pk, attachment_id in self.featured}
         unused = len(set(self.attachments) - used)
         if unused:
             self.report.skip("attachment that is no story's featured image", amount=unused)

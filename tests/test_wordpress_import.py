@@ -583,6 +583,20 @@ def test_huge_fields_skip_their_item(tmp_path, committed):
     assert "item 1: its wp:comment_content is over 2,000,000 characters" in output
 
 
+def test_ids_that_are_not_numbers_are_skipped(tmp_path, committed):
+    path = export(
+        tmp_path,
+        post(1, "Fine", extra=comment(11) + comment("x1")),
+        post(2, "Odd").replace("<wp:post_id>2<", "<wp:post_id>two<"),
+    )
+    with committed():
+        output = run_import(path)
+    assert list(Article.objects.values_list("wordpress_id", flat=True)) == [1]
+    assert list(Comment.objects.values_list("wordpress_id", flat=True)) == [11]
+    assert "post without a WordPress ID: 1" in output
+    assert "comment without a WordPress ID: 1" in output
+
+
 def test_missing_file_and_uploads_folder(tmp_path):
     with pytest.raises(CommandError, match="There is no file"):
         run_import(tmp_path / "nope.xml")
