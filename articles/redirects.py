@@ -6,6 +6,7 @@ Two kinds of old address: WordPress's query-string links on the home page (/?p=I
 (/2013/01/11/slug/, /slug/, /category/x/), looked up only when the site answers 404, so a
 normal page costs no query."""
 
+from django.db import DatabaseError
 from django.http import HttpResponsePermanentRedirect
 from django.utils.cache import patch_cache_control
 
@@ -28,8 +29,12 @@ def query_link(path, params):
 
 
 def redirect_for(path):
-    """A 301 response to where the old address `path` leads now, or None."""
-    link = OldLink.objects.select_related("article", "section", "tag").filter(path=path).first()
+    """A 301 response to where the old address `path` leads now, or None (also when the
+    database cannot be reached: the page then answers as it would have, a 404 or the 503)."""
+    try:
+        link = OldLink.objects.select_related("article", "section", "tag").filter(path=path).first()
+    except DatabaseError:
+        return None
     url = link.target_url() if link else None
     if url is None:
         return None
