@@ -356,6 +356,10 @@ def html_to_markdown(html):
             problems[f"<{name}> element (its text kept)"] += 1
             element.unwrap()
     outline(soup)
+    # Text that reads "<em>" (a post about HTML) stays text: Markdown would take it for markup.
+    for text in soup.find_all(string=re.compile("<")):
+        if not text.find_parent(["code", "pre"]):
+            text.replace_with(text.replace("<", "&lt;"))
     markdown = markdownify.markdownify(
         str(soup), heading_style="ATX", bullets="-", strip=["span", "div", "font"]
     )

@@ -481,6 +481,16 @@ and a second line.
         assert f"in post content: {reason}" in output, reason
 
 
+def test_text_about_markup_stays_text(tmp_path, committed):
+    """A post that writes about HTML ("the &lt;em&gt; tag") shows those words, not italics."""
+    content = "<p>Use the &lt;em&gt; tag, and 5 &lt; 6 &amp; 7.</p><pre>if a &lt; b:</pre>"
+    with committed():
+        run_import(export(tmp_path, post(1, "About markup", content=content)))
+    html = Article.objects.get().rendered_body
+    assert "Use the &lt;em&gt; tag, and 5 &lt; 6 &amp; 7." in html
+    assert "if a &lt; b:" in html and "<em>" not in html
+
+
 def test_featured_image_from_uploads_and_a_missing_one_reported(tmp_path, committed, client):
     uploads = tmp_path / "uploads"
     (uploads / "2024/01").mkdir(parents=True)
