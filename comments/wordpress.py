@@ -63,6 +63,7 @@ SUPPORTED_VERSIONS = {"1.0", "1.1", "1.2"}
 # A field longer than this (characters) is refused: its item is skipped and reported.
 MAX_FIELD_CHARS = 2_000_000
 UNCATEGORIZED = ("uncategorized", "Uncategorized")
+IMPORTED = "imported from WordPress"  # a comment's status_reason until someone moderates it
 
 POST_STATUSES = {
     "publish": Article.Status.PUBLISHED,
@@ -726,6 +727,12 @@ class Importer:
         }
         article = Article.objects.filter(wordpress_id=post_id).first()
         created = article is None
+        if not created and article.updated_at != article.wordpress_synced_at:
+            self.report.skip("story edited here since its import: kept as it is", label)
+            self.report.count("stories", changed=False)
+            self.post_links(article, node, unquote(node.text("wp:post_name")), published_at)
+            self.import_comments(article, node, label)
+            return
         if created:
             slug_source = unquote(node.text("wp:post_name")) or title_text
             article = Article(wordpress_id=post_id, **values)
@@ -740,7 +747,7 @@ class Importer:
             for name, value in values.items():
                 setattr(article, name, value)
         if changed:
-            article.save()
+            self.save_story(article)
         tag_rows = [self.tag(*tag) for tag in tags]
         wanted = {tag.pk for tag in tag_rows}
         if set(article.tags.values_list("pk", flat=True)) != wanted:
@@ -756,6 +763,13 @@ class Importer:
                 self.post_links(article, node, unquote(value), published_at)
         self.post_links(article, node, unquote(node.text("wp:post_name")), published_at)
         self.import_comments(article, node, label)
+
+    def save_story(self, article):
+        """Save a story and note that this save is the import's: a later import leaves the
+        story alone once it has been saved by anyone else (its updated_at moved on)."""
+        article.save()
+        Article.objects.filter(pk=article.pk).update(wordpress_synced_at=article.updated_at)
+        article.wordpress_synced_at = article.updated_at
 
     def post_links(self, article, node, slug, published_at):
         """Every old address of a post: /?p=ID, its <link>, /slug/ and /YYYY/MM/DD/slug/."""
@@ -851,26 +865,29 @@ class Importer:
             node.text("wp:comment_date")
         )
         comment = Comment.objects.filter(wordpress_id=comment_id).first()
-        created = comment is None
-        if created:
-            comment = Comment(
-                wordpress_id=comment_id, status_reason="imported from WordPress", **values
-            )
-            changed = True
-        else:
-            changed = any(
-                getattr(comment, f"{name}_id" if name in ("article", "parent") else name)
-                != (getattr(value, "pk", None) if name in ("article", "parent") else value)
-                for name, value in values.items()
-            )
-            for name, value in values.items():
-                setattr(comment, name, value)
-        if changed:
-            comment.save()
-        if created_at and comment.created_at != created_at:
+        if comment is not None:
+            return self.update_comment(comment, values["status"], note)
+        comment = Comment(wordpress_id=comment_id, status_reason=IMPORTED, **values)
+        comment.save()
+        if created_at:
             Comment.objects.filter(pk=comment.pk).update(created_at=created_at)
             comment.created_at = created_at
-        self.report.count("comments", created=created, changed=changed)
+        self.report.count("comments", created=True)
+        return comment
+
+    def update_comment(self, comment, status, note):
+        """A comment imported before: only a status WordPress changed is taken, and only when
+        no one moderated the comment here. Nothing else is rewritten, so what a moderator
+        decided and what a privacy request erased (name, email, website) never come back."""
+        if comment.status == status:
+            self.report.count("comments", changed=False)
+        elif comment.moderated_at is not None or comment.status_reason != IMPORTED:
+            self.report.skip("comment moderated here since its import: its status kept", note)
+            self.report.count("comments", changed=False)
+        else:
+            comment.status = status
+            comment.save(update_fields=["status"])
+            self.report.count("comments")
         return comment
 
     # Attachments and hero images.
@@ -936,7 +953,7 @@ class Importer:
                 renditions, stored = store_hero_image(article, rendered)
                 self.stored_files += stored
                 article.hero_renditions = renditions
-            article.save()
+            self.save_story(article)
             self.report.count("hero images", created=True)
 
     def count_unused(self):

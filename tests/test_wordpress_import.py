@@ -429,6 +429,35 @@ def test_a_later_export_updates_what_changed(tmp_path, committed):
     assert Article.objects.count() == 2
 
 
+def test_a_later_import_keeps_what_was_done_here(tmp_path, committed, admin_user):
+    """An editor's edit, a moderator's decision and a privacy erasure survive importing the
+    same export again."""
+    from comments.services import erase_commenter_data, reject
+
+    path = export(
+        tmp_path,
+        post(1, "Edited here", extra=comment(11, email="gone@private.example") + comment(12)),
+        post(2, "Untouched"),
+    )
+    with committed():
+        run_import(path)
+    edited = Article.objects.get(wordpress_id=1)
+    edited.title = "Edited by the desk"
+    edited.save()
+    reject(Comment.objects.filter(wordpress_id=12), by=admin_user)
+    erase_commenter_data(["gone@private.example"])
+    with committed():
+        output = run_import(path)
+    edited.refresh_from_db()
+    assert edited.title == "Edited by the desk"
+    assert "story edited here since its import: kept as it is: 1" in output
+    assert "stories: 0 created, 0 updated, 2 unchanged" in output
+    assert Comment.objects.get(wordpress_id=12).status == "rejected"
+    erased = Comment.objects.get(wordpress_id=11)
+    assert (erased.name, erased.email, erased.website) == ("Anonymous", "", "")
+    assert "comments: 0 created, 0 updated, 2 unchanged" in output
+
+
 def test_import_purges_the_pages_it_changes(tmp_path, committed, client, settings):
     """A kept feed shows the imported story at once: saves announce their tags after commit."""
     settings.PAGE_CACHE_SECONDS = 600

@@ -155,6 +155,13 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         editable=False,
         help_text="Set on stories brought in by import_wordpress: a later import updates them.",
     )
+    wordpress_synced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The updated_at import_wordpress last saved: a story saved since by anyone "
+        "else is not overwritten by a later import.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
