@@ -100,7 +100,7 @@ class Comment(StoredBodyHTML):
         blank=True,
         unique=True,
         editable=False,
-        help_text="Set on comments brought in by import_wordpress: a later import updates them.",
+        help_text="Set on comments brought in by import_wordpress: matched by a later import.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     moderated_by = models.ForeignKey(

@@ -21,7 +21,10 @@ What becomes what:
 
 Rows brought in keep their WordPress IDs (Article.wordpress_id, Comment.wordpress_id; sections
 and tags are matched by slug, authors by login), so importing the same file again changes
-nothing and a later export updates what changed. The whole file is one transaction.
+nothing and a later export updates what changed, but never over what was done here: a story
+saved since its import is left as it is, and an imported comment only ever takes a new status
+from WordPress, when no one moderated it here (so an erased commenter's details never come
+back). The whole file is one transaction.
 
 It lives in the comments app because it writes both stories and comments: comments depends on
 articles, never the reverse (like seed_demo).

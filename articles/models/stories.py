@@ -153,7 +153,7 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         blank=True,
         unique=True,
         editable=False,
-        help_text="Set on stories brought in by import_wordpress: a later import updates them.",
+        help_text="Set on stories brought in by import_wordpress: matched by a later import.",
     )
     wordpress_synced_at = models.DateTimeField(
         null=True,
