@@ -94,6 +94,14 @@ class Comment(StoredBodyHTML):
         help_text="Set on replies written by staff from the admin.",
     )
     client_hash = models.CharField(max_length=64, blank=True, editable=False)
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress comment ID",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Set on comments brought in by import_wordpress: matched by a later import.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Old addresses (a WordPress site's permalinks) answered with a 301: a query-string link
+    # before the home page is built or kept, a path only when nothing else answers it.
+    "articles.redirects.OldLinkMiddleware",
     # A kept public page is served from here: everything below is for pages being built, and
     # for requests personal to one browser (sessions, messages, logins, CSRF tokens).
     "newsroom.caching.middleware.SharedCacheMiddleware",

@@ -42,7 +42,15 @@ def test_health_check_says_503_when_the_database_is_down(server_without_database
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/stories/any-story/", "/section/news/", "/search/?q=gold", "/feed/"]
+    "path",
+    [
+        "/",
+        "/stories/any-story/",
+        "/section/news/",
+        "/search/?q=gold",
+        "/feed/",
+        "/?p=12",  # an old WordPress link, looked up before the page
+    ],
 )
 def test_pages_answer_the_styled_503_when_the_database_is_down(server_without_database, path):
     """Reader pages answer the site's own 503 page: no traceback, a retry hint."""
@@ -53,6 +61,14 @@ def test_pages_answer_the_styled_503_when_the_database_is_down(server_without_da
     assert "briefly unavailable" in body and "try again in a minute" in body
     assert "<!DOCTYPE html>" in body and "not saved" not in body
     assert "Traceback" not in body and "psycopg" not in body.lower()
+    assert "Traceback" not in log.read_text()
+
+
+def test_an_old_address_is_still_a_404_when_the_database_is_down(server_without_database):
+    """An old permalink is looked up only after the 404: without a database, that 404 stands."""
+    base, log = server_without_database
+    status, _headers, body = fetch(f"{base}/2013/01/11/an-old-permalink/")
+    assert status == 404 and "Page not found" in body
     assert "Traceback" not in log.read_text()
 
 

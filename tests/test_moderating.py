@@ -85,7 +85,7 @@ def answer(response, comment):
         name: {key: morsel[key] for key in ("max-age", "path", "secure", "httponly", "samesite")}
         for name, morsel in response.cookies.items()
     }
-    return response.status_code, response["Location"].replace(str(comment.pk), "ID"), cookies
+    return response.status_code, response["Location"].replace(f"#c{comment.pk}", "#cID"), cookies
 
 
 def test_a_regulars_name_and_address_from_a_new_browser_look_like_any_guess():

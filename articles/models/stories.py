@@ -164,6 +164,21 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         "close comments", default=False, help_text="Hide the comment form on this story."
     )
     results_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress post ID",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Set on stories brought in by import_wordpress: matched by a later import.",
+    )
+    wordpress_synced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The updated_at import_wordpress last saved: a story saved since by anyone "
+        "else is not overwritten by a later import.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,7 +25,7 @@ How it fits together:
 """
 
 from .personal import has_session, is_personal, register_personal_cookie
-from .purge import announce, content_changed
+from .purge import announce, announced_together, content_changed
 from .release import RELEASE, renderer_version
 from .store import fragment, keep_seconds, remember
 from .tags import Tagged, TaggedQuerySet, all_tag, collecting, declare, list_tag, tag_for
@@ -36,6 +36,7 @@ __all__ = [
     "Tagged",
     "TaggedQuerySet",
     "announce",
+    "announced_together",
     "collecting",
     "content_changed",
     "declare",

@@ -1,0 +1,72 @@
+"""Old addresses keep working: a request nothing else answers is looked up among the OldLinks
+(the permalinks a WordPress site had, see comments.wordpress) and answered with a 301.
+
+Two kinds of old address: WordPress's query-string links on the home page (/?p=ID,
+/?page_id=ID, /?cat=ID, /?tag=slug), looked up before the home page is built, and paths
+(/2013/01/11/slug/, /slug/, /category/x/), looked up only when the site answers 404, so a
+normal page costs no query."""
+
+from django.db import DatabaseError
+from django.http import HttpResponsePermanentRedirect
+from django.utils.cache import patch_cache_control
+
+from .models import OldLink
+
+# WordPress's "plain" permalinks: the only query parameters an old link is looked up by.
+QUERY_LINKS = ("p", "page_id", "cat", "tag")
+# Browsers and shared caches may keep a redirect this long (it carries no tags to purge by).
+REDIRECT_SECONDS = 3600
+
+
+def query_link(path, params):
+    """The OldLink.path of a query-string link ("/?p=12"), or None when the request is not
+    one (another path, no such parameter, or more than that one parameter)."""
+    if path != "/" or len(params) != 1:
+        return None
+    (name,) = params.keys()
+    value = params.get(name, "")
+    return f"/?{name}={value}" if name in QUERY_LINKS and value else None
+
+
+def redirect_for(path):
+    """A 301 response to where the old address `path` leads now, or None (also when the
+    database cannot be reached: the page then answers as it would have, a 404 or the 503)."""
+    try:
+        link = OldLink.objects.select_related("article", "section", "tag").filter(path=path).first()
+    except DatabaseError:
+        return None
+    url = link.target_url() if link else None
+    if url is None:
+        return None
+    response = HttpResponsePermanentRedirect(url)
+    patch_cache_control(response, public=True, max_age=REDIRECT_SECONDS)
+    return response
+
+
+def candidates(path):
+    """The spellings of an old path worth looking up: as asked, and with or without its
+    trailing slash (WordPress answered both)."""
+    yield path
+    yield path[:-1] if path.endswith("/") and len(path) > 1 else f"{path}/"
+
+
+class OldLinkMiddleware:
+    """Answers old addresses with a 301 to their new page (see the module's docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            key = query_link(request.path, request.GET)
+            if key is not None:
+                response = redirect_for(key)
+                if response is not None:
+                    return response
+        response = self.get_response(request)
+        if response.status_code == 404 and request.method in ("GET", "HEAD"):
+            for path in candidates(request.path):
+                redirect = redirect_for(path)
+                if redirect is not None:
+                    return redirect
+        return response
