@@ -21,9 +21,7 @@ BYLINE_FIELDS = ("first_name", "last_name", "username")
 
 
 def _object_saved(sender, instance, created, using, **kwargs):
-    announce(
-        tag_for(instance), all_tag(sender), list_tag(sender) if created else None, using=using
-    )
+    announce(tag_for(instance), all_tag(sender), list_tag(sender) if created else None, using=using)
 
 
 def _object_deleted(sender, instance, using, **kwargs):

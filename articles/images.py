@@ -202,8 +202,10 @@ class HeroImageNotStored(Exception):
     the picture is left in storage; the message is for the editor, the cause is chained."""
 
     def __init__(self, error):
-        reason = "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (
-            f"the storage refused it ({error.strerror or type(error).__name__})"
+        reason = (
+            "the disk is full"
+            if error.errno in (errno.ENOSPC, errno.EDQUOT)
+            else (f"the storage refused it ({error.strerror or type(error).__name__})")
         )
         super().__init__(
             f"The image could not be stored: {reason}. Nothing was saved, and what you typed is "

@@ -179,9 +179,7 @@ def read_results(text: str) -> list[ResultRow]:
         )
 
     nations = {nation.code: nation for nation in Nation.objects.all()}
-    rank_given = "rank" in columns and any(
-        _cell(cells, columns, "rank") for _, cells in records
-    )
+    rank_given = "rank" in columns and any(_cell(cells, columns, "rank") for _, cells in records)
     rows, first_lines = [], {}
     for line, cells in records:
         row = _read_row(line, cells, columns, nations, rank_given, first_lines, errors)

@@ -193,6 +193,3 @@ def json_ld(data):
         '<script type="application/ld+json">{}</script>',
         mark_safe(text),  # noqa: S308 - <, > and & are JSON-escaped above
     )
-
-
-

@@ -125,8 +125,18 @@ class EventForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = [
-            "competition", "sport", "name", "slug", "starts_at", "venue", "status",
-            "results_official", "record_label", "record_holder", "record_time_ms", "record_year",
+            "competition",
+            "sport",
+            "name",
+            "slug",
+            "starts_at",
+            "venue",
+            "status",
+            "results_official",
+            "record_label",
+            "record_holder",
+            "record_time_ms",
+            "record_year",
         ]
 
 
@@ -173,7 +183,13 @@ class EventAdmin(EditorModelAdmin):
     form = EventForm
     inlines = [ResultInline]
     list_display = [
-        "name", "competition", "sport", "starts_at", "status", "results_official", "result_count",
+        "name",
+        "competition",
+        "sport",
+        "starts_at",
+        "status",
+        "results_official",
+        "result_count",
     ]
     list_filter = ["status", "results_official", "sport", "competition"]
     list_select_related = ["competition"]
@@ -189,8 +205,15 @@ class EventAdmin(EditorModelAdmin):
             None,
             {
                 "fields": [
-                    "competition", "sport", "name", "slug", "starts_at", "venue",
-                    "status", "results_official", "results_changed_at",
+                    "competition",
+                    "sport",
+                    "name",
+                    "slug",
+                    "starts_at",
+                    "venue",
+                    "status",
+                    "results_official",
+                    "results_changed_at",
                 ]
             },
         ),

@@ -96,9 +96,7 @@ def parse_rank(text):
     cleaned = (text or "").strip()
     match = RANK_PATTERN.match(cleaned)
     if not match or not 1 <= int(match[1]) <= MAX_RANK:
-        raise RankFormatError(
-            f"“{text}” is not a rank: write a number like 3 (a tie: =3)."
-        )
+        raise RankFormatError(f"“{text}” is not a rank: write a number like 3 (a tie: =3).")
     return int(match[1])
 
 

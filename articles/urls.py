@@ -24,9 +24,7 @@ urlpatterns = [
     ),
     path("results/", results_views.ResultsIndexView.as_view(), name="results"),
     path("results/events/<slug:slug>/", results_views.EventView.as_view(), name="event"),
-    path(
-        "results/events/<slug:slug>.csv", results_views.event_results_csv, name="event-csv"
-    ),
+    path("results/events/<slug:slug>.csv", results_views.event_results_csv, name="event-csv"),
     path("results/<slug:slug>/", results_views.CompetitionView.as_view(), name="competition"),
     path("athletes/<slug:slug>/", results_views.AthleteView.as_view(), name="athlete"),
 ]

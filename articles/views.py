@@ -80,7 +80,6 @@ class ArticleDetailView(DetailView):
         return Article.objects.published().for_page()
 
 
-
 @method_decorator(permission_required("articles.preview_article", raise_exception=True), "dispatch")
 class ArticlePreviewView(ArticleDetailView):
     """Editors see any article, draft or scheduled, exactly as readers will."""

@@ -225,7 +225,8 @@ def set_status(comments, *, status, by, seen=None):
         if seen:
             locked = Comment.objects.select_for_update().filter(pk__in=list(seen))
             stale = [
-                c.pk for c in locked.only("status", "moderated_at")
+                c.pk
+                for c in locked.only("status", "moderated_at")
                 if seen[c.pk] != c.moderation_stamp
             ]
             if stale:
@@ -234,8 +235,10 @@ def set_status(comments, *, status, by, seen=None):
                 comments = comments.exclude(pk__in=stale)
         changing = comments.exclude(status=status)
         # Only comments that become, or stop being, public change a page.
-        seen_on_pages = changing if status == Comment.Status.APPROVED else changing.filter(
-            status=Comment.Status.APPROVED
+        seen_on_pages = (
+            changing
+            if status == Comment.Status.APPROVED
+            else changing.filter(status=Comment.Status.APPROVED)
         )
         announce_threads(seen_on_pages.values_list("article_id", flat=True))  # after the commit
         changed = list(changing.values_list("pk", flat=True))

@@ -42,9 +42,7 @@ class PostCommentView(ArticleDetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = article = self.get_object()
-        form = CommentForm(
-            request.POST, article=article, with_csrf=caching.has_session(request)
-        )
+        form = CommentForm(request.POST, article=article, with_csrf=caching.has_session(request))
         if not comments_open(article):
             return self.show(form, status=403, notice=str(services.CommentsClosed()))
         if not form.is_valid():

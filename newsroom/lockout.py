@@ -31,7 +31,6 @@ class LockoutHandler(AxesDatabaseHandler):
             for kind, limit in zip(attempts, limits, strict=True)
         )
 
-
     def reset_user_attempts(self, request, credentials=None):
         """After a successful sign-in (AXES_RESET_ON_SUCCESS), forget only this user's failures
         from this address. Axes would forget every failure on the account and from the address,

@@ -5,7 +5,14 @@ from django.contrib.auth.management import create_permissions
 
 EDITOR_MODELS = {
     "articles": [
-        "article", "section", "tag", "competition", "event", "nation", "athlete", "result",
+        "article",
+        "section",
+        "tag",
+        "competition",
+        "event",
+        "nation",
+        "athlete",
+        "result",
     ],
 }
 GROUP_PERMISSIONS = {

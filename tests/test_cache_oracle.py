@@ -55,8 +55,10 @@ EMPTY_FEED_DATE = re.compile(rb"<(lastBuildDate|updated)>[^<]*</\1>")
 def normalised(content):
     for pattern, replacement in PER_REQUEST:
         content = pattern.sub(replacement, content)
-    if b"<channel>" in content and b"<item>" not in content or (
-        b"<feed " in content and b"<entry>" not in content
+    if (
+        b"<channel>" in content
+        and b"<item>" not in content
+        or (b"<feed " in content and b"<entry>" not in content)
     ):
         content = EMPTY_FEED_DATE.sub(b"<\\1/>", content)
     return content

@@ -569,7 +569,8 @@ def test_search_results_are_kept_no_longer_than_a_page(client, committed, settin
     searches = [
         key
         for key, entry in kept_entries()
-        if isinstance(entry.value, list) and all(isinstance(pk, int) for pk in entry.value)
+        if isinstance(entry.value, list)
+        and all(isinstance(pk, int) for pk in entry.value)
         or "Skeleton gold" in str(entry.value)
     ]
     assert searches
@@ -608,9 +609,7 @@ def test_a_story_body_is_rendered_when_saved_and_again_after_a_new_renderer(stor
     assert Article.objects.get(pk=story.pk).body_rendered_with == "a-new-renderer00"
 
 
-def test_a_comment_body_is_rendered_when_saved_and_again_after_a_new_renderer(
-    story, monkeypatch
-):
+def test_a_comment_body_is_rendered_when_saved_and_again_after_a_new_renderer(story, monkeypatch):
     """A comment's HTML is stored with it; after a renderer change the threads render it
     once more and store it, all of a page's comments in one query."""
     from comments import rendering
@@ -643,9 +642,7 @@ def test_a_kept_page_is_sent_gzipped_to_browsers_that_ask(story):
     assert zipped["ETag"] != plain["ETag"]
     for response in (plain, zipped):
         assert "Accept-Encoding" in response["Vary"] and "Cookie" in response["Vary"]
-    again = Client().get(
-        url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped["ETag"]}
-    )
+    again = Client().get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped["ETag"]})
     assert again.status_code == 304
 
 

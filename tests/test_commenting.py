@@ -813,7 +813,11 @@ def test_comment_counts_in_one_query_match_the_thread_rules():
     make_comment(article=article, parent=rejected)
     make_comment(article=article, status=Comment.Status.PENDING)
     on_article = Comment.objects.filter(article=article)
-    assert on_article.public_counts() == {
-        "public": on_article.public().count(),
-        "thread_starts": on_article.thread_starts().count(),
-    } == {"public": 3, "thread_starts": 2}
+    assert (
+        on_article.public_counts()
+        == {
+            "public": on_article.public().count(),
+            "thread_starts": on_article.thread_starts().count(),
+        }
+        == {"public": 3, "thread_starts": 2}
+    )

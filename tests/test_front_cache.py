@@ -122,9 +122,7 @@ def test_a_reader_with_a_pending_comment_is_passed_and_sees_it(edge):
     pending = make_comment(article=story, status=Comment.Status.PENDING, body="Only mine")
     from comments import cookies
 
-    cookie = cookies.signing.dumps(
-        [pending.pk], salt=f"comments.{cookies.PENDING}", compress=True
-    )
+    cookie = cookies.signing.dumps([pending.pk], salt=f"comments.{cookies.PENDING}", compress=True)
     get(edge, story.get_absolute_url())
     for _ in range(2):
         status, headers, body = get(

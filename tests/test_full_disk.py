@@ -107,8 +107,13 @@ def test_full_disk_keeps_the_form_and_leaves_no_partial_file(
     form = response.context["adminform"].form
     assert NOT_STORED in " ".join(form.errors["hero_image"])
     html = response.content.decode()
-    for typed in ["Gold on the last lap", "A finish nobody will forget.", "never lost",
-                  "Skaters crossing the line", "The last lap"]:
+    for typed in [
+        "Gold on the last lap",
+        "A finish nobody will forget.",
+        "never lost",
+        "Skaters crossing the line",
+        "The last lap",
+    ]:
         assert typed in html
     assert NOT_STORED in html
     assert not Article.objects.exists()

@@ -9,7 +9,7 @@ from .factories import make_article
 
 
 def test_a_run_down_from_fourth_place_keeps_its_numbers():
-    """"4. ... 5. ... 6. ..." is places 4 to 6, not 1 to 3."""
+    """ "4. ... 5. ... 6. ..." is places 4 to 6, not 1 to 3."""
     html = render_markdown("Behind the podium:\n\n4. Takagi\n5. Kok\n6. Visser\n")
     assert '<ol start="4">' in html
     assert html.count("<li>") == 3

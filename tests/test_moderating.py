@@ -69,8 +69,14 @@ def test_returning_browser_is_approved_at_once(client):
     article = make_article()
     browser = returning_browser(article, email="Ada@Example.com")
     mail.outbox.clear()
-    response = post(browser, article, address="203.0.113.51", email="ada@example.com",
-                    name="ada reader", body="Back again")
+    response = post(
+        browser,
+        article,
+        address="203.0.113.51",
+        email="ada@example.com",
+        name="ada reader",
+        body="Back again",
+    )
     comment = Comment.objects.get(body="Back again")
     assert (comment.status, comment.status_reason) == ("approved", "approved: returning commenter")
     assert response["Location"] == f"{article.get_absolute_url()}#c{comment.pk}"
@@ -97,8 +103,9 @@ def test_a_regulars_name_and_address_from_a_new_browser_look_like_any_guess():
     seen = []
     for n, email in enumerate(["regular@example.com", "wrong-guess@example.com"]):
         browser = Client()
-        response = post(browser, article, address=f"198.51.100.{n + 1}", email=email,
-                        body="Is this thing on?")
+        response = post(
+            browser, article, address=f"198.51.100.{n + 1}", email=email, body="Is this thing on?"
+        )
         comment = Comment.objects.get(email=email, body="Is this thing on?")
         assert (comment.status, comment.status_reason) == ("pending", "held: new commenter")
         page = browser.get(response["Location"]).content.decode()
@@ -125,8 +132,13 @@ def test_a_forged_or_tampered_cookie_proves_nothing():
     for n, value in enumerate([forged, unsigned, tampered]):
         browser = Client()
         browser.cookies[name] = value
-        post(browser, article, address=f"198.51.100.{n + 10}", email="regular@example.com",
-             body=f"Impostor {n}")
+        post(
+            browser,
+            article,
+            address=f"198.51.100.{n + 10}",
+            email="regular@example.com",
+            body=f"Impostor {n}",
+        )
         assert Comment.objects.get(body=f"Impostor {n}").status == "pending"
 
 

@@ -195,9 +195,10 @@ def test_the_email_permission_reveals_addresses(login):
     moderator.user_permissions.add(Permission.objects.get(codename="view_commenter_email"))
     client = login("anonymous")
     client.force_login(moderator)
-    assert "secret.person@example.org" in client.get(
-        admin_url("comments.comment", "change", comment.pk)
-    ).content.decode()
+    assert (
+        "secret.person@example.org"
+        in client.get(admin_url("comments.comment", "change", comment.pk)).content.decode()
+    )
 
 
 @pytest.mark.parametrize(

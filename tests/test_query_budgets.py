@@ -154,9 +154,7 @@ def test_a_reader_with_pending_comments_costs_one_query_more(client, site):
         client.get(url)
 
     def with_pending(count):
-        ids = [
-            make_comment(article=story, status=Comment.Status.PENDING).pk for _ in range(count)
-        ]
+        ids = [make_comment(article=story, status=Comment.Status.PENDING).pk for _ in range(count)]
         client.cookies[cookies.cookie_name(cookies.PENDING)] = cookies.signing.dumps(
             ids, salt=f"comments.{cookies.PENDING}", compress=True
         )

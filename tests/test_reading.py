@@ -93,9 +93,7 @@ def test_scheduled_story_appears_by_itself_when_its_time_comes(client):
         published_at=timezone.now() + timedelta(minutes=5),
     )
     assert client.get(article.get_absolute_url()).status_code == 404
-    Article.objects.filter(pk=article.pk).update(
-        published_at=timezone.now() - timedelta(seconds=1)
-    )
+    Article.objects.filter(pk=article.pk).update(published_at=timezone.now() - timedelta(seconds=1))
     assert client.get(article.get_absolute_url()).status_code == 200
     assert "Timed story" in client.get("/").content.decode()
 
@@ -175,7 +173,6 @@ def test_pages_are_html5_with_lang_and_viewport(client):
     assert html.startswith("<!DOCTYPE html>")
     assert '<html lang="en">' in html
     assert 'name="viewport"' in html
-
 
 
 def test_pages_load_no_asset_from_another_host(client):

@@ -152,8 +152,10 @@ def test_medal_table_sorts_by_gold_then_silver_then_bronze_and_shares_places(cli
                 time_ms=60_000 + rank,
             )
     make_result(event=make_event(competition=games), rank=None, status=Result.Status.DNF)
-    rows = [(r["place"], r["code"], r["gold"], r["silver"], r["bronze"], r["total"])
-            for r in games.medal_table()]
+    rows = [
+        (r["place"], r["code"], r["gold"], r["silver"], r["bronze"], r["total"])
+        for r in games.medal_table()
+    ]
     assert rows == [
         (1, "BBB", 1, 0, 0, 1),
         (2, "AAA", 0, 3, 1, 4),

@@ -149,7 +149,10 @@ T2,Anna Visser,NED,1:54.02
 """
     import_results(event=event, data=data.encode())
     assert [(rank, name) for rank, name, *_ in table(event)] == [
-        (1, "Ingrid Solberg"), (2, "Anna Visser"), (2, "Maya Tremblay"), (4, "Someone Slow"),
+        (1, "Ingrid Solberg"),
+        (2, "Anna Visser"),
+        (2, "Maya Tremblay"),
+        (4, "Someone Slow"),
     ]
 
 
@@ -185,7 +188,11 @@ def test_any_ioc_nation_imports_out_of_the_box():
     )
     import_results(event=event, data=data.encode())
     assert [r.athlete.nation.name for r in event.results.in_table_order()] == [
-        "Serbia", "Republic of Korea", "IOC Refugee Olympic Team", "Spain", "Zimbabwe",
+        "Serbia",
+        "Republic of Korea",
+        "IOC Refugee Olympic Team",
+        "Spain",
+        "Zimbabwe",
     ]
 
 
@@ -346,7 +353,7 @@ def test_export_keeps_spreadsheets_from_running_formulas(event):
     """A name that looks like a formula is exported quoted, and still round-trips."""
     make_result(
         event=event,
-        athlete=make_athlete(name="=HYPERLINK(\"http://x\")", nation=make_nation("NED")),
+        athlete=make_athlete(name='=HYPERLINK("http://x")', nation=make_nation("NED")),
         rank=1,
         time_ms=72_310,
     )

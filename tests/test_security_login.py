@@ -154,8 +154,10 @@ def test_x_forwarded_for_from_an_untrusted_sender_is_ignored():
 def test_a_chain_of_configured_proxies_is_walked_back_to_the_client(settings):
     """With NEWSROOM_TRUSTED_PROXIES listing a CDN's range and the local proxy, the client is the
     rightmost address that is not one of them."""
-    settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1"),
-                                ipaddress.ip_network("192.0.2.0/24")]
+    settings.TRUSTED_PROXIES = [
+        ipaddress.ip_network("127.0.0.1"),
+        ipaddress.ip_network("192.0.2.0/24"),
+    ]
     request = RequestFactory().get(
         "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5, 192.0.2.9"
     )
@@ -169,7 +171,8 @@ def test_trusted_proxies_come_from_the_environment(monkeypatch):
 
     monkeypatch.setenv("NEWSROOM_TRUSTED_PROXIES", " 10.0.0.0/8, 2001:db8::1 ")
     assert [str(n) for n in env_networks("NEWSROOM_TRUSTED_PROXIES", "")] == [
-        "10.0.0.0/8", "2001:db8::1/128"
+        "10.0.0.0/8",
+        "2001:db8::1/128",
     ]
     monkeypatch.delenv("NEWSROOM_TRUSTED_PROXIES")
     assert [str(n) for n in settings.TRUSTED_PROXIES] == ["127.0.0.0/8", "::1/128"]

@@ -33,13 +33,13 @@ pytestmark = pytest.mark.django_db
 # Each payload carries a marker ({m}) so we can tell it reached the page as text.
 PAYLOADS = [
     "<script>alert('{m}')</script>",
-    '"><img src=x onerror=alert(\'{m}\')>',
+    "\"><img src=x onerror=alert('{m}')>",
     "'><svg/onload=alert('{m}')>",
     '<a href="javascript:alert(1)">{m}</a>',
     '<iframe src="data:text/html,<script>alert(1)</script>">{m}</iframe>',
     "</title></textarea></script><script>alert('{m}')</script>",
     "<svg><script>alert('{m}')</script></svg>",
-    '<!--<img src="--><img src=x onerror=alert(\'{m}\')//">',
+    "<!--<img src=\"--><img src=x onerror=alert('{m}')//\">",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert('{m}')>",
     "\u202e<b onmouseover=alert('{m}')>\u200b\u2028",
     "javascript:alert('{m}')",
@@ -277,7 +277,7 @@ def test_results_csv_cannot_run_formulas(client, hostile_world):
     """Names that look like spreadsheet formulas are exported so Excel will not run them."""
     event = hostile_world["event"]
     athlete = event.results.first().athlete
-    athlete.name = "=HYPERLINK(\"http://evil.example\",\"click\")"
+    athlete.name = '=HYPERLINK("http://evil.example","click")'
     athlete.save()
     response = client.get(reverse("articles:event-csv", args=[event.slug]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))

@@ -200,8 +200,13 @@ def test_competitions_and_athletes_added_in_the_admin_get_slugs(client, editor):
     """The same server-made slugs for competitions and athletes."""
     response = client.post(
         reverse("admin:articles_competition_add"),
-        {"name": "Sapporo–Ōkurayama 2027", "slug": "", "place": "", "starts_on": "2027-01-01",
-         "ends_on": "2027-01-02"},
+        {
+            "name": "Sapporo–Ōkurayama 2027",
+            "slug": "",
+            "place": "",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-01-02",
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Competition.objects.get().slug == "sapporo-okurayama-2027"

@@ -85,8 +85,18 @@ def test_error_says_how_to_write_a_time():
 
 @pytest.mark.parametrize(
     ("text", "rank"),
-    [("3", 3), ("3.", 3), ("=1", 1), ("T2", 2), ("t2", 2),
-     ("2=", 2), ("3rd", 3), ("1st", 1), (" 14 ", 14), ("9999", 9999)],
+    [
+        ("3", 3),
+        ("3.", 3),
+        ("=1", 1),
+        ("T2", 2),
+        ("t2", 2),
+        ("2=", 2),
+        ("3rd", 3),
+        ("1st", 1),
+        (" 14 ", 14),
+        ("9999", 9999),
+    ],
 )
 def test_ranks_as_results_sheets_write_them(text, rank):
     """A tie reads =1 or T1; 3. and 3rd are the third place."""
@@ -103,11 +113,23 @@ def test_anything_else_is_not_a_rank(text):
 @pytest.mark.parametrize(
     ("text", "status"),
     [
-        ("", "finished"), ("finished", "finished"), ("Finished", "finished"),
-        ("DNF", "DNF"), ("dnf", "DNF"), ("D.N.F.", "DNF"), ("Did not finish", "DNF"),
-        ("DNS", "DNS"), ("dns", "DNS"), ("Did not start", "DNS"),
-        ("DSQ", "DSQ"), ("DQ", "DSQ"), ("dq", "DSQ"), ("DQB", "DSQ"), ("Disqualified", "DSQ"),
-        ("nonsense", None), ("1:12.31", None),
+        ("", "finished"),
+        ("finished", "finished"),
+        ("Finished", "finished"),
+        ("DNF", "DNF"),
+        ("dnf", "DNF"),
+        ("D.N.F.", "DNF"),
+        ("Did not finish", "DNF"),
+        ("DNS", "DNS"),
+        ("dns", "DNS"),
+        ("Did not start", "DNS"),
+        ("DSQ", "DSQ"),
+        ("DQ", "DSQ"),
+        ("dq", "DSQ"),
+        ("DQB", "DSQ"),
+        ("Disqualified", "DSQ"),
+        ("nonsense", None),
+        ("1:12.31", None),
     ],
 )
 def test_statuses_in_their_usual_forms(text, status):
@@ -170,7 +192,12 @@ def test_ties_share_a_rank_and_the_next_is_skipped():
 def test_ranks_follow_times_in_any_order_and_dnf_gets_none():
     """Ranks come from the times, not the row order; a DNF (no time) gets no rank."""
     assert assign_ranks([None, 73_950, 72_310, 72_590, None, 72_310]) == [
-        None, 4, 1, 3, None, 1,
+        None,
+        4,
+        1,
+        3,
+        None,
+        1,
     ]
 
 

@@ -177,8 +177,13 @@ def test_editor_pasting_a_control_character_into_a_story_is_told(client, editor,
         ),
         (
             "admin:articles_competition_add",
-            {"name": "Games\x1f2026", "slug": "", "place": "", "starts_on": "2026-02-06",
-             "ends_on": "2026-02-22"},
+            {
+                "name": "Games\x1f2026",
+                "slug": "",
+                "place": "",
+                "starts_on": "2026-02-06",
+                "ends_on": "2026-02-22",
+            },
         ),
     ],
 )
@@ -204,13 +209,28 @@ def test_athlete_names_and_result_notes_refuse_them(client, editor):
     event = make_event()
     athlete = make_athlete()
     data = {
-        "competition": event.competition.pk, "sport": event.sport, "name": event.name,
-        "slug": event.slug, "starts_at_0": "10/02/2026", "starts_at_1": "16:00:00", "venue": "",
-        "status": event.status, "record_label": "", "record_holder": "", "record_time_ms": "",
-        "record_year": "", "results-TOTAL_FORMS": "1", "results-INITIAL_FORMS": "0",
-        "results-MIN_NUM_FORMS": "0", "results-MAX_NUM_FORMS": "1000",
-        "results-0-rank": "1", "results-0-athlete": athlete.pk, "results-0-time_ms": "1:12.31",
-        "results-0-status": "finished", "results-0-notes": "OR\x08", "results-0-event": event.pk,
+        "competition": event.competition.pk,
+        "sport": event.sport,
+        "name": event.name,
+        "slug": event.slug,
+        "starts_at_0": "10/02/2026",
+        "starts_at_1": "16:00:00",
+        "venue": "",
+        "status": event.status,
+        "record_label": "",
+        "record_holder": "",
+        "record_time_ms": "",
+        "record_year": "",
+        "results-TOTAL_FORMS": "1",
+        "results-INITIAL_FORMS": "0",
+        "results-MIN_NUM_FORMS": "0",
+        "results-MAX_NUM_FORMS": "1000",
+        "results-0-rank": "1",
+        "results-0-athlete": athlete.pk,
+        "results-0-time_ms": "1:12.31",
+        "results-0-status": "finished",
+        "results-0-notes": "OR\x08",
+        "results-0-event": event.pk,
     }
     response = client.post(reverse("admin:articles_event_change", args=[event.pk]), data)
     assert response.status_code == 200

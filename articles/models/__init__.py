@@ -3,5 +3,13 @@ from .results import Athlete, Competition, Event, Nation, Result
 from .stories import Article, Section, Tag
 
 __all__ = [
-    "Article", "Athlete", "Competition", "Event", "Nation", "OldLink", "Result", "Section", "Tag",
+    "Article",
+    "Athlete",
+    "Competition",
+    "Event",
+    "Nation",
+    "OldLink",
+    "Result",
+    "Section",
+    "Tag",
 ]

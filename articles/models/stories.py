@@ -188,9 +188,7 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         ordering = ["-published_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_published_idx"),
-            models.Index(
-                fields=["section", "status", "-published_at"], name="article_section_idx"
-            ),
+            models.Index(fields=["section", "status", "-published_at"], name="article_section_idx"),
             # Listings of live stories, newest first: read in index order, no sort, at any size.
             models.Index(
                 fields=["-published_at", "-id"],

@@ -14,7 +14,9 @@ def canonical_url(context, path=None):
     page_obj = context.get("page_obj")
     return previews.canonical_url(
         # `is not None`: the truth of a page is its length, a query for the page's stories.
-        context["request"], path, page=page_obj.number if page_obj is not None else None
+        context["request"],
+        path,
+        page=page_obj.number if page_obj is not None else None,
     )
 
 

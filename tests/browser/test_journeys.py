@@ -117,7 +117,7 @@ def test_reply_with_javascript_moves_the_form_under_the_comment(open_page):
 
 
 def test_cancel_reply_puts_the_form_back(open_page):
-    """"Cancel reply" returns the form to the end of the comments as a new comment."""
+    """ "Cancel reply" returns the form to the end of the comments as a new comment."""
     page = visit(open_page(), THREADED_STORY)
     page.locator(".comment-reply").first.click()
     page.click(".cancel-reply a")

@@ -31,8 +31,13 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
 
         def progress(rows):
-            return tqdm(rows, desc="Importing", unit="row", file=sys.stderr,
-                        disable=None if verbosity else True)
+            return tqdm(
+                rows,
+                desc="Importing",
+                unit="row",
+                file=sys.stderr,
+                disable=None if verbosity else True,
+            )
 
         try:
             summary = import_results(event=event, data=data, progress=progress)
