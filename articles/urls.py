@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import feeds, results_views, views
+from . import feeds, live_views, results_views, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("stories/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("stories/<slug:slug>/live/stream/", live_views.live_stream, name="live-stream"),
+    path("stories/<slug:slug>/live/entries/", live_views.live_entries, name="live-entries"),
     path("preview/<int:pk>/", views.ArticlePreviewView.as_view(), name="preview"),
     path("section/<slug:slug>/", views.SectionView.as_view(), name="section"),
     path("tag/<slug:slug>/", views.TagView.as_view(), name="tag"),

@@ -6,6 +6,7 @@ from django.contrib.auth.management import create_permissions
 EDITOR_MODELS = {
     "articles": [
         "article", "section", "tag", "competition", "event", "nation", "athlete", "result",
+        "liveentry",
     ],
 }
 GROUP_PERMISSIONS = {
