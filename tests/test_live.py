@@ -19,6 +19,7 @@ from articles import live
 from articles.models import Article, LiveEntry
 
 from .factories import make_article, make_live_entry, make_user
+from .frontcache import requires_varnish, varnish
 from .pushpin import pushpin, requires_pushpin
 
 pytestmark = pytest.mark.django_db
@@ -341,3 +342,29 @@ def test_a_reader_connected_through_pushpin_gets_new_and_missed_entries(
         after = make_live_entry(article=story, body="Still connected")
         assert again.next_event()["id"] == str(after.pk)
         again.close()
+
+
+@requires_pushpin
+@requires_varnish
+@pytest.mark.django_db(transaction=True)
+def test_through_varnish_the_stream_is_piped_to_pushpin_and_never_kept(
+    live_server, settings, tmp_path
+):
+    """The documented order: Varnish in front; stream requests piped to Pushpin, which
+    forwards them to the app; everything else from Varnish to the app."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (pushpin_url, publish_url):
+        pushpin_port = int(pushpin_url.rsplit(":", 1)[1])
+        with varnish(port, tmp_path, pushpin_port=pushpin_port) as front:
+            settings.PUSHPIN_PUBLISH = publish_url
+            story = make_article(live_started_at=timezone.now())
+            stream_url = front.url + reverse("articles:live-stream", args=[story.slug])
+            reader = EventStream(stream_url)
+            first = make_live_entry(article=story)
+            assert reader.next_event()["id"] == str(first.pk)
+            reader.close()
+            again = EventStream(stream_url)  # the same URL: answered afresh, not kept
+            assert again.next_event()["id"] == str(first.pk)  # replayed by the app
+            second = make_live_entry(article=story)
+            assert again.next_event()["id"] == str(second.pk)
+            again.close()
