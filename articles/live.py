@@ -6,14 +6,21 @@ Every saved or deleted entry, once committed, purges the story's live tag (``liv
 declared by `LiveEntry.objects.for_story`) and is published to readers holding the story's
 stream (newsroom/grip.py): ``event: entry`` with the entry's HTML (its id is the SSE id, so a
 reconnect with ``Last-Event-ID`` replays the ones after it), ``event: remove`` for a deletion.
+
+Live results: after any change to an event commits and its tags are purged (a result row saved
+or imported, the event switched to official), ``event: results`` is published on
+``results-<event pk>``; event pages and stories covering it fetch themselves again
+(static/js/live_results.js).
 """
+
+import re
 
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from newsroom import grip
-from newsroom.caching import announce
+from newsroom.caching import announce, content_changed
 from newsroom.template_library import machine_time
 
 from .models import LiveEntry
@@ -105,6 +112,26 @@ def json_ld_fields(article, url):
     return data
 
 
+def results_channel(event_pk):
+    """The channel of one event's live results: ``results_channel(7)`` -> "results-7"."""
+    return f"results-{event_pk}"
+
+
+EVENT_TAG = re.compile(r"^event-(\d+)$")
+
+
+def _content_changed(sender, tags, **kwargs):
+    """After a change to an event (a result entered or imported, the results made official)
+    has committed and its tags were purged: tell the pages following its results. They fetch
+    themselves again, already rebuilt from the new rows."""
+    for tag in tags:
+        found = EVENT_TAG.match(tag)
+        if found:
+            pk = int(found.group(1))
+            grip.publish(results_channel(pk), grip.sse_event({"event": pk}, event="results"))
+
+
 def connect():
+    content_changed.connect(_content_changed, dispatch_uid="live.results.changed")
     post_save.connect(_entry_saved, sender=LiveEntry, dispatch_uid="live.entry.saved")
     post_delete.connect(_entry_deleted, sender=LiveEntry, dispatch_uid="live.entry.deleted")

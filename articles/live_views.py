@@ -10,10 +10,11 @@ from django.template.loader import render_to_string
 from newsroom import grip
 
 from . import live
-from .models import Article
+from .models import Article, Event
 from .models.live import live_tag
 from .templatetags.live import live_context
 
+MAX_STREAMED_EVENTS = 10  # events one results stream may follow
 POLL_SECONDS = 5  # how long browsers and the front cache may keep the polled fragment
 
 
@@ -55,4 +56,26 @@ def live_entries(request, slug):
     html = render_to_string("articles/live/entries.html", live_context(article), request=request)
     response = HttpResponse(html)
     response["Cache-Control"] = f"public, max-age={POLL_SECONDS}, s-maxage={POLL_SECONDS}"
+    return response
+
+
+def results_stream(request):
+    """Server-sent events for the results of ``?events=PK,PK`` (up to MAX_STREAMED_EVENTS),
+    held by Pushpin on ``results-<pk>``: an ``event: results`` after each committed change to
+    one of them (articles/live.py), on which the page fetches itself again. Nothing to replay:
+    a reconnecting page fetches itself once. Without a GRIP proxy, 204 (the page polls)."""
+    wanted = {
+        int(part)
+        for part in request.GET.get("events", "").split(",")[:MAX_STREAMED_EVENTS]
+        if part.isascii() and part.isdigit() and len(part) < 12
+    }
+    events = list(Event.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if not events:
+        response = HttpResponse(status=404)
+    elif not grip.through_proxy(request):
+        response = HttpResponse(status=204)
+    else:
+        response = HttpResponse("", content_type="text/event-stream")
+        grip.hold_stream(response, [live.results_channel(pk) for pk in sorted(events)])
+    response["Cache-Control"] = "no-store"
     return response

@@ -24,6 +24,7 @@ urlpatterns = [
         views.ArchiveMonthView.as_view(),
         name="archive-month",
     ),
+    path("live/results/stream/", live_views.results_stream, name="live-results-stream"),
     path("results/", results_views.ResultsIndexView.as_view(), name="results"),
     path("results/events/<slug:slug>/", results_views.EventView.as_view(), name="event"),
     path(

@@ -9,6 +9,7 @@ a test server's port) in a private folder, on free loopback ports; stopped for s
             ...
 """
 
+import http.client
 import os
 import re
 import secrets
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import free_port
+from .servers import fetch, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PUSHPIN = shutil.which("pushpin")
@@ -64,6 +65,22 @@ def _wait_for_port(port, process, log):
             time.sleep(0.1)
 
 
+def _wait_until_proxying(front_url, process, log):
+    """The ports open before Pushpin's services are linked up (a request then gets Pushpin's
+    own 5xx): wait until a request reaches the backend."""
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            status, _headers, _body = fetch(front_url + "/robots.txt", timeout=2)
+        except (OSError, http.client.HTTPException):
+            status = None  # dropped while it links up
+        if status is not None and status < 500:
+            return
+        assert process.poll() is None, "pushpin stopped:\n" + log.read_text()
+        assert time.monotonic() < deadline, "pushpin does not proxy:\n" + log.read_text()
+        time.sleep(0.1)
+
+
 @contextmanager
 def pushpin(backend_port, tmp_path):
     """Pushpin in front of 127.0.0.1:`backend_port`; yields (its base URL, the publish URL)."""
@@ -84,6 +101,7 @@ def pushpin(backend_port, tmp_path):
     try:
         _wait_for_port(http_port, process, log)
         _wait_for_port(publish_port, process, log)
+        _wait_until_proxying(f"http://127.0.0.1:{http_port}", process, log)
         yield f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{publish_port}/publish/"
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -18,7 +18,14 @@ from django.utils import timezone
 from articles import live
 from articles.models import Article, LiveEntry
 
-from .factories import make_article, make_live_entry, make_user
+from .factories import (
+    make_article,
+    make_athlete,
+    make_event,
+    make_live_entry,
+    make_result,
+    make_user,
+)
 from .frontcache import requires_varnish, varnish
 from .pushpin import pushpin, requires_pushpin
 
@@ -281,6 +288,61 @@ def test_a_publish_endpoint_that_is_down_does_not_break_posting(settings, editor
     assert response.status_code == 302 and LiveEntry.objects.get().body == "Still posted"
 
 
+# --- Live results ---------------------------------------------------------------------------
+
+
+def published_on(received, channel):
+    return [
+        item["formats"]["http-stream"]["content"]
+        for _path, payload in received
+        for item in payload["items"]
+        if item["channel"] == channel
+    ]
+
+
+def test_a_result_entered_tells_the_event_pages_after_commit(publish_endpoint, committed):
+    event = make_event(results_official=False)
+    with committed():
+        make_result(event=event, rank=1, time_ms=36490)
+        assert publish_endpoint == []
+    (content,) = set(published_on(publish_endpoint, f"results-{event.pk}"))
+    assert content.startswith("event: results\n")
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        make_result(event=event, rank=2, time_ms=37150)
+        raise RuntimeError("rolled back")
+    assert len(published_on(publish_endpoint, f"results-{event.pk}")) == 1
+
+
+def test_provisional_results_pages_follow_the_event_and_official_ones_stop(
+    client, publish_endpoint, committed
+):
+    event = make_event(results_official=False)
+    make_result(event=event, athlete=make_athlete(), rank=1, time_ms=36490)
+    story = make_article(events=[event])
+    for url in (event.get_absolute_url(), story.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert f'data-live-results="{event.pk}"' in page and "js/live_results.js" in page
+    with committed():
+        event.results_official = True
+        event.save()
+    assert published_on(publish_endpoint, f"results-{event.pk}")  # open pages refresh
+    for url in (event.get_absolute_url(), story.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert "data-live-results" not in page and "live_results.js" not in page
+        assert "Official results" in page
+
+
+def test_the_results_stream_holds_the_events_channels(client):
+    first, second = make_event(), make_event()
+    url = reverse("articles:live-results-stream")
+    events = f"{second.pk},{first.pk},junk"
+    assert client.get(url, {"events": events}).status_code == 204  # no Pushpin: poll
+    held = client.get(url, {"events": events}, HTTP_GRIP_SIG="x")
+    assert held["Grip-Hold"] == "stream" and held["Cache-Control"] == "no-store"
+    assert held["Grip-Channel"] == f"results-{first.pk}, results-{second.pk}"
+    assert client.get(url, {"events": "999999,x"}).status_code == 404
+
+
 # --- A real Pushpin in front of the app ----------------------------------------------------
 
 
@@ -342,6 +404,16 @@ def test_a_reader_connected_through_pushpin_gets_new_and_missed_entries(
         after = make_live_entry(article=story, body="Still connected")
         assert again.next_event()["id"] == str(after.pk)
         again.close()
+
+        event = make_event(results_official=False)
+        results = EventStream(
+            front + reverse("articles:live-results-stream") + f"?events={event.pk}"
+        )
+        make_result(event=event, rank=1, time_ms=36490)
+        event_data = results.next_event()
+        assert event_data["event"] == "results"
+        assert json.loads(event_data["data"]) == {"event": event.pk}
+        results.close()
 
 
 @requires_pushpin

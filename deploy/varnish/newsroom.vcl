@@ -55,7 +55,7 @@ backend default {
 }
 
 # Pushpin (`make pushpin`, deploy/pushpin/), which holds readers' live streams: requests for a
-# live story's stream (/stories/<slug>/live/stream/) are piped to it untouched and never kept;
+# live story's stream (/stories/<slug>/live/stream/) or of live results (/live/results/stream/) are piped to it untouched and never kept;
 # it forwards them to the app server itself. Its port is the one `.port` line below (7999).
 backend pushpin {
     .host = "127.0.0.1";
@@ -82,9 +82,9 @@ sub vcl_recv {
         call newsroom_purge;
     }
 
-    # A live story's event stream: a long-lived response Pushpin holds; piped (a raw tunnel: no
+    # A live story's or live results' event stream: a long-lived response Pushpin holds; piped (a raw tunnel: no
     # buffering, no timeout between events, nothing kept).
-    if (req.url ~ "^/stories/[^/?]+/live/stream/") {
+    if (req.url ~ "^/(stories/[^/?]+/live|live/results)/stream/") {
         set req.backend_hint = pushpin;
         return (pipe);
     }
