@@ -343,6 +343,26 @@ def test_the_results_stream_holds_the_events_channels(client):
     assert client.get(url, {"events": "999999,x"}).status_code == 404
 
 
+# --- The demo -------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_finished_live_blog_of_the_500_m(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    story = Article.objects.get(slug="kok-wins-olympic-500m-gold")
+    assert story.live_started_at < story.live_ended_at and not story.is_live
+    entries = list(story.live_entries.order_by("created_at"))
+    assert len(entries) >= 6 and all(
+        e.created_at.date().isoformat() == "2026-02-15" for e in entries
+    )
+    key = [entry.body for entry in entries if entry.key_event]
+    assert any("36.49" in body and "Olympic record" in body for body in key)
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert "Live coverage ended" in page and "Key events" in page
+    assert json_ld_of(page)[0]["coverageEndTime"].startswith("2026-02-15")
+
+
 # --- A real Pushpin in front of the app ----------------------------------------------------
 
 
