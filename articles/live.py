@@ -14,7 +14,9 @@ or imported, the event switched to official), ``event: results`` is published on
 """
 
 import re
+import time
 
+from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -120,15 +122,34 @@ def results_channel(event_pk):
 EVENT_TAG = re.compile(r"^event-(\d+)$")
 
 
+RESULTS_CHANGED_KEY = "results-changed:{}"
+RESULTS_CHANGED_SECONDS = 24 * 3600
+
+
+def results_event(event_pk):
+    """The server-sent event telling a page that an event's results changed."""
+    return grip.sse_event({"event": event_pk}, event="results")
+
+
+def results_changed_since(event_pks, since):
+    """Which of `event_pks` changed at or after `since` (a time.time() value), by the moments
+    `_content_changed` recorded in the cache: what a page built at `since` has not shown."""
+    keys = {RESULTS_CHANGED_KEY.format(pk): pk for pk in event_pks}
+    found = cache.get_many(list(keys))
+    return sorted(keys[key] for key, moment in found.items() if moment >= since)
+
+
 def _content_changed(sender, tags, **kwargs):
     """After a change to an event (a result entered or imported, the results made official)
-    has committed and its tags were purged: tell the pages following its results. They fetch
+    has committed and its tags were purged: note when (for pages whose stream connects later,
+    see `results_changed_since`) and tell the pages following its results. They fetch
     themselves again, already rebuilt from the new rows."""
     for tag in tags:
         found = EVENT_TAG.match(tag)
         if found:
             pk = int(found.group(1))
-            grip.publish(results_channel(pk), grip.sse_event({"event": pk}, event="results"))
+            cache.set(RESULTS_CHANGED_KEY.format(pk), time.time(), RESULTS_CHANGED_SECONDS)
+            grip.publish(results_channel(pk), results_event(pk))
 
 
 def connect():

@@ -59,11 +59,18 @@ def live_entries(request, slug):
     return response
 
 
+def _since(request):
+    """``?since=`` as a time.time() value (the page's results were built then); 0 if absent."""
+    value = request.GET.get("since", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else 0
+
+
 def results_stream(request):
     """Server-sent events for the results of ``?events=PK,PK`` (up to MAX_STREAMED_EVENTS),
     held by Pushpin on ``results-<pk>``: an ``event: results`` after each committed change to
-    one of them (articles/live.py), on which the page fetches itself again. Nothing to replay:
-    a reconnecting page fetches itself once. Without a GRIP proxy, 204 (the page polls)."""
+    one of them (articles/live.py), on which the page fetches itself again. First, one for each
+    event changed since ``?since=`` (the page's build time): what changed before the stream
+    connected is not missed. Without a GRIP proxy, 204 (the page polls)."""
     wanted = {
         int(part)
         for part in request.GET.get("events", "").split(",")[:MAX_STREAMED_EVENTS]
@@ -75,7 +82,10 @@ def results_stream(request):
     elif not grip.through_proxy(request):
         response = HttpResponse(status=204)
     else:
-        response = HttpResponse("", content_type="text/event-stream")
+        missed = live.results_changed_since(events, _since(request))
+        response = HttpResponse(
+            "".join(map(live.results_event, missed)), content_type="text/event-stream"
+        )
         grip.hold_stream(response, [live.results_channel(pk) for pk in sorted(events)])
     response["Cache-Control"] = "no-store"
     return response

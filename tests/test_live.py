@@ -341,6 +341,21 @@ def test_the_results_stream_holds_the_events_channels(client):
     assert held["Grip-Hold"] == "stream" and held["Cache-Control"] == "no-store"
     assert held["Grip-Channel"] == f"results-{first.pk}, results-{second.pk}"
     assert client.get(url, {"events": "999999,x"}).status_code == 404
+    assert held.content == b""  # nothing changed since
+
+
+def test_the_results_stream_first_reports_changes_the_page_has_not_shown(client, committed):
+    import time
+
+    event = make_event(results_official=False)
+    built = int(time.time())
+    with committed():
+        make_result(event=event, rank=1, time_ms=36490)
+    url = reverse("articles:live-results-stream")
+    older_page = client.get(url, {"events": event.pk, "since": built}, HTTP_GRIP_SIG="x")
+    assert older_page.content.decode() == f'event: results\ndata: {{"event":{event.pk}}}\n\n'
+    newer_page = client.get(url, {"events": event.pk, "since": built + 5}, HTTP_GRIP_SIG="x")
+    assert newer_page.content == b""
 
 
 # --- The demo -------------------------------------------------------------------------------

@@ -142,6 +142,9 @@
       return;
     }
     var source = new EventSource(blog.dataset.streamUrl + "?after=" + lastId());
+    source.addEventListener("open", function () {
+      blog.dataset.liveState = "connected"; // from now on Pushpin holds every update for us
+    });
     source.addEventListener("entry", function (event) {
       var data = JSON.parse(event.data);
       receive(data.id, data.html);

@@ -21,6 +21,13 @@
     var events = Array.prototype.map.call(regions, function (region) {
       return region.dataset.liveResults;
     });
+    // When the oldest of them was built: the stream first reports what changed since.
+    var since = Math.min.apply(
+      null,
+      Array.prototype.map.call(regions, function (region) {
+        return parseInt(region.dataset.liveSince, 10) || 0;
+      })
+    );
     var announcer = document.createElement("div");
     announcer.className = "visually-hidden";
     announcer.setAttribute("role", "status");
@@ -29,7 +36,9 @@
 
     function refresh() {
       pending = null;
-      fetch(window.location.pathname, { credentials: "same-origin" })
+      // no-cache: the browser's copy may be served stale while it revalidates (the page allows
+      // that); ask the server (or the front cache, already purged) instead.
+      fetch(window.location.pathname, { credentials: "same-origin", cache: "no-cache" })
         .then(function (response) {
           return response.ok ? response.text() : "";
         })
@@ -67,9 +76,12 @@
       return;
     }
     var opened = false;
-    var source = new EventSource(script.dataset.streamUrl + "?events=" + events.join(","));
+    var source = new EventSource(
+      script.dataset.streamUrl + "?events=" + events.join(",") + "&since=" + since
+    );
     source.addEventListener("results", soon);
     source.addEventListener("open", function () {
+      document.documentElement.dataset.liveResultsState = "connected";
       if (opened) {
         soon(); // reconnected: whatever changed meanwhile
       }
