@@ -3,6 +3,8 @@
 Both are short requests for Django; see newsroom/grip.py for how Pushpin keeps the stream open.
 """
 
+import time
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -59,17 +61,26 @@ def live_entries(request, slug):
     return response
 
 
+# A page may be older than its load: a browser serves its copy up to stale-while-revalidate
+# seconds after it expired (newsroom/caching/middleware.py), and loading takes a moment.
+PAGE_AGE_MARGIN_SECONDS = 35
+
+
 def _since(request):
-    """``?since=`` as a time.time() value (the page's results were built then); 0 if absent."""
-    value = request.GET.get("since", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else 0
+    """When the page asking was built, at the latest (a time.time() value), from ``?age=``
+    (seconds since it loaded, by the browser's own timer: no clock needs to agree); 0 (since
+    ever) when absent or not a whole number."""
+    value = request.GET.get("age", "")
+    if not (value.isascii() and value.isdigit() and len(value) < 9):
+        return 0
+    return time.time() - int(value) - PAGE_AGE_MARGIN_SECONDS
 
 
 def results_stream(request):
     """Server-sent events for the results of ``?events=PK,PK`` (up to MAX_STREAMED_EVENTS),
     held by Pushpin on ``results-<pk>``: an ``event: results`` after each committed change to
     one of them (articles/live.py), on which the page fetches itself again. First, one for each
-    event changed since ``?since=`` (the page's build time): what changed before the stream
+    event changed since the page was built (see `_since`): what changed before the stream
     connected is not missed. Without a GRIP proxy, 204 (the page polls)."""
     wanted = {
         int(part)

@@ -1,7 +1,7 @@
 """A real Pushpin for tests: deploy/pushpin/pushpin.conf.in and deploy/pushpin/routes (pointed at
 a test server's port) in a private folder, on free loopback ports; stopped for sure at the end.
 
-    from tests.pushpin import requires_pushpin, pushpin
+    from tests.pushpin import EventStream, requires_pushpin, pushpin
 
     @requires_pushpin
     def test_...(live_server, tmp_path):
@@ -18,6 +18,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -110,3 +112,41 @@ def pushpin(backend_port, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+class EventStream:
+    """A reader's server-sent-event connection (plain HTTP), read event by event."""
+
+    def __init__(self, url, **headers):
+        request = urllib.request.Request(url, headers={"Accept": "text/event-stream", **headers})
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.response = urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
+                return
+            except urllib.error.HTTPError as error:
+                # Pushpin's own short 500 while its proxy and handler are still linking up
+                # after start (the app's 500 is an HTML page, and fails at once).
+                body = error.read()
+                if error.code != 500 or b"<" in body or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def next_event(self):
+        """{"id": ..., "event": ..., "data": ...} of the next event; fails after 5 s of quiet."""
+        event = {}
+        while True:
+            line = self.response.readline().decode()
+            assert line, "the stream ended"
+            line = line.rstrip("\n")
+            if not line:
+                if event:
+                    return event
+                continue
+            if line.startswith(":"):
+                continue  # a keep-alive comment
+            name, _, value = line.partition(": ")
+            event[name] = value
+
+    def close(self):
+        self.response.close()

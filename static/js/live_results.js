@@ -21,13 +21,6 @@
     var events = Array.prototype.map.call(regions, function (region) {
       return region.dataset.liveResults;
     });
-    // When the oldest of them was built: the stream first reports what changed since.
-    var since = Math.min.apply(
-      null,
-      Array.prototype.map.call(regions, function (region) {
-        return parseInt(region.dataset.liveSince, 10) || 0;
-      })
-    );
     var announcer = document.createElement("div");
     announcer.className = "visually-hidden";
     announcer.setAttribute("role", "status");
@@ -77,7 +70,13 @@
     }
     var opened = false;
     var source = new EventSource(
-      script.dataset.streamUrl + "?events=" + events.join(",") + "&since=" + since
+      // age: seconds since this page was loaded; the stream first reports what changed since
+      // (the server's clock decides, not this browser's).
+      script.dataset.streamUrl +
+        "?events=" +
+        events.join(",") +
+        "&age=" +
+        Math.round(window.performance.now() / 1000)
     );
     source.addEventListener("results", soon);
     source.addEventListener("open", function () {

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from articles import live
 from articles.models import Article, Event
 from tests.factories import make_athlete, make_live_entry, make_result
-from tests.pushpin import pushpin, requires_pushpin
+from tests.pushpin import EventStream, pushpin, requires_pushpin
 
 from .steps import sign_in, visit
 
@@ -23,6 +23,9 @@ def front(demo, settings, tmp_path):
     port = int(demo.url.rsplit(":", 1)[1])
     with pushpin(port, tmp_path) as (url, publish_url):
         settings.PUSHPIN_PUBLISH = publish_url
+        # Held streams work once Pushpin's services have linked up (EventStream waits).
+        probe = reverse("articles:live-results-stream") + f"?events={Event.objects.first().pk}"
+        EventStream(url + probe).close()
         yield url
 
 
