@@ -16,7 +16,7 @@ from .models import Article, Event
 from .models.live import live_tag
 from .templatetags.live import live_context
 
-MAX_STREAMED_EVENTS = 10  # events one results stream may follow
+MAX_STREAMED_EVENTS = 20  # events one results stream follows (Pushpin's default channel limit)
 POLL_SECONDS = 5  # how long browsers and the front cache may keep the polled fragment
 
 

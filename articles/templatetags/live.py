@@ -29,3 +29,10 @@ def live_blog(article):
     if article.live_started_at is None:
         return {"article": article, "hidden": True}
     return live_context(article)
+
+
+@register.simple_tag
+def provisional_events(events):
+    """The pks of the events among `events` whose results are still provisional, joined by
+    commas ("" when none): what a page's live results regions follow."""
+    return ",".join(str(event.pk) for event in events if not event.results_official)

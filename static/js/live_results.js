@@ -1,5 +1,5 @@
-// Live results on pages showing provisional results (an event page, a story covering events):
-// each element marked data-live-results="<event pk>" is replaced by its fresh copy from this
+// Live results on pages showing provisional results (an event page, a story covering events, a
+// competition's medal table): each element marked data-live-results="<event pk>,..." is replaced by its fresh copy from this
 // same page, fetched again whenever one of those events changes. The events' stream is held by
 // Pushpin (newsroom/grip.py); without it (the app answers 204) the page checks every POLL_MS.
 // Progressive enhancement: without this file each load shows the results as they are.
@@ -18,8 +18,13 @@
     if (!regions.length) {
       return;
     }
-    var events = Array.prototype.map.call(regions, function (region) {
-      return region.dataset.liveResults;
+    var events = [];
+    regions.forEach(function (region) {
+      region.dataset.liveResults.split(",").forEach(function (pk) {
+        if (events.indexOf(pk) === -1) {
+          events.push(pk);
+        }
+      });
     });
     var announcer = document.createElement("div");
     announcer.className = "visually-hidden";
