@@ -80,7 +80,7 @@ pushpin:
 		-e 's|@PUBLISH_PORT@|$(PUSHPIN_PUBLISH_PORT)|' -e 's|@ROUTES@|$(PUSHPIN_DIR)/routes|' \
 		-e "s|@SIG_KEY@|$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
 		deploy/pushpin/pushpin.conf.in > $(PUSHPIN_DIR)/pushpin.conf
-	pushpin --config $(PUSHPIN_DIR)/pushpin.conf --merge-output
+	pushpin --config $(PUSHPIN_DIR)/pushpin.conf --port $(HOST):$(PUSHPIN_PORT) --merge-output
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -92,7 +92,7 @@ def json_ld_fields(article, url):
     times and its entries as `liveBlogUpdate` BlogPostings ({} for a story never live)."""
     if article.live_started_at is None:
         return {}
-    entries = LiveEntry.objects.for_story(article)[:REPLAY_LIMIT]
+    entries = list(LiveEntry.objects.for_story(article)[:REPLAY_LIMIT])
     data = {
         "@type": "LiveBlogPosting",
         "coverageStartTime": machine_time(article.live_started_at),
@@ -111,6 +111,8 @@ def json_ld_fields(article, url):
     }
     if article.live_ended_at:
         data["coverageEndTime"] = machine_time(article.live_ended_at)
+    changed = [article.last_modified, article.live_ended_at, *(e.updated_at for e in entries)]
+    data["dateModified"] = machine_time(max(filter(None, changed)))
     return data
 
 

@@ -95,7 +95,14 @@ def pushpin(backend_port, tmp_path):
     log = folder / "output.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [PUSHPIN, "--config", str(config), "--merge-output"],
+            [
+                PUSHPIN,
+                "--config",
+                str(config),
+                "--port",
+                f"127.0.0.1:{http_port}",
+                "--merge-output",
+            ],
             stdout=out,
             stderr=out,
             start_new_session=True,  # its services (condure, proxy, handler) stop with it

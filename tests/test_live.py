@@ -158,6 +158,7 @@ def test_json_ld_is_a_live_blog_posting_with_its_updates(client):
     assert update["headline"] == "Leerdam second, 37.15."
     assert update["url"].endswith(f"{story.get_absolute_url()}#entry-{entry.pk}")
     assert update["datePublished"] and update["articleBody"] == entry.body
+    assert data["dateModified"] == update["dateModified"]  # the newest entry is the last change
     live.end_coverage(story)
     ended = json_ld_of(client.get(story.get_absolute_url()).content.decode())[0]
     assert ended["coverageEndTime"]

@@ -49,6 +49,22 @@
       }, 100);
     }
 
+    // A new key event joins the summary at the top (when the page has one).
+    function listKeyEvent(entry) {
+      var summary = blog.querySelector(".live-key-events ul");
+      if (!summary || !entry.classList.contains("live-entry-key")) {
+        return;
+      }
+      var link = document.createElement("a");
+      link.href = "#" + entry.id;
+      link.appendChild(entry.querySelector("time").cloneNode(true));
+      var text = entry.querySelector(".live-entry-body").textContent.trim().split("\n")[0];
+      link.appendChild(document.createTextNode(" " + text.slice(0, 110)));
+      var item = document.createElement("li");
+      item.appendChild(link);
+      summary.insertBefore(item, summary.firstChild);
+    }
+
     // `entries`: entry elements, oldest first; each goes on top.
     function insert(entries) {
       var empty = list.querySelector(".live-empty");
@@ -61,6 +77,7 @@
           entry.classList.add("live-entry-new");
         }
         list.insertBefore(entry, anchor);
+        listKeyEvent(entry);
         anchor = entry;
       });
     }

@@ -54,6 +54,16 @@ def test_an_entry_posted_at_the_desk_appears_for_an_open_reader(front, live_stor
     assert reader.evaluate("document.activeElement === document.body")  # focus never moved
 
 
+def test_a_key_event_joins_the_summary_at_the_top(front, live_story, open_page):
+    make_live_entry(article=live_story, body="Start of the race", key_event=True)
+    reader = visit(open_page(), front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
+    entry = make_live_entry(article=live_story, body="**Olympic record** for Kok", key_event=True)
+    first = reader.locator(".live-key-events li").first
+    expect(first).to_contain_text("Olympic record for Kok", timeout=ARRIVAL_MS)
+    assert first.locator("a").get_attribute("href") == f"#entry-{entry.pk}"
+
+
 def test_a_reader_scrolled_down_gets_a_button_not_a_jump(front, live_story, open_page):
     reader = visit(open_page(), front + live_story.get_absolute_url())
     reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
