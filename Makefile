@@ -17,9 +17,12 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
 VARNISH_PORT ?= 6081
+PUSHPIN_PORT ?= 7999
+PUSHPIN_PUBLISH_PORT ?= 5561
+PUSHPIN_DIR := /tmp/newsroom-pushpin-$(PUSHPIN_PORT)
 VARNISHD := $(shell command -v varnishd 2>/dev/null || ls /usr/sbin/varnishd 2>/dev/null)
 
-.PHONY: install install-site run test lint serve varnish clean
+.PHONY: install install-site run test lint serve varnish pushpin clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Newsroom needs Python 3.12 or newer: install it and try again."; exit 1; }
@@ -76,10 +79,25 @@ serve: install-site
 varnish:
 	@test -n "$(VARNISHD)" || { echo "Varnish is not installed: apt-get install varnish varnish-modules"; exit 1; }
 	@mkdir -p /tmp/newsroom-varnish-$(VARNISH_PORT)
-	sed 's/\.port = "8000";/.port = "$(PORT)";/' deploy/varnish/newsroom.vcl \
+	sed -e 's/\.port = "8000";/.port = "$(PORT)";/' -e 's/\.port = "7999";/.port = "$(PUSHPIN_PORT)";/' \
+		deploy/varnish/newsroom.vcl \
 		> /tmp/newsroom-varnish-$(VARNISH_PORT)/newsroom.vcl
 	$(VARNISHD) -F -a $(HOST):$(VARNISH_PORT) -f /tmp/newsroom-varnish-$(VARNISH_PORT)/newsroom.vcl \
 		-n /tmp/newsroom-varnish-$(VARNISH_PORT)/instance -s malloc,256m -t 0
+
+# Live updates: Pushpin on $(HOST):$(PUSHPIN_PORT) in front of `make serve` ($(HOST):$(PORT)), its
+# publish API on 127.0.0.1:$(PUSHPIN_PUBLISH_PORT); run `make serve
+# NEWSROOM_PUSHPIN_PUBLISH=http://127.0.0.1:$(PUSHPIN_PUBLISH_PORT)/publish/` beside it. Behind
+# `make varnish`, which pipes live streams here (README, "Live coverage").
+pushpin:
+	@command -v pushpin >/dev/null || { echo "Pushpin is not installed: apt-get install pushpin"; exit 1; }
+	@mkdir -p $(PUSHPIN_DIR)
+	sed 's/127\.0\.0\.1:8000$$/127.0.0.1:$(PORT)/' deploy/pushpin/routes > $(PUSHPIN_DIR)/routes
+	sed -e 's|@RUNDIR@|$(PUSHPIN_DIR)|g' -e 's|@HTTP_PORT@|$(PUSHPIN_PORT)|' \
+		-e 's|@PUBLISH_PORT@|$(PUSHPIN_PUBLISH_PORT)|' -e 's|@ROUTES@|$(PUSHPIN_DIR)/routes|' \
+		-e "s|@SIG_KEY@|$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
+		deploy/pushpin/pushpin.conf.in > $(PUSHPIN_DIR)/pushpin.conf
+	pushpin --config $(PUSHPIN_DIR)/pushpin.conf --port $(HOST):$(PUSHPIN_PORT) --merge-output
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -12,6 +12,7 @@ from newsroom.caching import all_tag, announce, list_tag, tag_for
 
 from . import (
     images,
+    live_admin,  # noqa: F401  (registers the live desk)
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField

@@ -8,7 +8,9 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from . import (
             caching,
+            live,
             signals,  # noqa: F401 - connects the search index receivers
         )
 
         caching.connect()
+        live.connect()

@@ -13,6 +13,8 @@ from django.utils.safestring import mark_safe
 
 from newsroom.dates import machine_time
 
+from . import live
+
 SHARE_WIDTH = 1200  # what Open Graph and most chat apps ask for
 # The characters that could end a <script> element or start a comment, as JSON escapes
 # (exactly what django.utils.html.json_script does).
@@ -106,6 +108,7 @@ def news_article(article, request):
         "publisher": publisher(request),
         "dateModified": machine_time(article.last_modified),
     }
+    data.update(live.json_ld_fields(article, url))  # a live story is a LiveBlogPosting
     if article.published_at:
         data["datePublished"] = machine_time(article.published_at)
     image = share_image(article, request)

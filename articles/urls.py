@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import feeds, results_views, views
+from . import feeds, live_views, results_views, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("stories/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("stories/<slug:slug>/live/stream/", live_views.live_stream, name="live-stream"),
+    path("stories/<slug:slug>/live/entries/", live_views.live_entries, name="live-entries"),
     path("preview/<int:pk>/", views.ArticlePreviewView.as_view(), name="preview"),
     path("section/<slug:slug>/", views.SectionView.as_view(), name="section"),
     path("tag/<slug:slug>/", views.TagView.as_view(), name="tag"),
@@ -22,6 +24,7 @@ urlpatterns = [
         views.ArchiveMonthView.as_view(),
         name="archive-month",
     ),
+    path("live/results/stream/", live_views.results_stream, name="live-results-stream"),
     path("results/", results_views.ResultsIndexView.as_view(), name="results"),
     path("results/events/<slug:slug>/", results_views.EventView.as_view(), name="event"),
     path("results/events/<slug:slug>.csv", results_views.event_results_csv, name="event-csv"),

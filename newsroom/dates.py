@@ -16,7 +16,13 @@ from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.html import format_html
 
-FORMAT_NAMES = ("DATE_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "YEAR_MONTH_FORMAT")
+FORMAT_NAMES = (
+    "DATE_FORMAT",
+    "DATETIME_FORMAT",
+    "SHORT_DATE_FORMAT",
+    "YEAR_MONTH_FORMAT",
+    "TIME_FORMAT",
+)
 
 
 def machine_time(moment):

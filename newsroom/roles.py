@@ -13,6 +13,7 @@ EDITOR_MODELS = {
         "nation",
         "athlete",
         "result",
+        "liveentry",
     ],
 }
 GROUP_PERMISSIONS = {

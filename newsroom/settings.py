@@ -198,6 +198,9 @@ BROWSER_CACHE_SECONDS = int(os.environ.get("NEWSROOM_BROWSER_CACHE_SECONDS", "0"
 SHARED_CACHE_SECONDS = int(os.environ.get("NEWSROOM_SHARED_CACHE_SECONDS", "86400"))
 # Where to purge: varnish://HOST:PORT, fastly://SERVICE_ID, cloudflare://ZONE_ID; unset: none.
 FRONT_CACHE = os.environ.get("NEWSROOM_FRONT_CACHE", "")
+# Pushpin's publish API for live updates (newsroom/grip.py), e.g. http://127.0.0.1:5561/publish/;
+# unset: nothing is published and live pages poll.
+PUSHPIN_PUBLISH = os.environ.get("NEWSROOM_PUSHPIN_PUBLISH", "")
 
 # --- Auth -----------------------------------------------------------------------------------
 

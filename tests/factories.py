@@ -161,3 +161,15 @@ def add_hero(article, *, size=(1700, 900), alt="A skater on the oval"):
     article.hero_renditions = process_hero_image(article)
     article.save()
     return article
+
+
+def make_live_entry(**fields):
+    """An entry of a live story (the story's coverage started)."""
+    from articles.models import LiveEntry
+
+    if "article" not in fields:
+        fields["article"] = make_article(live_started_at=timezone.now())
+    fields.setdefault("body", f"Live update number {_n()}.")
+    if "author" not in fields:
+        fields["author"] = fields["article"].author
+    return LiveEntry.objects.create(**fields)

@@ -33,6 +33,7 @@ from .servers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 VCL_PATH = ROOT / "deploy" / "varnish" / "newsroom.vcl"
 BACKEND_PORT_LINE = '.port = "8000";'
+PUSHPIN_PORT_LINE = '.port = "7999";'
 START_SECONDS = 30
 VMOD_DIRS = (
     "/usr/lib/*/varnish/vmods",
@@ -72,12 +73,14 @@ def missing():
 requires_varnish = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 
-def vcl_for_port(backend_port, probe_interval=None):
+def vcl_for_port(backend_port, probe_interval=None, pushpin_port=None):
     """deploy/varnish/newsroom.vcl with its backend on `backend_port` (the one port line), and
     its health probe every `probe_interval` (a VCL duration such as "0.2s") when given."""
     text = VCL_PATH.read_text()
     assert text.count(BACKEND_PORT_LINE) == 1, f"{VCL_PATH} must have one {BACKEND_PORT_LINE}"
     text = text.replace(BACKEND_PORT_LINE, f'.port = "{int(backend_port)}";')
+    if pushpin_port is not None:  # where live streams are piped (see the VCL's pushpin backend)
+        text = text.replace(PUSHPIN_PORT_LINE, f'.port = "{int(pushpin_port)}";')
     if probe_interval is not None:
         text, count = re.subn(
             r"\.interval = [0-9.]+[a-z]+;", f".interval = {probe_interval};", text
@@ -117,13 +120,16 @@ class FrontCache(NamedTuple):
 
 
 @contextmanager
-def varnish(backend_port, tmp_dir=None, *, memory="64m", probe_interval=None, port=None):
+def varnish(
+    backend_port, tmp_dir=None, *, memory="64m", probe_interval=None, port=None, pushpin_port=None
+):
     """A varnishd running deploy/varnish/newsroom.vcl in front of 127.0.0.1:`backend_port`.
 
     Yields a FrontCache (`url`, `purge(*tags)`, `purge_url(path)`, `log_path`); the whole
     process group is stopped on exit. Working files go to `tmp_dir` (a fresh temporary
     directory when None, removed afterwards). `probe_interval` shortens the health probe's
-    period (tests of a backend marked down). `port`: where it listens (a free one when None)."""
+    period (tests of a backend marked down). `port`: where it listens (a free one when None).
+    `pushpin_port`: where live streams are piped (Pushpin; 7999 when None)."""
     reason = missing()
     if reason:
         pytest.skip(reason)
@@ -135,7 +141,7 @@ def varnish(backend_port, tmp_dir=None, *, memory="64m", probe_interval=None, po
     work = Path(tmp_dir) / f"varnish-{port}"
     work.mkdir(parents=True)
     vcl = work / "newsroom.vcl"
-    vcl.write_text(vcl_for_port(backend_port, probe_interval))
+    vcl.write_text(vcl_for_port(backend_port, probe_interval, pushpin_port))
     log_path = work / "varnishd.log"
     command = [
         varnishd_path(),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from articles.models import Article, Event
+from articles.models import Article, Event, LiveEntry
 from comments.models import Comment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +75,10 @@ def test_seed_demo_loads_the_leerdam_story_and_is_idempotent(settings, capsys):
     settings.DEBUG = False
     call_command("seed_demo")
     counts = (Article.objects.count(), Event.objects.count(), Comment.objects.count())
+    entries = list(LiveEntry.objects.values_list("pk", "body", "key_event", "created_at"))
     call_command("seed_demo")
     assert (Article.objects.count(), Event.objects.count(), Comment.objects.count()) == counts
+    assert list(LiveEntry.objects.values_list("pk", "body", "key_event", "created_at")) == entries
     output = capsys.readouterr().out
     assert "no demo accounts" in output
     story = Article.objects.get(slug="leerdam-wins-olympic-1000m-gold")

@@ -1,3 +1,4 @@
+from .live import LiveEntry
 from .redirects import OldLink
 from .results import Athlete, Competition, Event, Nation, Result
 from .stories import Article, Section, Tag
@@ -7,6 +8,7 @@ __all__ = [
     "Athlete",
     "Competition",
     "Event",
+    "LiveEntry",
     "Nation",
     "OldLink",
     "Result",

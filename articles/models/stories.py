@@ -179,6 +179,9 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         help_text="The updated_at import_wordpress last saved: a story saved since by anyone "
         "else is not overwritten by a later import.",
     )
+    # Live coverage (articles/live.py): started by an editor on the live desk, ended there too.
+    live_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    live_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -255,6 +258,11 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         if self.status == self.Status.DRAFT:
             return self.Status.DRAFT.label
         return self.Status.SCHEDULED.label
+
+    @property
+    def is_live(self):
+        """Whether live coverage has started and not ended (the "Live" badge)."""
+        return self.live_started_at is not None and self.live_ended_at is None
 
     @property
     def last_modified(self):

@@ -6,6 +6,7 @@
 #            -s malloc,256m -t 0
 #
 # and set NEWSROOM_FRONT_CACHE=varnish://127.0.0.1:6081 for the app, so that it purges here.
+# and, for live stories, Pushpin on 127.0.0.1:7999 (`make pushpin`; see the pushpin backend).
 # `-t 0` (default_ttl 0) matters: a response that does not say how long it may be kept
 # (Cache-Control max-age/s-maxage, Expires) is never kept. This file enforces that too.
 #
@@ -53,6 +54,15 @@ backend default {
     }
 }
 
+# Pushpin (`make pushpin`, deploy/pushpin/), which holds readers' live streams: requests for a
+# live story's stream (/stories/<slug>/live/stream/) or of live results (/live/results/stream/) are piped to it untouched and never kept;
+# it forwards them to the app server itself. Its port is the one `.port` line below (7999).
+backend pushpin {
+    .host = "127.0.0.1";
+    .port = "7999";
+    .connect_timeout = 2s;
+}
+
 # Who may purge: this machine only. (A request forwarded by a local TLS proxy carries an
 # X-Forwarded-For and is refused too, see newsroom_purge.)
 acl newsroom_purgers {
@@ -70,6 +80,13 @@ sub vcl_recv {
 
     if (req.method == "PURGE") {
         call newsroom_purge;
+    }
+
+    # A live story's or live results' event stream: a long-lived response Pushpin holds; piped (a raw tunnel: no
+    # buffering, no timeout between events, nothing kept).
+    if (req.url ~ "^/(stories/[^/?]+/live|live/results)/stream/") {
+        set req.backend_hint = pushpin;
+        return (pipe);
     }
 
     # HTTP/2 may send several Cookie headers: one, for the checks below.
@@ -120,6 +137,11 @@ sub newsroom_purge {
         return (synth(200, "Purged"));
     }
     return (purge);
+}
+
+sub vcl_pipe {
+    # One piped request per connection: the next one on it must go through vcl_recv again.
+    set bereq.http.Connection = "close";
 }
 
 sub vcl_hash {

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from articles.demo_images import draw_hero
+from articles.demo_live import load_live_blog
 from articles.images import process_hero_image
 from articles.models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
 from articles.times import parse_time
@@ -272,6 +273,7 @@ class Command(BaseCommand):
             self.load_results()
             for story in STORIES:
                 self.load_story(story, desk, sections, tags)
+            load_live_blog(desk)
             self.load_comments()
         if settings.DEBUG:
             self.demo_accounts()

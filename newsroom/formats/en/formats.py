@@ -9,3 +9,4 @@ DATE_FORMAT = "j F Y"  # 12 February 2026
 DATETIME_FORMAT = "j F Y, H:i"  # 12 February 2026, 19:30
 SHORT_DATE_FORMAT = "j M Y"  # 12 Feb 2026 (in tables)
 YEAR_MONTH_FORMAT = "F Y"  # February 2026
+TIME_FORMAT = "H:i"  # 19:30 (live blog entries, shown under their day)

@@ -1,0 +1,143 @@
+"""The live desk: editors post a live story's entries fast from the admin.
+
+`/admin/articles/liveentry/` lists published stories to cover (live ones first); each story's
+desk (`desk/<story pk>/`) has one box (Enter posts, Shift+Enter is a new line: live_desk.js; the
+button posts without JavaScript), a "key event" tick, start and end of coverage, and the latest
+entries beneath with links to edit and delete them (the admin's own views, then back here).
+Posting needs ``articles.add_liveentry`` (the Editors group); starting or ending coverage
+``articles.change_article``.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from newsroom.admin_base import EditorModelAdmin
+from newsroom.xmltext import validate_xml_text
+
+from . import live
+from .models import Article, LiveEntry
+
+DESK_ENTRIES = 50
+DESK_STORIES = 30
+
+
+class DeskEntryForm(forms.ModelForm):
+    class Meta:
+        model = LiveEntry
+        fields = ["body", "key_event"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "cols": 80, "autofocus": True})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].validators.append(validate_xml_text)
+        self.fields["body"].help_text = "Markdown. Enter posts; Shift+Enter starts a new line."
+
+
+@admin.register(LiveEntry)
+class LiveEntryAdmin(EditorModelAdmin):
+    list_display = ["__str__", "article", "key_event", "author", "created_at"]
+    list_select_related = ["article", "author"]
+    fields = ["article", "body", "key_event"]
+    raw_id_fields = ["article"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("desk/<int:article_pk>/", view(self.desk_view), name="articles_liveentry_desk"),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, entry, form, change):
+        if not change:
+            entry.author = request.user
+        super().save_model(request, entry, form, change)
+
+    def _back_to_desk(self, entry):
+        return HttpResponseRedirect(
+            reverse("admin:articles_liveentry_desk", args=[entry.article_id])
+        )
+
+    def response_change(self, request, entry):
+        if "_continue" in request.POST:
+            return super().response_change(request, entry)
+        super().response_change(request, entry)  # its message
+        return self._back_to_desk(entry)
+
+    def response_add(self, request, entry, post_url_continue=None):
+        super().response_add(request, entry, post_url_continue)
+        return self._back_to_desk(entry)
+
+    def response_delete(self, request, obj_display, obj_id):
+        article_pk = request.session.pop("live_desk_article", None)
+        response = super().response_delete(request, obj_display, obj_id)
+        if article_pk:
+            return redirect("admin:articles_liveentry_desk", article_pk)
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        entry = LiveEntry.objects.filter(pk=object_id).only("article_id").first()
+        if entry is not None:
+            request.session["live_desk_article"] = entry.article_id
+        return super().delete_view(request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        """The desk's front page: the stories an editor may cover, live ones first."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stories = Article.objects.published().order_by(
+            "live_ended_at", "-live_started_at", "-published_at"
+        )[:DESK_STORIES]
+        live_first = sorted(stories, key=lambda story: not story.is_live)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Live desk",
+            "opts": self.opts,
+            "stories": live_first,
+        }
+        return TemplateResponse(request, "admin/articles/liveentry/stories.html", context)
+
+    def desk_view(self, request, article_pk):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        article = get_object_or_404(Article, pk=article_pk)
+        form, status = DeskEntryForm(), 200
+        if request.method == "POST":
+            action = request.POST.get("action", "post")
+            if action in ("start", "end"):
+                if not request.user.has_perm("articles.change_article"):
+                    raise PermissionDenied
+                if action == "start":
+                    live.start_coverage(article)
+                    self.message_user(request, "Live coverage started.", messages.SUCCESS)
+                else:
+                    live.end_coverage(article)
+                    self.message_user(request, "Live coverage ended.", messages.SUCCESS)
+                return redirect("admin:articles_liveentry_desk", article.pk)
+            form = DeskEntryForm(
+                request.POST, instance=LiveEntry(article=article, author=request.user)
+            )
+            if form.is_valid():
+                entry = form.save()
+                self.log_addition(request, entry, [{"added": {}}])
+                self.message_user(request, "Posted.", messages.SUCCESS)
+                return redirect("admin:articles_liveentry_desk", article.pk)
+            status = 400  # the typed text stays in the box
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Live desk: {article.title}",
+            "opts": self.opts,
+            "article": article,
+            "form": form,
+            "entries": article.live_entries.select_related("author").order_by("-created_at", "-pk")[
+                :DESK_ENTRIES
+            ],
+            "can_change_story": request.user.has_perm("articles.change_article"),
+        }
+        return TemplateResponse(
+            request, "admin/articles/liveentry/desk.html", context, status=status
+        )

@@ -1,0 +1,66 @@
+"""Live coverage of a story: short entries posted from the live desk, newest first."""
+
+from django.conf import settings
+from django.db import models
+
+from articles import markdown
+from newsroom.caching import declare
+from newsroom.rendered import StoredBodyHTML
+
+
+def live_tag(article_pk):
+    """The cache tag of a story's live entries: ``live_tag(12)`` -> "live-12"."""
+    return f"live-{article_pk}"
+
+
+class LiveEntryQuerySet(models.QuerySet):
+    def for_story(self, article):
+        """A story's entries, newest first, author loaded. Declares the story's live tag
+        (what shows them is purged when one is posted, edited or deleted)."""
+        declare(live_tag(article.pk))
+        return self.filter(article=article).select_related("author").order_by("-created_at", "-pk")
+
+
+class LiveEntry(StoredBodyHTML):
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="live_entries"
+    )
+    body = models.TextField(help_text="Markdown: links, bold, lists. Short is good.")
+    key_event = models.BooleanField(
+        default=False, help_text="A moment readers should not miss: listed at the top."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="live_entries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LiveEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "live entry"
+        verbose_name_plural = "live entries"
+        indexes = [models.Index(fields=["article", "-created_at"], name="liveentry_story_idx")]
+
+    def __str__(self):
+        return self.body[:60]
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#entry-{self.pk}"
+
+    def body_renderer(self):
+        return markdown.render_markdown, markdown.RENDERER
+
+    @property
+    def rendered_body(self):
+        """Sanitised HTML of the Markdown body (rendered again if the renderer changed)."""
+        if self.body_is_stale:
+            self.render_body()
+        return self.body_html
+
+    @property
+    def headline(self):
+        """The entry's first line as plain text, for the key-events list and JSON-LD."""
+        first = self.body.strip().splitlines()[0] if self.body.strip() else ""
+        return first.strip("#*_ ")[:110]

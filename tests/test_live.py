@@ -1,0 +1,457 @@
+"""Live coverage: an editor covers a race from the live desk, readers follow it as it happens.
+
+The desk and the reader's page, the JSON-LD, the cache purge on each entry, the GRIP stream
+Django answers for Pushpin (replay after Last-Event-ID), publishing after commit only, and a
+real Pushpin in front of a live server delivering entries to a connected reader.
+"""
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from articles import live
+from articles.models import Article, LiveEntry
+
+from .factories import (
+    make_article,
+    make_athlete,
+    make_event,
+    make_live_entry,
+    make_result,
+    make_user,
+)
+from .frontcache import requires_varnish, varnish
+from .pushpin import EventStream, pushpin, requires_pushpin
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client):
+    client.force_login(make_user(groups=["Editors"]))
+    return client
+
+
+def desk_url(article):
+    return reverse("admin:articles_liveentry_desk", args=[article.pk])
+
+
+def json_ld_of(html):
+    found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(text) for text in found]
+
+
+# --- The live desk -------------------------------------------------------------------------
+
+
+def test_editor_starts_coverage_and_posts_entries_readers_see_newest_first(editor, client):
+    story = make_article()
+    assert editor.post(desk_url(story), {"action": "start"}).status_code == 302
+    story.refresh_from_db()
+    assert story.is_live
+    first = editor.post(desk_url(story), {"body": "Pair 1 **under way**.", "action": "post"})
+    assert first.status_code == 302
+    editor.post(desk_url(story), {"body": "Kok: 36.49, Olympic record!", "key_event": "on"})
+    entries = list(LiveEntry.objects.filter(article=story).order_by("pk"))
+    assert [entry.key_event for entry in entries] == [False, True]
+    assert entries[0].author.groups.filter(name="Editors").exists()
+
+    desk = editor.get(desk_url(story)).content.decode()
+    assert "Pair 1 **under way**." in desk and "End live coverage" in desk
+
+    client.logout()
+    page = client.get(story.get_absolute_url()).content.decode()
+    older, newer = (page.index(f'id="entry-{entry.pk}"') for entry in entries)
+    assert newer < older, "newest entry first"
+    assert "<strong>under way</strong>" in page  # Markdown
+    assert f'href="#entry-{entries[1].pk}"' in page  # permalink, and in the key events
+    key_events = page[page.index("Key events") : page.index('id="live-entries"')]
+    assert "Kok: 36.49, Olympic record!" in key_events and "Pair 1" not in key_events
+    assert 'class="live-badge">Live<' in page and "Last updated" in page
+    assert 'class="live-badge">Live<' in client.get("/").content.decode()  # listings
+
+
+def test_an_empty_entry_is_refused_and_what_was_typed_stays(editor):
+    story = make_article(live_started_at=timezone.now())
+    response = editor.post(desk_url(story), {"body": "   ", "key_event": "on"})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not LiveEntry.objects.exists()
+    kept = editor.post(desk_url(story), {"body": "ok\x00", "action": "post"})
+    assert kept.status_code == 400 and "ok" in kept.content.decode()
+
+
+def test_ending_coverage_keeps_the_story_and_says_so(editor, client):
+    story = make_article(live_started_at=timezone.now())
+    make_live_entry(article=story, body="Final pair done.")
+    editor.post(desk_url(story), {"action": "end"})
+    story.refresh_from_db()
+    assert not story.is_live and story.live_ended_at
+    client.logout()
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert "Live coverage ended" in page and "Final pair done." in page
+    assert "live-badge" not in page and "js/live.js" not in page
+    assert "live-badge" not in client.get("/").content.decode()
+
+
+def test_edit_and_delete_from_the_desk_go_back_to_it(editor):
+    entry = make_live_entry()
+    change = reverse("admin:articles_liveentry_change", args=[entry.pk])
+    edited = editor.post(change, {"article": entry.article_id, "body": "Corrected time."})
+    assert edited.status_code == 302 and edited["Location"] == desk_url(entry.article)
+    entry.refresh_from_db()
+    assert entry.body == "Corrected time."
+    delete = reverse("admin:articles_liveentry_delete", args=[entry.pk])
+    editor.get(delete)
+    deleted = editor.post(delete, {"post": "yes"})
+    assert deleted["Location"] == desk_url(entry.article)
+    assert not LiveEntry.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["Moderators", None])
+def test_only_editors_use_the_desk(client, role):
+    story = make_article()
+    client.force_login(make_user(groups=[role] if role else [], is_staff=True))
+    assert client.post(desk_url(story), {"body": "Sneaky"}).status_code == 403
+    assert client.post(desk_url(story), {"action": "start"}).status_code == 403
+    assert client.get(reverse("admin:articles_liveentry_changelist")).status_code == 403
+    assert not LiveEntry.objects.exists() and not Article.objects.get().live_started_at
+
+
+def test_the_desk_needs_a_csrf_token(client):
+    from django.test import Client
+
+    story = make_article()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user(groups=["Editors"]))
+    assert strict.post(desk_url(story), {"body": "No token"}).status_code == 403
+    assert not LiveEntry.objects.exists()
+
+
+def test_a_story_never_live_shows_no_live_section(client):
+    story = make_article()
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert 'id="live"' not in page
+    assert client.get(reverse("articles:live-entries", args=[story.slug])).status_code == 404
+    assert json_ld_of(page)[0]["@type"] == "NewsArticle"
+
+
+# --- What search engines read --------------------------------------------------------------
+
+
+def test_json_ld_is_a_live_blog_posting_with_its_updates(client):
+    story = make_article(live_started_at=timezone.now())
+    entry = make_live_entry(article=story, body="Leerdam second, 37.15.", key_event=True)
+    data = json_ld_of(client.get(story.get_absolute_url()).content.decode())[0]
+    assert data["@type"] == "LiveBlogPosting"
+    assert data["coverageStartTime"] and "coverageEndTime" not in data
+    (update,) = data["liveBlogUpdate"]
+    assert update["@type"] == "BlogPosting"
+    assert update["headline"] == "Leerdam second, 37.15."
+    assert update["url"].endswith(f"{story.get_absolute_url()}#entry-{entry.pk}")
+    assert update["datePublished"] and update["articleBody"] == entry.body
+    assert data["dateModified"] == update["dateModified"]  # the newest entry is the last change
+    live.end_coverage(story)
+    ended = json_ld_of(client.get(story.get_absolute_url()).content.decode())[0]
+    assert ended["coverageEndTime"]
+
+
+# --- Caching -------------------------------------------------------------------------------
+
+
+def test_posting_an_entry_purges_the_kept_page_and_fragment(settings, client, committed):
+    settings.PAGE_CACHE_SECONDS = 600
+    story = make_article(live_started_at=timezone.now())
+    urls = [story.get_absolute_url(), reverse("articles:live-entries", args=[story.slug])]
+    for url in urls:
+        assert f"live-{story.pk}" in client.get(url)["xkey"].split()
+    make_live_entry(article=story, body="Not announced yet")  # its commit has not happened
+    for url in urls:
+        assert "Not announced yet" not in client.get(url).content.decode(), "kept"
+    with committed():
+        make_live_entry(article=story, body="Pair 7: a new leader.")
+    for url in urls:
+        page = client.get(url).content.decode()
+        assert "Pair 7: a new leader." in page and "Not announced yet" in page
+
+
+def test_the_polled_fragment_is_public_for_a_few_seconds(client):
+    entry = make_live_entry()
+    response = client.get(reverse("articles:live-entries", args=[entry.article.slug]))
+    assert response.status_code == 200
+    assert "s-maxage=5" in response["Cache-Control"] and "public" in response["Cache-Control"]
+    assert f'id="entry-{entry.pk}"' in response.content.decode()
+
+
+# --- The stream Pushpin holds --------------------------------------------------------------
+
+
+def stream(client, article, **headers):
+    return client.get(reverse("articles:live-stream", args=[article.slug]), **headers)
+
+
+def test_without_pushpin_the_stream_says_no_content_so_the_page_polls(client):
+    story = make_article(live_started_at=timezone.now())
+    response = stream(client, story)
+    assert response.status_code == 204
+    assert "Grip-Hold" not in response and response["Cache-Control"] == "no-store"
+
+
+def test_through_pushpin_the_stream_is_held_and_replays_what_was_missed(client):
+    story = make_article(live_started_at=timezone.now())
+    entries = [make_live_entry(article=story, body=f"Pair {n}") for n in range(1, 4)]
+    response = stream(client, story, HTTP_GRIP_SIG="x", HTTP_LAST_EVENT_ID=str(entries[0].pk))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    assert response["Grip-Hold"] == "stream"
+    assert response["Grip-Channel"] == f"live-{story.pk}"
+    assert response["Cache-Control"] == "no-store"
+    body = response.content.decode()
+    ids = re.findall(r"^id: (\d+)$", body, re.M)
+    assert ids == [str(entries[1].pk), str(entries[2].pk)]  # oldest first, the missed ones
+    assert "event: entry" in body and "Pair 3" in body and "Pair 1<" not in body
+    fresh = stream(client, story, HTTP_GRIP_SIG="x", data={"after": entries[2].pk})
+    assert fresh.content == b""  # the page showed them all
+    junk = stream(client, story, HTTP_GRIP_SIG="x", HTTP_LAST_EVENT_ID="１２")
+    assert junk.status_code == 200 and len(re.findall(r"^id: ", junk.content.decode(), re.M)) == 3
+
+
+def test_a_story_not_live_has_no_stream(client):
+    assert stream(client, make_article()).status_code == 404
+
+
+# --- Publishing after commit ---------------------------------------------------------------
+
+
+class Recorder(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def publish_endpoint(settings):
+    """A real HTTP endpoint standing where Pushpin's publish API would; records what it gets."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.PUSHPIN_PUBLISH = f"http://127.0.0.1:{server.server_port}/publish/"
+    yield server.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_entry_is_published_after_commit_on_the_story_channel(publish_endpoint, committed):
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        entry = make_live_entry(article=story, body="Pair 9 done")
+        assert publish_endpoint == []  # not before the commit
+    ((path, payload),) = publish_endpoint
+    (item,) = payload["items"]
+    assert path == "/publish/" and item["channel"] == f"live-{story.pk}"
+    content = item["formats"]["http-stream"]["content"]
+    assert content.startswith(f"id: {entry.pk}\nevent: entry\ndata: ") and content.endswith("\n\n")
+    assert "Pair 9 done" in json.loads(content.split("data: ", 1)[1])["html"]
+    with committed():
+        entry.delete()
+    assert publish_endpoint[-1][1]["items"][0]["formats"]["http-stream"]["content"].startswith(
+        "event: remove"
+    )
+
+
+def test_nothing_is_published_when_the_change_rolls_back(publish_endpoint, committed):
+    story = make_article(live_started_at=timezone.now())
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        make_live_entry(article=story)
+        raise RuntimeError("the desk's save failed")
+    assert publish_endpoint == [] and not LiveEntry.objects.exists()
+
+
+def test_a_publish_endpoint_that_is_down_does_not_break_posting(settings, editor, committed):
+    from tests.servers import free_port
+
+    settings.PUSHPIN_PUBLISH = f"http://127.0.0.1:{free_port()}/publish/"
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        response = editor.post(desk_url(story), {"body": "Still posted"})
+    assert response.status_code == 302 and LiveEntry.objects.get().body == "Still posted"
+
+
+# --- Live results ---------------------------------------------------------------------------
+
+
+def published_on(received, channel):
+    return [
+        item["formats"]["http-stream"]["content"]
+        for _path, payload in received
+        for item in payload["items"]
+        if item["channel"] == channel
+    ]
+
+
+def test_a_result_entered_tells_the_event_pages_after_commit(publish_endpoint, committed):
+    event = make_event(results_official=False)
+    with committed():
+        make_result(event=event, rank=1, time_ms=36490)
+        assert publish_endpoint == []
+    (content,) = set(published_on(publish_endpoint, f"results-{event.pk}"))
+    assert content.startswith("event: results\n")
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        make_result(event=event, rank=2, time_ms=37150)
+        raise RuntimeError("rolled back")
+    assert len(published_on(publish_endpoint, f"results-{event.pk}")) == 1
+
+
+def test_provisional_results_pages_follow_the_event_and_official_ones_stop(
+    client, publish_endpoint, committed
+):
+    event = make_event(results_official=False)
+    make_result(event=event, athlete=make_athlete(), rank=1, time_ms=36490)
+    story = make_article(events=[event])
+    pages = (
+        event.get_absolute_url(),
+        story.get_absolute_url(),
+        event.competition.get_absolute_url(),
+    )
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert f'data-live-results="{event.pk}"' in page and "js/live_results.js" in page
+    with committed():
+        event.results_official = True
+        event.save()
+    assert published_on(publish_endpoint, f"results-{event.pk}")  # open pages refresh
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert "data-live-results" not in page and "live_results.js" not in page
+    for url in pages[:2]:
+        assert "Official results" in client.get(url).content.decode()
+
+
+def test_the_results_stream_holds_the_events_channels(client):
+    first, second = make_event(), make_event()
+    url = reverse("articles:live-results-stream")
+    events = f"{second.pk},{first.pk},junk"
+    assert client.get(url, {"events": events}).status_code == 204  # no Pushpin: poll
+    held = client.get(url, {"events": events}, HTTP_GRIP_SIG="x")
+    assert held["Grip-Hold"] == "stream" and held["Cache-Control"] == "no-store"
+    assert held["Grip-Channel"] == f"results-{first.pk}, results-{second.pk}"
+    assert client.get(url, {"events": "999999,x"}).status_code == 404
+    assert held.content == b""  # nothing changed since
+
+
+def test_the_results_stream_first_reports_changes_the_page_has_not_shown(client, committed):
+    event = make_event(results_official=False)
+    url = reverse("articles:live-results-stream")
+    with committed():
+        make_result(event=event, rank=1, time_ms=36490)
+    # A page loaded just now (age 0) may still be from before the change: a browser may show
+    # its stale copy for a while (the margin), so the stream reports it.
+    older_page = client.get(url, {"events": event.pk, "age": 0}, HTTP_GRIP_SIG="x")
+    assert older_page.content.decode() == f'event: results\ndata: {{"event":{event.pk}}}\n\n'
+    cache.set(f"results-changed:{event.pk}", time.time() - 3600)  # the change, an hour ago
+    newer_page = client.get(url, {"events": event.pk, "age": 60}, HTTP_GRIP_SIG="x")
+    assert newer_page.content == b""
+
+
+# --- The demo -------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_finished_live_blog_of_the_500_m(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    story = Article.objects.get(slug="kok-wins-olympic-500m-gold")
+    assert story.live_started_at < story.live_ended_at and not story.is_live
+    entries = list(story.live_entries.order_by("created_at"))
+    assert len(entries) >= 6 and all(
+        e.created_at.date().isoformat() == "2026-02-15" for e in entries
+    )
+    key = [entry.body for entry in entries if entry.key_event]
+    assert any("36.49" in body and "Olympic record" in body for body in key)
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert "Live coverage ended" in page and "Key events" in page
+    assert json_ld_of(page)[0]["coverageEndTime"].startswith("2026-02-15")
+
+
+# --- A real Pushpin in front of the app ----------------------------------------------------
+
+
+@requires_pushpin
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_connected_through_pushpin_gets_new_and_missed_entries(
+    live_server, settings, tmp_path
+):
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (front, publish_url):
+        settings.PUSHPIN_PUBLISH = publish_url
+        story = make_article(live_started_at=timezone.now())
+        shown = make_live_entry(article=story, body="On the page already")
+        stream_url = front + reverse("articles:live-stream", args=[story.slug])
+
+        reader = EventStream(f"{stream_url}?after={shown.pk}")
+        assert reader.response.status == 200
+        assert reader.response.headers["Content-Type"].startswith("text/event-stream")
+        assert "Grip-Hold" not in reader.response.headers  # Pushpin took the instructions
+        posted = make_live_entry(article=story, body="Pair 5: Kok leads in 36.49")
+        event = reader.next_event()
+        assert event["id"] == str(posted.pk) and event["event"] == "entry"
+        assert "Pair 5: Kok leads in 36.49" in json.loads(event["data"])["html"]
+        reader.close()
+
+        missed = [make_live_entry(article=story, body=f"Missed {n}") for n in (1, 2)]
+        again = EventStream(stream_url, **{"Last-Event-ID": str(posted.pk)})
+        replayed = [again.next_event()["id"] for _ in missed]
+        assert replayed == [str(entry.pk) for entry in missed]
+        after = make_live_entry(article=story, body="Still connected")
+        assert again.next_event()["id"] == str(after.pk)
+        again.close()
+
+        event = make_event(results_official=False)
+        results = EventStream(
+            front + reverse("articles:live-results-stream") + f"?events={event.pk}"
+        )
+        make_result(event=event, rank=1, time_ms=36490)
+        event_data = results.next_event()
+        assert event_data["event"] == "results"
+        assert json.loads(event_data["data"]) == {"event": event.pk}
+        results.close()
+
+
+@requires_pushpin
+@requires_varnish
+@pytest.mark.django_db(transaction=True)
+def test_through_varnish_the_stream_is_piped_to_pushpin_and_never_kept(
+    live_server, settings, tmp_path
+):
+    """The documented order: Varnish in front; stream requests piped to Pushpin, which
+    forwards them to the app; everything else from Varnish to the app."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (pushpin_url, publish_url):
+        pushpin_port = int(pushpin_url.rsplit(":", 1)[1])
+        with varnish(port, tmp_path, pushpin_port=pushpin_port) as front:
+            settings.PUSHPIN_PUBLISH = publish_url
+            story = make_article(live_started_at=timezone.now())
+            stream_url = front.url + reverse("articles:live-stream", args=[story.slug])
+            reader = EventStream(stream_url)
+            first = make_live_entry(article=story)
+            assert reader.next_event()["id"] == str(first.pk)
+            reader.close()
+            again = EventStream(stream_url)  # the same URL: answered afresh, not kept
+            assert again.next_event()["id"] == str(first.pk)  # replayed by the app
+            second = make_live_entry(article=story)
+            assert again.next_event()["id"] == str(second.pk)
+            again.close()
