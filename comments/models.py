@@ -9,6 +9,7 @@ from django.urls import reverse
 from newsroom.rendered import StoredBodyHTML
 
 from . import rendering
+from .policy import policy
 
 AVATAR_COLOURS = 6
 
@@ -144,11 +145,33 @@ class Comment(StoredBodyHTML):
 
     def get_absolute_url(self):
         """The comment's permalink, on the page of comments that shows its thread."""
-        from .threads import page_of
-
         url = reverse("articles:detail", kwargs={"slug": self.article.slug})
-        page = page_of(self)
+        page = self.thread_page()
         return f"{url}?cpage={page}#c{self.pk}" if page > 1 else f"{url}#c{self.pk}"
+
+    def thread_root(self):
+        """The comment that starts the thread this comment is shown in."""
+        comment = self
+        while comment.parent_id:
+            parent = Comment.objects.only("pk", "parent_id", "status", "created_at").get(
+                pk=comment.parent_id
+            )
+            if parent.status != Comment.Status.APPROVED:
+                break
+            comment = parent
+        return comment
+
+    def thread_page(self):
+        """The comments page (1-based) that shows this comment's thread."""
+        root = self.thread_root()
+        before = (
+            Comment.objects.filter(article_id=self.article_id)
+            .thread_starts()
+            .filter(created_at__lte=root.created_at)
+            .exclude(created_at=root.created_at, pk__gte=root.pk)
+            .count()
+        )
+        return before // policy("THREADS_PER_PAGE") + 1
 
     def body_renderer(self):
         return rendering.render_body, rendering.RENDERER

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Paginator
 
 from .models import Comment
-from .moderation import policy
+from .policy import policy
 
 PAGE_PARAM = "cpage"
 
@@ -50,28 +50,3 @@ def nested(article, page):
             next_level[reply.pk] = node
         level = next_level
     return nodes
-
-
-def thread_root(comment):
-    """The comment that starts the thread this comment is shown in."""
-    while comment.parent_id:
-        parent = Comment.objects.only("pk", "parent_id", "status", "created_at").get(
-            pk=comment.parent_id
-        )
-        if parent.status != Comment.Status.APPROVED:
-            break
-        comment = parent
-    return comment
-
-
-def page_of(comment):
-    """The comments page (1-based) that shows this comment's thread."""
-    root = thread_root(comment)
-    before = (
-        Comment.objects.filter(article_id=comment.article_id)
-        .thread_starts()
-        .filter(created_at__lte=root.created_at)
-        .exclude(created_at=root.created_at, pk__gte=root.pk)
-        .count()
-    )
-    return before // policy("THREADS_PER_PAGE") + 1

@@ -98,10 +98,10 @@ def test_a_comment_answered_not_saved_is_really_not_saved(client, monkeypatch):
 
     article = make_article()
 
-    def locked(comment):
+    def locked(comment):  # a method: `comment` is self
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr("comments.threads.page_of", locked)
+    monkeypatch.setattr("comments.models.Comment.thread_page", locked)
     response = client.post(f"{article.get_absolute_url()}comment/", comment_form_data(article))
     assert response.status_code == 503
     assert "not saved" in response.content.decode()
@@ -356,40 +356,19 @@ def test_disallowed_host_log_line_holds_no_email(client):
 @pytest.fixture
 def hanging_redis(settings, monkeypatch):
     """A throwaway Redis of our own, which the test can make hang (SIGSTOP) and resume."""
-    import shutil
-    import signal
-    import subprocess
+    from .servers import throwaway_redis
 
-    import redis
-
-    if not shutil.which("redis-server"):
-        pytest.skip("needs redis-server")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(port=port, socket_connect_timeout=0.2).ping()
-            break
-        except redis.exceptions.RedisError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    monkeypatch.setattr("newsroom.cache.RETRY_AFTER_SECONDS", 0.2)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "newsroom.cache.TolerantRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
+    with throwaway_redis() as server:
+        monkeypatch.setattr("newsroom.cache.RETRY_AFTER_SECONDS", 0.2)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "newsroom.cache.TolerantRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
+            }
         }
-    }
-    settings.PAGE_CACHE_SECONDS = 600
-    yield server
-    server.send_signal(signal.SIGCONT)
-    server.terminate()
-    server.wait(timeout=10)
+        settings.PAGE_CACHE_SECONDS = 600
+        yield server
 
 
 @pytest.mark.django_db
