@@ -126,7 +126,7 @@ class EventStream:
 
     def __init__(self, url, **headers):
         request = urllib.request.Request(url, headers={"Accept": "text/event-stream", **headers})
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + START_SECONDS
         while True:
             try:
                 self.response = urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
@@ -137,7 +137,15 @@ class EventStream:
                 body = error.read()
                 if error.code != 500 or b"<" in body or time.monotonic() > deadline:
                     raise
-                time.sleep(0.1)
+            except (TimeoutError, urllib.error.URLError) as error:
+                # Right after start a request may also go unanswered while they link up (seen
+                # once in CI on a loaded machine): ask again on a new connection.
+                timed_out = isinstance(error, TimeoutError) or isinstance(
+                    getattr(error, "reason", None), TimeoutError
+                )
+                if not timed_out or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
 
     def next_event(self):
         """{"id": ..., "event": ..., "data": ...} of the next event; fails after 5 s of quiet."""
