@@ -11,10 +11,11 @@ RSS and Atom dates are written by Django's feed generator in the formats those s
 """
 
 import datetime
+import html
 
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
-from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 FORMAT_NAMES = (
     "DATE_FORMAT",
@@ -25,14 +26,24 @@ FORMAT_NAMES = (
 )
 
 
+def _in_site_zone(moment):
+    """An aware datetime in the site's time zone; anything else as it is."""
+    if isinstance(moment, datetime.datetime) and timezone.is_aware(moment):
+        return timezone.localtime(moment)
+    return moment
+
+
 def machine_time(moment):
     """A datetime (aware; shown in the site's time zone) as '2026-02-12T19:30:00+01:00', a date
     as '2026-02-12'; '' for None or anything else. Whole seconds: validators reject more."""
+    return _machine(_in_site_zone(moment))
+
+
+def _machine(moment):
     if isinstance(moment, datetime.datetime):
-        if timezone.is_aware(moment):
-            moment = timezone.localtime(moment)
-            if moment.utcoffset().seconds % 60:  # a historic local mean time, e.g. +00:19:32
-                moment = moment.astimezone(datetime.UTC)  # W3C offsets are whole minutes
+        if timezone.is_aware(moment) and moment.utcoffset().seconds % 60:
+            # A historic local mean time, e.g. +00:19:32: W3C offsets are whole minutes.
+            moment = moment.astimezone(datetime.UTC)
         return moment.isoformat(timespec="seconds")
     if isinstance(moment, datetime.date):
         return moment.isoformat()
@@ -42,20 +53,29 @@ def machine_time(moment):
 def shown(moment, name="DATETIME_FORMAT"):
     """`moment` for a reader, in the named format `name` (one of FORMAT_NAMES; ValueError
     otherwise), a datetime in the site's time zone; '' for None."""
+    return _shown(_in_site_zone(moment), name)
+
+
+def _shown(moment, name):
     if name not in FORMAT_NAMES:
         raise ValueError(f"{name!r} is not one of the site's date formats {FORMAT_NAMES}")
     if moment is None:
         return ""
-    if isinstance(moment, datetime.datetime) and timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
     return dateformat.format(moment, get_format(name))
 
 
 def time_element(moment, name="DATETIME_FORMAT"):
-    """`<time datetime="machine_time">shown</time>` (safe HTML); '' for None."""
+    """`<time datetime="machine_time">shown</time>` (safe HTML); '' for None.
+
+    Written once per comment on a page (200 on a busy story), so the moment is moved to the
+    site's zone once and both texts are escaped directly, without format_html's lazy-string
+    checks."""
     if moment is None:
         return ""
-    return format_html('<time datetime="{}">{}</time>', machine_time(moment), shown(moment, name))
+    local = _in_site_zone(moment)
+    return SafeString(
+        f'<time datetime="{html.escape(_machine(local))}">{html.escape(_shown(local, name))}</time>'
+    )
 
 
 class AmbiguousTimeError(ValueError):

@@ -3,10 +3,15 @@ sitemaps, the site's named formats for people (newsroom/dates.py)."""
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.formats import get_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from comments.models import Comment
 from newsroom import dates
@@ -66,3 +71,27 @@ def test_the_named_formats_are_the_only_formats(settings):
     assert dates.machine_time(WINTER.date()) == "2026-02-12"
     with pytest.raises(ValueError, match="not one of the site's date formats"):
         dates.shown(WINTER, "j F Y")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1850, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.sampled_from([UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("Asia/Tokyo")]),
+    )
+    | st.datetimes(),
+    name=st.sampled_from(dates.FORMAT_NAMES),
+)
+def test_the_time_element_is_what_django_would_write(moment, name):
+    """time_element skips format_html's lazy-string checks for speed (it runs once per comment):
+    its output is byte for byte what format_html and Django's |date would write, historic
+    offsets (Amsterdam's +00:19:32) and naive datetimes included."""
+    from django.utils.html import format_html
+
+    expected = format_html(
+        '<time datetime="{}">{}</time>', dates.machine_time(moment), dates.shown(moment, name)
+    )
+    assert dates.time_element(moment, name) == expected
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    assert dates.shown(moment, name) == date_filter(local, get_format(name))
