@@ -24,7 +24,9 @@ and tags are matched by slug, authors by login), so importing the same file agai
 nothing and a later export updates what changed, but never over what was done here: a story
 saved since its import is left as it is, and an imported comment only ever takes a new status
 from WordPress, when no one moderated it here (so an erased commenter's details never come
-back). The whole file is one transaction.
+back); a story or comment deleted here (by an editor, a moderator or a privacy request)
+leaves only a keyed hash of its WordPress ID (ErasedImport), by which a later import recognises
+it and leaves it out. The whole file is one transaction.
 
 It lives in the comments app because it writes both stories and comments: comments depends on
 articles, never the reverse (like seed_demo).
@@ -53,7 +55,7 @@ from articles.models import Article, OldLink, Section, Tag
 from newsroom.caching import announced_together
 from newsroom.slugs import unique_slug
 
-from .models import Comment
+from .models import Comment, ErasedImport, erased_import_key
 from .services import reply_target
 
 WP_NAMESPACE = "wordpress.org/export/"
@@ -457,6 +459,8 @@ class Importer:
         self.stored_files = []
         self.linked = {}  # old path -> True, once claimed in this import (see old_link)
         self.weak_links = {}  # old path -> Tag (see old_link)
+        # Keyed hashes of imported comments deleted here since (few: read once).
+        self.erased = set(ErasedImport.objects.values_list("key", flat=True))
 
     # The file, element by element.
 
@@ -662,6 +666,12 @@ class Importer:
         if not post_id:
             self.report.skip("post without a WordPress ID", label)
             return
+        if self.erased and erased_import_key("post", post_id) in self.erased:
+            self.report.skip("story deleted here since its import: not brought back", label)
+            comments = len(node.children("wp:comment"))
+            if comments:
+                self.report.skip("comment on a post that was not imported", amount=comments)
+            return
         wp_status = node.text("wp:status") or "draft"
         if wp_status not in POST_STATUSES:
             self.report.skip(f"post with status {wp_status}", label)
@@ -804,6 +814,9 @@ class Importer:
                 continue
             if not comment_id:
                 self.report.skip("comment without a WordPress ID")
+                continue
+            if self.erased and erased_import_key("comment", comment_id) in self.erased:
+                self.report.skip("comment deleted here since its import: not brought back")
                 continue
             rows[comment_id] = comment
         done = {}

@@ -23,7 +23,7 @@ from django.urls import reverse
 from PIL import Image
 
 from articles.models import Article, OldLink, Section, Tag
-from comments.models import Comment
+from comments.models import Comment, ErasedImport
 from newsroom.caching import content_changed
 
 from .test_security_privacy import email_traces
@@ -165,6 +165,7 @@ def theme(django_db_setup, django_db_blocker, tmp_path_factory):
             Tag.objects.all().delete()
             Section.objects.all().delete()
             get_user_model().objects.all().delete()
+            ErasedImport.objects.all().delete()  # what deleting them left behind
 
 
 class TestTheThemeUnitTestData:
@@ -455,6 +456,48 @@ def test_a_later_import_keeps_what_was_done_here(tmp_path, committed, admin_user
     assert Comment.objects.get(wordpress_id=12).status == "rejected"
     erased = Comment.objects.get(wordpress_id=11)
     assert (erased.name, erased.email, erased.website) == ("Anonymous", "", "")
+    assert "comments: 0 created, 0 updated, 2 unchanged" in output
+
+
+def test_what_was_deleted_here_is_not_brought_back(tmp_path, committed):
+    """A privacy request that deleted a commenter's comments, and a story an editor deleted,
+    stay deleted when the same export is imported again; only a keyed hash of each WordPress
+    ID is kept to recognise them, nothing of what they said or who wrote them."""
+    from comments.services import erase_commenter_data
+
+    path = export(
+        tmp_path,
+        post(
+            1,
+            "Kept",
+            extra=comment(11, email="gone@private.example", author="Gone Person")
+            + comment(12, parent=11)
+            + comment(13),
+        ),  # fmt: skip
+        post(2, "Deleted by the desk", extra=comment(21)),
+    )
+    with committed():
+        run_import(path)
+    with committed():
+        assert erase_commenter_data(["gone@private.example"], delete=True) == 1
+        Article.objects.get(wordpress_id=2).delete()  # and its comment
+    from comments.models import erased_import_key
+
+    assert set(ErasedImport.objects.values_list("key", flat=True)) == {
+        erased_import_key("comment", 11),
+        erased_import_key("comment", 21),
+        erased_import_key("post", 2),
+    }
+    with committed():
+        output = run_import(path)
+    assert "comment deleted here since its import: not brought back: 1" in output
+    assert "story deleted here since its import: not brought back: 1" in output
+    assert "comment on a post that was not imported: 1" in output
+    assert not Article.objects.filter(wordpress_id=2).exists()
+    assert sorted(Comment.objects.values_list("wordpress_id", flat=True)) == [12, 13]
+    assert not Comment.objects.filter(name="Gone Person").exists()
+    assert not Comment.objects.filter(email="gone@private.example").exists()
+    assert "stories: 0 created, 0 updated, 1 unchanged" in output
     assert "comments: 0 created, 0 updated, 2 unchanged" in output
 
 
