@@ -212,7 +212,12 @@ def test_through_pushpin_the_stream_is_held_and_replays_what_was_missed(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/event-stream")
     assert response["Grip-Hold"] == "stream"
-    assert response["Grip-Channel"] == f"live-{story.pk}"
+    # New entries on a reliable channel from the newest entry on; edits and the end beside it.
+    assert response["Grip-Channel"] == (
+        f"live-{story.pk}; prev-id={entries[2].pk}, live-{story.pk}-changes"
+    )
+    next_link = reverse("articles:live-stream", args=[story.slug]) + f"?after={entries[2].pk}"
+    assert response["Grip-Link"] == f"<{next_link}>; rel=next"
     assert response["Cache-Control"] == "no-store"
     body = response.content.decode()
     ids = re.findall(r"^id: (\d+)$", body, re.M)
@@ -266,11 +271,21 @@ def test_an_entry_is_published_after_commit_on_the_story_channel(publish_endpoin
     content = item["formats"]["http-stream"]["content"]
     assert content.startswith(f"id: {entry.pk}\nevent: entry\ndata: ") and content.endswith("\n\n")
     assert "Pair 9 done" in json.loads(content.split("data: ", 1)[1])["html"]
+    # Pushpin's reliable mode: this entry's id, the story's entry before it (none: 0).
+    assert (item["id"], item["prev-id"], item["no-seq"]) == (str(entry.pk), "0", True)
+    first_pk = entry.pk
     with committed():
+        second = make_live_entry(article=story, body="Pair 10")
+        entry.body = "Pair 9 done, edited"
+        entry.save()
         entry.delete()
-    assert publish_endpoint[-1][1]["items"][0]["formats"]["http-stream"]["content"].startswith(
-        "event: remove"
-    )
+    new, edit, removal = (payload["items"][0] for _path, payload in publish_endpoint[1:])
+    assert new["channel"] == f"live-{story.pk}"
+    assert (new["id"], new["prev-id"]) == (str(second.pk), str(first_pk))
+    for item in (edit, removal):  # not a step of the sequence: beside it, with no ids
+        assert item["channel"] == f"live-{story.pk}-changes" and "prev-id" not in item
+    assert "edited" in edit["formats"]["http-stream"]["content"]
+    assert removal["formats"]["http-stream"]["content"].startswith("event: remove")
 
 
 def test_nothing_is_published_when_the_change_rolls_back(publish_endpoint, committed):
@@ -455,3 +470,38 @@ def test_through_varnish_the_stream_is_piped_to_pushpin_and_never_kept(
             second = make_live_entry(article=story)
             assert again.next_event()["id"] == str(second.pk)
             again.close()
+
+
+@requires_pushpin
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_published_while_pushpin_subscribes_the_stream_is_not_missed(
+    live_server, settings, tmp_path, monkeypatch
+):
+    """The gap between the app answering a stream request and Pushpin subscribing it: an entry
+    committed and published in it reached no one before. Now Pushpin sees that the channel
+    moved past the stream's prev-id and fetches the missed entry from the stream's next link."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (front, publish_url):
+        settings.PUSHPIN_PUBLISH = publish_url
+        story = make_article(live_started_at=timezone.now())
+        shown = make_live_entry(article=story, body="On the page already")
+        stream_url = front + reverse("articles:live-stream", args=[story.slug])
+        EventStream(f"{stream_url}?after={shown.pk}").close()  # Pushpin is linked up
+        raced = []
+        newest_entry_id = live.newest_entry_id
+
+        def another_server_posts_meanwhile(article):
+            newest = newest_entry_id(article)
+            if not raced:  # once: after the app looked, before Pushpin subscribes
+                raced.append(make_live_entry(article=story, body="Posted in the gap"))
+                time.sleep(1)  # Pushpin has handled that publish before this stream is held
+            return newest
+
+        monkeypatch.setattr(live, "newest_entry_id", another_server_posts_meanwhile)
+        reader = EventStream(f"{stream_url}?after={shown.pk}")
+        event = reader.next_event()
+        assert event["id"] == str(raced[0].pk) and event["event"] == "entry"
+        assert "Posted in the gap" in json.loads(event["data"])["html"]
+        later = make_live_entry(article=story, body="And the next one")
+        assert reader.next_event()["id"] == str(later.pk)  # the stream carries on
+        reader.close()

@@ -1,6 +1,9 @@
 """Race day in a real browser with a real Pushpin: a reader keeps a live story or an event page
 open while the desk posts entries and results arrive."""
 
+import re
+import time
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -95,3 +98,29 @@ def test_a_result_entered_appears_on_the_open_event_page(front, open_page):
     expect(reader.locator(".results-page .page-header .meta")).to_contain_text(
         "Official results", timeout=ARRIVAL_MS
     )
+
+
+def test_a_reader_whose_stream_cannot_connect_gets_entries_by_polling(front, live_story, open_page):
+    """A proxy or network that drops the stream: the page polls the small entries fragment and
+    a new entry still appears within the bound, announced like a pushed one."""
+    reader = open_page()
+    blocked = []
+
+    def drop(route):
+        blocked.append(route.request.url)
+        route.abort("aborted")  # as a dropped connection (the browser keeps retrying)
+
+    reader.route(re.compile(r"/live/stream/"), drop)
+    visit(reader, front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=polling]", state="attached")
+    assert blocked, "the stream was never asked for"
+    with reader.expect_response(re.compile(r"/live/entries/$")):
+        pass  # polling has started
+    posted = time.monotonic()
+    entry = make_live_entry(article=live_story, body="Pair 11: polled, not pushed")
+    first = reader.locator("#live-entries .live-entry").first
+    expect(first).to_contain_text("Pair 11: polled, not pushed", timeout=ARRIVAL_MS)
+    assert time.monotonic() - posted < ARRIVAL_MS / 1000
+    assert first.get_attribute("id") == f"entry-{entry.pk}"
+    expect(reader.locator(".live-announcer")).to_have_text("1 new update.")
+    assert reader.locator("#live[data-live-state=connected]").count() == 0
