@@ -20,8 +20,10 @@ or imported, the event switched to official), ``event: results`` is published on
 
 import re
 import time
+from functools import partial
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
@@ -31,6 +33,7 @@ from newsroom import grip
 from newsroom.caching import announce, content_changed
 from newsroom.template_library import machine_time
 
+from . import images
 from .models import LiveEntry
 from .models.live import live_tag
 
@@ -113,6 +116,9 @@ def _entry_saved(sender, instance, created, using, raw=False, **kwargs):
 
 def _entry_deleted(sender, instance, using, **kwargs):
     announce(live_tag(instance.article_id), using=using)
+    files = images.hero_files(instance, **LiveEntry.PICTURE_FILES)
+    if files:  # the picture goes once the deletion commits
+        transaction.on_commit(partial(images.delete_files, files), using=using)
     grip.publish_on_commit(
         changes_channel(instance.article_id),
         grip.sse_event({"id": instance.pk}, event="remove"),
@@ -138,6 +144,7 @@ def json_ld_fields(article, url):
                 "articleBody": entry.body,
                 "datePublished": machine_time(entry.created_at),
                 "dateModified": machine_time(entry.updated_at),
+                **({"image": entry.picture_data["src"]} if entry.picture_data else {}),
             }
             for entry in entries
         ],

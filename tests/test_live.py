@@ -191,6 +191,86 @@ def test_the_polled_fragment_is_public_for_a_few_seconds(client):
     assert f'id="entry-{entry.pk}"' in response.content.decode()
 
 
+# --- A picture on an entry ----------------------------------------------------------------
+
+
+def media_files(settings):
+    root = settings.MEDIA_ROOT
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def post_with_picture(editor, story, data, name="finish.png", alt="Kok crossing the line"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form = {"body": "Pair 7: photo finish", "action": "post", "picture_alt": alt}
+    if data is not None:
+        form["picture_upload"] = SimpleUploadedFile(name, data)
+    return editor.post(desk_url(story), form)
+
+
+def test_an_entry_with_a_picture_is_rendered_like_a_hero_image(
+    editor, client, settings, publish_endpoint, committed
+):
+    """Uploaded on the desk with its alt text; re-encoded with WebP renditions; shown in the
+    entry with srcset, width, height and lazy loading; pushed to readers with it."""
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        response = post_with_picture(editor, story, image_bytes("PNG", size=(1600, 900)))
+    assert response.status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.picture_alt == "Kok crossing the line"
+    widths = [r["width"] for r in entry.picture_renditions]
+    assert widths == sorted(widths) and widths[-1] <= 1600 and len(widths) > 1
+    stored = media_files(settings)
+    assert entry.picture.name in stored and all(
+        r["name"] in stored for r in entry.picture_renditions
+    )
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    largest = entry.picture_renditions[-1]
+    assert 'alt="Kok crossing the line"' in img and 'loading="lazy"' in img
+    assert f'width="{largest["width"]}" height="{largest["height"]}"' in img
+    assert img.count(".webp ") == len(widths)  # srcset: every rendition with its width
+    (update,) = json_ld_of(page)[0]["liveBlogUpdate"]
+    assert update["image"].endswith(largest["name"].rsplit("/", 1)[1])
+    pushed = published_on(publish_endpoint, f"live-{story.pk}")[-1]
+    assert 'class="live-entry-picture"' in json.loads(pushed.split("data: ", 1)[1])["html"]
+    with committed():
+        entry.delete()
+    assert media_files(settings) == []  # its files go with it
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "alt", "message"),
+    [
+        ("finish.png", "png", "", "Describe the picture"),
+        ("finish.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "A drawing", "not accepted"),
+        ("finish.png", b"not a picture at all", "Alt", "not an image we accept"),
+    ],
+)
+def test_a_picture_refused_keeps_the_text_and_stores_nothing(
+    editor, settings, name, data, alt, message
+):
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now())
+    data = image_bytes("PNG") if data == "png" else data
+    response = post_with_picture(editor, story, data, name=name, alt=alt)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "Pair 7: photo finish" in page  # what was typed stays
+    assert not LiveEntry.objects.exists() and media_files(settings) == []
+
+
+def test_alt_text_without_a_picture_is_dropped(editor):
+    story = make_article(live_started_at=timezone.now())
+    assert post_with_picture(editor, story, None, alt="Nothing chosen").status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.picture_alt == "" and entry.picture_data is None
+
+
 # --- The stream Pushpin holds --------------------------------------------------------------
 
 
