@@ -328,12 +328,13 @@ def safe_link(url):
     return not scheme or scheme in SAFE_SCHEMES
 
 
-def html_to_markdown(html):
+def html_to_markdown(html, dropped_images=None):
     """(markdown, problems): WordPress post content as the Markdown body stories use, and a
     Counter of what could not be kept ("<script> element", "[gallery] shortcode", "image in
     the text", "event handler attribute", "javascript: link"...). Headings, lists, links,
     quotes, tables and code are kept; headings move down a level where needed (the story's
-    title is the page's only h1)."""
+    title is the page's only h1). Each image left out is appended to `dropped_images` (a
+    list, when given) as (src, alt), so the report can name it."""
     problems = Counter()
     if not html or not html.strip():
         return "", problems
@@ -354,6 +355,8 @@ def html_to_markdown(html):
             element.decompose()
         elif name == "img":
             problems["image in the text (the body has no images yet)"] += 1
+            if dropped_images is not None:
+                dropped_images.append((element.get("src", ""), element.get("alt", "")))
             element.decompose()
         elif name == "a" and not safe_link(element.get("href", "")):
             problems["link that is not http(s) or mailto"] += 1
@@ -698,7 +701,8 @@ class Importer:
             status = Article.Status.DRAFT
             self.report.skip("post without a date imported as a draft", label)
 
-        body, problems = html_to_markdown(node.text("content:encoded"))
+        images = []
+        body, problems = html_to_markdown(node.text("content:encoded"), images)
         for problem, count in problems.items():
             self.report.skip(f"in post content: {problem}", amount=count)
         if problems:
@@ -706,6 +710,8 @@ class Importer:
                 f"{label}: not kept: "
                 + ", ".join(f"{count} × {problem}" for problem, count in sorted(problems.items()))
             )
+        for src, alt in images:  # named one by one, for an editor to put back by hand
+            self.report.notes.append(f"{label}: image not kept: {self.image_note(src, alt)}")
         standfirst = (
             html_to_text(node.text("excerpt:encoded"), 600)
             or html_to_text(node.text("content:encoded").split("<!--more-->")[0], 300).split(
@@ -907,6 +913,19 @@ class Importer:
         return comment
 
     # Attachments and hero images.
+
+    def image_note(self, src, alt):
+        """How the report names an image left out of a post's text: its address (cut to 200
+        characters), its alt text, and for one under wp-content/uploads whether --uploads
+        has the file."""
+        path = unquote(urlsplit(src).path)
+        note = f"{src[:200] or '(no src)'}" + (f" “{alt[:80]}”" if alt else "")
+        if "/wp-content/uploads/" in path and self.uploads is not None:
+            relative = path.split("/wp-content/uploads/", 1)[1]
+            found = (self.uploads / relative).resolve()
+            inside = found.is_relative_to(self.uploads) and found.is_file()
+            note += f" (in --uploads: {relative})" if inside else " (not in --uploads)"
+        return note
 
     def read_attachment(self, node):
         url = node.text("wp:attachment_url")

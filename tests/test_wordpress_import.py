@@ -553,6 +553,36 @@ and a second line.
         assert f"in post content: {reason}" in output, reason
 
 
+def test_images_left_out_of_the_text_are_named_in_the_report(tmp_path, committed):
+    """The body has no images yet: each one in a post's text is named (address, alt text, and
+    whether --uploads has its file), for an editor to put back by hand."""
+    uploads = tmp_path / "uploads"
+    (uploads / "2024/01").mkdir(parents=True)
+    (uploads / "2024/01/start.jpg").write_bytes(b"whatever")
+    content = (
+        '<p>Before.</p><img src="https://old.example/wp-content/uploads/2024/01/start.jpg" '
+        'alt="The start line"><p>After.</p>'
+        '<img src="https://old.example/wp-content/uploads/2024/01/gone%20away.png">'
+        '<img src="https://cdn.example/elsewhere.gif" alt="Remote">'
+    )
+    with committed():
+        output = run_import(
+            export(tmp_path, post(7, "Pictures", content=content)), "--uploads", str(uploads)
+        )
+    assert "in post content: image in the text (the body has no images yet): 3" in output
+    label = "post 7 “Pictures”: image not kept:"
+    assert (
+        f"{label} https://old.example/wp-content/uploads/2024/01/start.jpg “The start line” "
+        "(in --uploads: 2024/01/start.jpg)" in output
+    )
+    assert (
+        f"{label} https://old.example/wp-content/uploads/2024/01/gone%20away.png "
+        "(not in --uploads)" in output
+    )
+    assert f"{label} https://cdn.example/elsewhere.gif “Remote”\n" in output
+    assert "Before." in Article.objects.get().body and "After." in Article.objects.get().body
+
+
 def test_text_about_markup_stays_text(tmp_path, committed):
     """A post that writes about HTML ("the &lt;em&gt; tag") shows those words, not italics."""
     content = "<p>Use the &lt;em&gt; tag, and 5 &lt; 6 &amp; 7.</p><pre>if a &lt; b:</pre>"
