@@ -64,8 +64,10 @@ def end_coverage(article):
         return
     article.live_ended_at = timezone.now()
     article.save(update_fields=["live_ended_at", "updated_at"])
+    # Open pages show the ended status as a reload would (templates/articles/live/status.html).
+    status = render_to_string("articles/live/status.html", {"article": article}).strip()
     grip.publish_on_commit(
-        changes_channel(article.pk), grip.sse_event({"live": False}, event="status")
+        changes_channel(article.pk), grip.sse_event({"live": False, "html": status}, event="status")
     )
 
 

@@ -182,7 +182,32 @@
         gone.remove();
       }
     });
+    // The desk ended the coverage: say so as a reload would, and stop following.
+    source.addEventListener("status", function (event) {
+      var data = JSON.parse(event.data);
+      if (data.live !== false) {
+        return;
+      }
+      source.close();
+      stopPolling();
+      var status = blog.querySelector(".live-status");
+      var ended = parse(data.html || "").querySelector(".live-status");
+      if (status && ended) {
+        status.replaceWith(ended);
+      }
+      document.querySelectorAll(".story-header .live-badge").forEach(function (badge) {
+        badge.remove();
+      });
+      blog.dataset.liveState = "ended";
+      announcer.textContent = "";
+      window.setTimeout(function () {
+        announcer.textContent = "Live coverage has ended.";
+      }, 100);
+    });
     source.addEventListener("error", function () {
+      if (blog.dataset.liveState === "ended") {
+        return;
+      }
       // Refused (no Pushpin in front: closed for good) or dropped (the browser tries again):
       // poll meanwhile. A reopened stream replays from the last entry it carried.
       blog.dataset.liveState = "polling";

@@ -124,3 +124,15 @@ def test_a_reader_whose_stream_cannot_connect_gets_entries_by_polling(front, liv
     assert first.get_attribute("id") == f"entry-{entry.pk}"
     expect(reader.locator(".live-announcer")).to_have_text("1 new update.")
     assert reader.locator("#live[data-live-state=connected]").count() == 0
+
+
+def test_an_open_page_says_so_when_the_desk_ends_coverage(front, live_story, open_page):
+    reader = visit(open_page(), front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
+    live.end_coverage(live_story)
+    expect(reader.locator(".live-status")).to_contain_text(
+        "Live coverage ended", timeout=ARRIVAL_MS
+    )
+    expect(reader.locator(".live-announcer")).to_have_text("Live coverage has ended.")
+    assert reader.locator(".live-badge").count() == 0  # neither in the header nor the section
+    assert reader.locator("#live[data-live-state=ended]").count() == 1
