@@ -13,6 +13,7 @@ from newsroom.caching import all_tag, announce, list_tag, tag_for
 from . import (
     images,
     live_admin,  # noqa: F401  (registers the live desk)
+    redirects_admin,  # noqa: F401  (registers the old links)
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField

@@ -214,17 +214,20 @@ class HeroImageNotStored(Exception):
         )
 
 
-def store_hero_image(article, rendered):
-    """Store a rendered picture as the article's hero image. Returns its renditions list and
-    every file name stored. If storing fails half way, what was stored is deleted again and
-    HeroImageNotStored is raised (for any OSError); the files of the picture it replaces are
-    deleted once the change commits."""
-    replaced = stored_hero_files(article)
+def store_hero_image(article, rendered, *, field="hero_image", renditions_field="hero_renditions"):
+    """Store a rendered picture as the article's hero image (or, with `field` and
+    `renditions_field`, as another model's picture: a live entry's). Returns its renditions
+    list and every file name stored. If storing fails half way, what was stored is deleted
+    again and HeroImageNotStored is raised (for any OSError); the files of the picture it
+    replaces are deleted once the change commits."""
+    names = {"field": field, "renditions_field": renditions_field}
+    replaced = stored_hero_files(article, **names)
+    image = getattr(article, field)
     stored, renditions = [], []
     try:
-        article.hero_image.save(rendered.name, ContentFile(rendered.original), save=False)
-        stored.append(article.hero_image.name)
-        stem = os.path.splitext(article.hero_image.name)[0]
+        image.save(rendered.name, ContentFile(rendered.original), save=False)
+        stored.append(image.name)
+        stem = os.path.splitext(image.name)[0]
         for width, height, data in rendered.renditions:
             name = default_storage.save(f"{stem}-{width}w.webp", ContentFile(data))
             stored.append(name)
@@ -239,22 +242,38 @@ def store_hero_image(article, rendered):
     return renditions, stored
 
 
-def hero_files(article):
-    """Every file of the hero image this article instance holds: original and renditions."""
-    names = [rendition["name"] for rendition in article.hero_renditions or []]
-    if article.hero_image.name:
-        names.append(article.hero_image.name)
+def hero_files(article, *, field="hero_image", renditions_field="hero_renditions"):
+    """Every file of the hero image this article instance holds: original and renditions
+    (`field`, `renditions_field`: another model's picture, as for `store_hero_image`)."""
+    names = [rendition["name"] for rendition in getattr(article, renditions_field) or []]
+    if getattr(article, field).name:
+        names.append(getattr(article, field).name)
     return names
 
 
-def stored_hero_files(article):
+def stored_hero_files(article, *, field="hero_image", renditions_field="hero_renditions"):
     """Every file of the hero image the database holds for this article (none if unsaved)."""
     if article.pk is None:
         return []
     saved = (
-        type(article)._default_manager.filter(pk=article.pk).only("hero_image", "hero_renditions")
+        type(article)._default_manager.filter(pk=article.pk).only(field, renditions_field)
     ).first()
-    return hero_files(saved) if saved else []
+    return hero_files(saved, field=field, renditions_field=renditions_field) if saved else []
+
+
+def picture(renditions, alt):
+    """A stored picture as templates/partials/hero_picture.html needs it, or None without
+    renditions: {"src", "srcset", "width", "height", "alt"}, the largest rendition as src."""
+    if not renditions:
+        return None
+    largest = renditions[-1]
+    return {
+        "src": default_storage.url(largest["name"]),
+        "srcset": ", ".join(f"{default_storage.url(r['name'])} {r['width']}w" for r in renditions),
+        "width": largest["width"],
+        "height": largest["height"],
+        "alt": alt,
+    }
 
 
 def delete_files(names):

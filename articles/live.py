@@ -4,8 +4,13 @@ An editor starts a story's live coverage on the live desk (articles/live_admin.p
 (`LiveEntry`) and ends it; the story then stays as a normal story that says when coverage ended.
 Every saved or deleted entry, once committed, purges the story's live tag (``live-<story pk>``,
 declared by `LiveEntry.objects.for_story`) and is published to readers holding the story's
-stream (newsroom/grip.py): ``event: entry`` with the entry's HTML (its id is the SSE id, so a
-reconnect with ``Last-Event-ID`` replays the ones after it), ``event: remove`` for a deletion.
+stream (newsroom/grip.py). A new entry goes on the reliable channel ``live-<pk>`` as
+``event: entry`` with its HTML; its id is the SSE id (a reconnect with ``Last-Event-ID``
+replays the ones after it) and Pushpin's id, with the story's entry before it as prev-id: a
+stream that did not get that one (an entry published while Pushpin was subscribing it) fetches
+what it missed from the stream's next link instead. Edits (``event: entry`` without an id),
+deletions (``event: remove``) and the coverage's start and end (``event: status``) go on
+``live-<pk>-changes``, which is not sequenced.
 
 Live results: after any change to an event commits and its tags are purged (a result row saved
 or imported, the event switched to official), ``event: results`` is published on
@@ -15,8 +20,11 @@ or imported, the event switched to official), ``event: results`` is published on
 
 import re
 import time
+from functools import partial
 
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,8 +33,16 @@ from newsroom import grip
 from newsroom.caching import announce, content_changed
 from newsroom.template_library import machine_time
 
+from . import images
 from .models import LiveEntry
 from .models.live import live_tag
+
+
+def changes_channel(article_pk):
+    """The channel of a story's edits, deletions and start/end: ``changes_channel(12)`` ->
+    "live-12-changes" (new entries go on ``live_tag(pk)``, "live-12")."""
+    return f"{live_tag(article_pk)}-changes"
+
 
 REPLAY_LIMIT = 50  # entries replayed to a reconnecting reader at most (the page has the rest)
 
@@ -37,7 +53,9 @@ def start_coverage(article):
     article.live_started_at = article.live_started_at or timezone.now()
     article.live_ended_at = None
     article.save(update_fields=["live_started_at", "live_ended_at", "updated_at"])
-    grip.publish_on_commit(live_tag(article.pk), grip.sse_event({"live": True}, event="status"))
+    grip.publish_on_commit(
+        changes_channel(article.pk), grip.sse_event({"live": True}, event="status")
+    )
 
 
 def end_coverage(article):
@@ -46,7 +64,11 @@ def end_coverage(article):
         return
     article.live_ended_at = timezone.now()
     article.save(update_fields=["live_ended_at", "updated_at"])
-    grip.publish_on_commit(live_tag(article.pk), grip.sse_event({"live": False}, event="status"))
+    # Open pages show the ended status as a reload would (templates/articles/live/status.html).
+    status = render_to_string("articles/live/status.html", {"article": article}).strip()
+    grip.publish_on_commit(
+        changes_channel(article.pk), grip.sse_event({"live": False, "html": status}, event="status")
+    )
 
 
 def render_entry(entry):
@@ -62,26 +84,45 @@ def entry_event(entry, *, new=True):
     return grip.sse_event(data, event="entry", event_id=entry.pk if new else None)
 
 
-def entries_after(article, last_id):
-    """Entries of `article` posted after the entry numbered `last_id`, oldest first (at most
-    REPLAY_LIMIT, the newest ones)."""
-    newer = LiveEntry.objects.for_story(article).filter(pk__gt=last_id)[:REPLAY_LIMIT]
-    return list(reversed(newer))
+def newest_entry_id(article):
+    """The pk of `article`'s newest entry (0 when it has none): the id a reader has when it
+    has every entry."""
+    return LiveEntry.objects.filter(article=article).aggregate(newest=Max("pk"))["newest"] or 0
+
+
+def entries_after(article, last_id, up_to=None):
+    """Entries of `article` posted after the entry numbered `last_id` (and up to the one
+    numbered `up_to`, when given), oldest first (at most REPLAY_LIMIT, the newest ones)."""
+    newer = LiveEntry.objects.for_story(article).filter(pk__gt=last_id)
+    if up_to is not None:
+        newer = newer.filter(pk__lte=up_to)
+    return list(reversed(newer[:REPLAY_LIMIT]))
 
 
 def _entry_saved(sender, instance, created, using, raw=False, **kwargs):
     if raw:
         return
-    announce(live_tag(instance.article_id), using=using)
+    story = instance.article_id
+    announce(live_tag(story), using=using)
+    if not created:
+        grip.publish_on_commit(
+            changes_channel(story), entry_event(instance, new=False), using=using
+        )
+        return
+    before = LiveEntry.objects.using(using).filter(article_id=story, pk__lt=instance.pk)
+    prev_id = before.aggregate(prev=Max("pk"))["prev"] or 0
     grip.publish_on_commit(
-        live_tag(instance.article_id), entry_event(instance, new=created), using=using
+        live_tag(story), entry_event(instance), using=using, event_id=instance.pk, prev_id=prev_id
     )
 
 
 def _entry_deleted(sender, instance, using, **kwargs):
     announce(live_tag(instance.article_id), using=using)
+    files = images.hero_files(instance, **LiveEntry.PICTURE_FILES)
+    if files:  # the picture goes once the deletion commits
+        transaction.on_commit(partial(images.delete_files, files), using=using)
     grip.publish_on_commit(
-        live_tag(instance.article_id),
+        changes_channel(instance.article_id),
         grip.sse_event({"id": instance.pk}, event="remove"),
         using=using,
     )
@@ -105,6 +146,7 @@ def json_ld_fields(article, url):
                 "articleBody": entry.body,
                 "datePublished": machine_time(entry.created_at),
                 "dateModified": machine_time(entry.updated_at),
+                **({"image": entry.picture_data["src"]} if entry.picture_data else {}),
             }
             for entry in entries
         ],

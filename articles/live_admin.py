@@ -2,8 +2,9 @@
 
 `/admin/articles/liveentry/` lists published stories to cover (live ones first); each story's
 desk (`desk/<story pk>/`) has one box (Enter posts, Shift+Enter is a new line: live_desk.js; the
-button posts without JavaScript), a "key event" tick, start and end of coverage, and the latest
-entries beneath with links to edit and delete them (the admin's own views, then back here).
+button posts without JavaScript), a "key event" tick, an optional picture with its alt text,
+start and end of coverage, and the latest entries beneath with links to edit and delete them
+(the admin's own views, then back here).
 Posting needs ``articles.add_liveentry`` (the Editors group); starting or ending coverage
 ``articles.change_article``.
 """
@@ -11,6 +12,7 @@ Posting needs ``articles.add_liveentry`` (the Editors group); starting or ending
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,7 +21,8 @@ from django.urls import path, reverse
 from newsroom.admin_base import EditorModelAdmin
 from newsroom.xmltext import validate_xml_text
 
-from . import live
+from . import images, live
+from .images import HeroImageFormField, HeroImageNotStored, render_hero_image
 from .models import Article, LiveEntry
 
 DESK_ENTRIES = 50
@@ -27,22 +30,70 @@ DESK_STORIES = 30
 
 
 class DeskEntryForm(forms.ModelForm):
+    """One entry from the desk: its text, the key-event tick and an optional picture, uploaded
+    here with its alt text and validated, re-encoded and rendered like a hero image."""
+
+    picture_upload = HeroImageFormField(
+        label="Picture",
+        required=False,
+        help_text="Optional. JPEG, PNG or WebP; shown in the entry at the reader's width.",
+    )
+
     class Meta:
         model = LiveEntry
-        fields = ["body", "key_event"]
+        fields = ["body", "key_event", "picture_alt"]
         widgets = {"body": forms.Textarea(attrs={"rows": 3, "cols": 80, "autofocus": True})}
+
+    field_order = ["body", "key_event", "picture_upload", "picture_alt"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].validators.append(validate_xml_text)
         self.fields["body"].help_text = "Markdown. Enter posts; Shift+Enter starts a new line."
+        self.fields["picture_alt"].validators.append(validate_xml_text)
+        self.rendered = None
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("picture_upload")
+        if upload:
+            if not cleaned.get("picture_alt", "").strip():
+                self.add_error(
+                    "picture_alt",
+                    "Describe the picture for readers who cannot see it (then choose the "
+                    "picture again: browsers do not keep a chosen file).",
+                )
+            try:
+                self.rendered = render_hero_image(upload, upload.name)
+            except forms.ValidationError as error:
+                self.add_error("picture_upload", error)
+        elif cleaned.get("picture_alt"):
+            cleaned["picture_alt"] = ""  # no picture, nothing to describe
+        return cleaned
+
+    def save(self, commit=True):
+        """Save the entry with its picture's files (all stored or none; HeroImageNotStored
+        when storage refuses them, nothing saved)."""
+        entry = super().save(commit=False)
+        stored = []
+        if self.rendered is not None:
+            entry.picture_renditions, stored = images.store_hero_image(
+                entry, self.rendered, **LiveEntry.PICTURE_FILES
+            )
+        try:
+            with transaction.atomic():
+                entry.save()
+        except BaseException:
+            images.delete_files(stored)
+            raise
+        return entry
 
 
 @admin.register(LiveEntry)
 class LiveEntryAdmin(EditorModelAdmin):
     list_display = ["__str__", "article", "key_event", "author", "created_at"]
     list_select_related = ["article", "author"]
-    fields = ["article", "body", "key_event"]
+    fields = ["article", "body", "key_event", "picture_alt"]
     raw_id_fields = ["article"]
 
     def get_urls(self):
@@ -119,13 +170,19 @@ class LiveEntryAdmin(EditorModelAdmin):
                     self.message_user(request, "Live coverage ended.", messages.SUCCESS)
                 return redirect("admin:articles_liveentry_desk", article.pk)
             form = DeskEntryForm(
-                request.POST, instance=LiveEntry(article=article, author=request.user)
+                request.POST,
+                request.FILES,
+                instance=LiveEntry(article=article, author=request.user),
             )
             if form.is_valid():
-                entry = form.save()
-                self.log_addition(request, entry, [{"added": {}}])
-                self.message_user(request, "Posted.", messages.SUCCESS)
-                return redirect("admin:articles_liveentry_desk", article.pk)
+                try:
+                    entry = form.save()
+                except HeroImageNotStored as error:
+                    form.add_error("picture_upload", str(error))
+                else:
+                    self.log_addition(request, entry, [{"added": {}}])
+                    self.message_user(request, "Posted.", messages.SUCCESS)
+                    return redirect("admin:articles_liveentry_desk", article.pk)
             status = 400  # the typed text stays in the box
         context = {
             **self.admin_site.each_context(request),

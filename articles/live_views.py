@@ -8,6 +8,7 @@ import time
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from newsroom import grip
 
@@ -35,25 +36,34 @@ def _last_event_id(request):
 
 def live_stream(request, slug):
     """Server-sent events for one live story, held open by Pushpin: first the entries after
-    the reader's last one (oldest first), then whatever is published on ``live-<pk>``.
+    the reader's last one (oldest first), then whatever is published on ``live-<pk>`` (new
+    entries, a reliable channel whose prev-id is the newest entry the reader now has) and
+    ``live-<pk>-changes`` (edits, deletions, the end). Pushpin asks the next link, this view
+    again with ``?after=`` that id, when an entry published does not follow on from it.
     Without a GRIP proxy in front nothing can be held: 204, and the page polls instead."""
     article = _live_story(slug)
     if not grip.through_proxy(request):
         response = HttpResponse(status=204)
     else:
-        replay = "".join(
-            live.entry_event(entry)
-            for entry in live.entries_after(article, _last_event_id(request))
+        # The newest first, then the entries up to it: one committed in between is published
+        # after this answer names its prev-id, so Pushpin delivers or fetches it.
+        newest = live.newest_entry_id(article)
+        after = _last_event_id(request)
+        missed = live.entries_after(article, after, up_to=newest) if newest > after else []
+        response = HttpResponse(
+            "".join(map(live.entry_event, missed)), content_type="text/event-stream"
         )
-        response = HttpResponse(replay, content_type="text/event-stream")
-        grip.hold_stream(response, [live_tag(article.pk)])
+        next_link = reverse("articles:live-stream", args=[article.slug]) + f"?after={newest}"
+        channels = [(live_tag(article.pk), newest), live.changes_channel(article.pk)]
+        grip.hold_stream(response, channels, next_link=next_link)
     response["Cache-Control"] = "no-store"
     return response
 
 
 def live_entries(request, slug):
-    """The entries as an HTML fragment, for pages whose stream cannot connect: public, kept by
-    browsers and the front cache for POLL_SECONDS (and purged with the story's live tag)."""
+    """The entries as an HTML fragment, for pages whose stream cannot connect (static/js/live.js
+    asks every 4 s, past the browser's own copy): public, kept by browsers and the front cache
+    for POLL_SECONDS, and purged with the story's live tag."""
     article = _live_story(slug)
     html = render_to_string("articles/live/entries.html", live_context(article), request=request)
     response = HttpResponse(html)

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate
 
 
 def _sync_groups(sender, using, apps=global_apps, **kwargs):
@@ -15,7 +15,15 @@ class CommentsConfig(AppConfig):
     verbose_name = "Comments"
 
     def ready(self):
+        from articles.models import Article
+
         from . import caching
+        from .models import Comment, remember_erased_import
 
         post_migrate.connect(_sync_groups, sender=self, dispatch_uid="newsroom-sync-groups")
         caching.connect()
+        # An imported story or comment deleted here is not brought back by a later import.
+        for model in (Article, Comment):
+            post_delete.connect(
+                remember_erased_import, sender=model, dispatch_uid=f"erased-import-{model.__name__}"
+            )

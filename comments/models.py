@@ -211,3 +211,37 @@ class Comment(StoredBodyHTML):
 
 # Where a public comment is shown at the top level: no parent, or a parent no longer public.
 THREAD_START = Q(parent__isnull=True) | ~Q(parent__status=Comment.Status.APPROVED)
+
+
+def erased_import_key(kind, wordpress_id):
+    """The keyed hash (HMAC-SHA256 with SECRET_KEY, 64 hex characters) that recognises an
+    imported WordPress row after it was deleted here: `kind` "comment" or "post", `wordpress_id`
+    an int."""
+    from django.utils.crypto import salted_hmac
+
+    value = f"{kind}:{int(wordpress_id)}"
+    return salted_hmac("comments.erased-import", value, algorithm="sha256").hexdigest()
+
+
+class ErasedImport(models.Model):
+    """A comment or story brought in by import_wordpress and deleted here since (by a
+    moderator, an editor or a privacy request), so that importing the export again does not
+    bring it back. Only a keyed hash of its WordPress ID is kept: nothing of what it said or
+    who wrote it."""
+
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "erased imported row"
+
+    def __str__(self):
+        return f"erased imported row {self.key[:12]}"
+
+
+def remember_erased_import(sender, instance, using, **kwargs):
+    """post_delete of a Comment or an Article: an imported one leaves its ErasedImport key."""
+    if instance.wordpress_id is not None:
+        kind = "comment" if sender is Comment else "post"
+        key = erased_import_key(kind, instance.wordpress_id)
+        ErasedImport.objects.using(using).get_or_create(key=key)

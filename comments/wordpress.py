@@ -11,7 +11,8 @@ What becomes what:
 - its first category: the story's section; its other categories and its tags: tags.
 - an author: a staff user who cannot log in until given a password, with the display name.
 - a featured image (``_thumbnail_id``): the hero image, read from a local copy of
-  ``wp-content/uploads`` and validated and rendered like any upload.
+  ``wp-content/uploads`` and validated and rendered like any upload; an image in the text that
+  points into ``wp-content/uploads`` likewise, its WebP renditions in the body's HTML.
 - a comment: a comment with its thread, date, name, website, email (kept like every other
   commenter's, never shown) and status: approved (1) -> approved, 0 -> pending, spam -> spam,
   trash -> rejected; the IP address is not kept. Pingbacks and trackbacks are skipped.
@@ -24,16 +25,21 @@ and tags are matched by slug, authors by login), so importing the same file agai
 nothing and a later export updates what changed, but never over what was done here: a story
 saved since its import is left as it is, and an imported comment only ever takes a new status
 from WordPress, when no one moderated it here (so an erased commenter's details never come
-back). The whole file is one transaction.
+back); a story or comment deleted here (by an editor, a moderator or a privacy request)
+leaves only a keyed hash of its WordPress ID (ErasedImport), by which a later import recognises
+it and leaves it out. The whole file is one transaction.
 
 It lives in the comments app because it writes both stories and comments: comments depends on
 articles, never the reverse (like seed_demo).
 """
 
+import os
 import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -45,15 +51,26 @@ from defusedxml import DefusedXmlException
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
+from django.utils.html import format_html
+from PIL import Image, ImageOps
 
-from articles.images import delete_files, render_hero_image, store_hero_image, validate_hero_image
+from articles.images import (
+    HeroImageNotStored,
+    delete_files,
+    render_hero_image,
+    rendition_sizes,
+    store_hero_image,
+    validate_hero_image,
+)
 from articles.models import Article, OldLink, Section, Tag
 from newsroom.caching import announced_together
 from newsroom.slugs import unique_slug
 
-from .models import Comment
+from .models import Comment, ErasedImport, erased_import_key
 from .services import reply_target
 
 WP_NAMESPACE = "wordpress.org/export/"
@@ -134,7 +151,16 @@ class Report:
     skipped: Counter = field(default_factory=Counter)
     notes: list = field(default_factory=list)
 
-    KINDS = ("stories", "sections", "tags", "authors", "comments", "hero images", "old links")
+    KINDS = (
+        "stories",
+        "sections",
+        "tags",
+        "authors",
+        "comments",
+        "hero images",
+        "images in text",
+        "old links",
+    )
 
     def count(self, kind, created=False, changed=True):
         if created:
@@ -326,17 +352,20 @@ def safe_link(url):
     return not scheme or scheme in SAFE_SCHEMES
 
 
-def html_to_markdown(html):
+def html_to_markdown(html, keep_image=None):
     """(markdown, problems): WordPress post content as the Markdown body stories use, and a
     Counter of what could not be kept ("<script> element", "[gallery] shortcode", "image in
     the text", "event handler attribute", "javascript: link"...). Headings, lists, links,
     quotes, tables and code are kept; headings move down a level where needed (the story's
-    title is the page's only h1)."""
+    title is the page's only h1). An image is kept when `keep_image(src, alt)` returns the
+    HTML of its local copy (which then stands where it stood); otherwise it is left out, and
+    counted unless `keep_image` was given (it reports what it refused)."""
     problems = Counter()
     if not html or not html.strip():
         return "", problems
     html = autop(strip_shortcodes(html, problems))
     soup = BeautifulSoup(html, "html.parser")
+    images = {}  # placeholder word -> the kept image's HTML, put back after markdownify
     for comment in soup.find_all(string=lambda text: isinstance(text, HTMLComment)):
         comment.extract()
     for element in soup.find_all(True):
@@ -351,8 +380,17 @@ def html_to_markdown(html):
             problems[f"<{name}> element"] += 1
             element.decompose()
         elif name == "img":
-            problems["image in the text (the body has no images yet)"] += 1
-            element.decompose()
+            kept = (
+                keep_image(element.get("src", ""), element.get("alt", "")) if keep_image else None
+            )
+            if kept:
+                placeholder = f"WPIMAGE{len(images)}X{secrets.token_hex(6)}"
+                images[placeholder] = kept
+                element.replace_with(placeholder)
+            else:
+                if keep_image is None:
+                    problems["image in the text"] += 1
+                element.decompose()
         elif name == "a" and not safe_link(element.get("href", "")):
             problems["link that is not http(s) or mailto"] += 1
             element.unwrap()
@@ -368,6 +406,8 @@ def html_to_markdown(html):
         str(soup), heading_style="ATX", bullets="-", strip=["span", "div", "font"]
     )
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
+    for placeholder, kept in images.items():  # inline HTML: the body's sanitiser checks it
+        markdown = markdown.replace(placeholder, kept)
     return markdown, problems
 
 
@@ -457,6 +497,9 @@ class Importer:
         self.stored_files = []
         self.linked = {}  # old path -> True, once claimed in this import (see old_link)
         self.weak_links = {}  # old path -> Tag (see old_link)
+        self.content_images = {}  # uploads-relative path -> renditions (None: refused)
+        # Keyed hashes of imported comments deleted here since (few: read once).
+        self.erased = set(ErasedImport.objects.values_list("key", flat=True))
 
     # The file, element by element.
 
@@ -662,6 +705,12 @@ class Importer:
         if not post_id:
             self.report.skip("post without a WordPress ID", label)
             return
+        if self.erased and erased_import_key("post", post_id) in self.erased:
+            self.report.skip("story deleted here since its import: not brought back", label)
+            comments = len(node.children("wp:comment"))
+            if comments:
+                self.report.skip("comment on a post that was not imported", amount=comments)
+            return
         wp_status = node.text("wp:status") or "draft"
         if wp_status not in POST_STATUSES:
             self.report.skip(f"post with status {wp_status}", label)
@@ -688,7 +737,9 @@ class Importer:
             status = Article.Status.DRAFT
             self.report.skip("post without a date imported as a draft", label)
 
-        body, problems = html_to_markdown(node.text("content:encoded"))
+        body, problems = html_to_markdown(
+            node.text("content:encoded"), partial(self.content_image, label=label)
+        )
         for problem, count in problems.items():
             self.report.skip(f"in post content: {problem}", amount=count)
         if problems:
@@ -805,6 +856,9 @@ class Importer:
             if not comment_id:
                 self.report.skip("comment without a WordPress ID")
                 continue
+            if self.erased and erased_import_key("comment", comment_id) in self.erased:
+                self.report.skip("comment deleted here since its import: not brought back")
+                continue
             rows[comment_id] = comment
         done = {}
         pending = dict(rows)
@@ -895,6 +949,79 @@ class Importer:
 
     # Attachments and hero images.
 
+    def content_image(self, src, alt, *, label):
+        """The HTML of the local copy of an image in a post's text (see html_to_markdown), or
+        None when it is not brought in, reported with the reason and the image named: one
+        from another site, or missing from --uploads, or refused by the upload checks."""
+        path = unquote(urlsplit(src).path)
+        note = f"{label}: {src[:200] or '(no src)'}" + (f" “{alt[:80]}”" if alt else "")
+        if "/wp-content/uploads/" not in path:
+            self.report.skip("image in the text from elsewhere: not brought in", note)
+            return None
+        if self.uploads is None:
+            self.report.skip("image in the text not brought in: no --uploads folder given", note)
+            return None
+        relative = path.split("/wp-content/uploads/", 1)[1].lstrip("/")
+        file_path = (self.uploads / relative).resolve()
+        if not relative or not file_path.is_relative_to(self.uploads) or not file_path.is_file():
+            self.report.skip("image in the text missing from the uploads", note)
+            return None
+        if relative not in self.content_images:
+            try:
+                self.content_images[relative] = self.store_content_image(relative, file_path)
+            except ValidationError as error:
+                self.content_images[relative] = None
+                self.report.skip("image in the text refused", f"{note}: {' '.join(error.messages)}")
+            except HeroImageNotStored as error:
+                raise WordPressImportError(f"{note}: {error} Nothing was imported.") from error
+        renditions = self.content_images[relative]
+        if renditions is None:
+            return None
+        largest = renditions[-1]
+        return format_html(
+            '<img src="{}" srcset="{}" sizes="(min-width: 48em) 48em, 100vw" width="{}" '
+            'height="{}" alt="{}" loading="lazy" decoding="async">',
+            default_storage.url(largest["name"]),
+            ", ".join(f"{default_storage.url(r['name'])} {r['width']}w" for r in renditions),
+            largest["width"],
+            largest["height"],
+            alt.strip(),
+        )
+
+    def store_content_image(self, relative, file_path):
+        """Store the upload at `file_path` (validated and rendered like any upload) as WebP
+        renditions named after its place in wp-content/uploads ("wordpress/2024/01/x-640w.webp"),
+        once: an image stored by an earlier import is used again as it is, so a second import
+        writes the same body. Returns the renditions list, smallest first; counted in the
+        report. A dry run stores nothing. Raises ValidationError when it is refused."""
+        stem = "wordpress/" + os.path.splitext(relative)[0]
+        with file_path.open("rb") as handle:
+            upload = File(handle, name=file_path.name)
+            validate_hero_image(upload)
+            with Image.open(file_path) as image:
+                width, height = ImageOps.exif_transpose(image).size
+            names = [
+                {"name": f"{stem}-{w}w.webp", "width": w, "height": h}
+                for w, h in rendition_sizes(width, height)
+            ]
+            if all(default_storage.exists(r["name"]) for r in names):
+                self.report.count("images in text", changed=False)
+                return names
+            rendered = render_hero_image(upload, file_path.name)
+        renditions = []
+        for width, height, data in rendered.renditions:
+            name = f"{stem}-{width}w.webp"
+            if not self.dry_run:
+                try:
+                    default_storage.delete(name)  # a half-stored earlier attempt
+                    name = default_storage.save(name, ContentFile(data))
+                except OSError as error:
+                    raise HeroImageNotStored(error) from error
+                self.stored_files.append(name)
+            renditions.append({"name": name, "width": width, "height": height})
+        self.report.count("images in text", created=True)
+        return renditions
+
     def read_attachment(self, node):
         url = node.text("wp:attachment_url")
         relative = ""
@@ -961,9 +1088,16 @@ class Importer:
 
     def count_unused(self):
         used = {attachment_id for _article_pk, attachment_id in self.featured}
+        used |= {  # and those brought in as images in a post's text
+            attachment_id
+            for attachment_id, (relative, _alt, _caption) in self.attachments.items()
+            if self.content_images.get(relative)
+        }
         unused = len(set(self.attachments) - used)
         if unused:
-            self.report.skip("attachment that is no story's featured image", amount=unused)
+            self.report.skip(
+                "attachment that is no story's featured image nor in a text", amount=unused
+            )
         for kind, nicename in self.declared_terms:
             if (kind, nicename) not in self.terms_used:
                 self.report.skip(f"{kind} no imported post uses")

@@ -14,6 +14,7 @@ EDITOR_MODELS = {
         "athlete",
         "result",
         "liveentry",
+        "oldlink",
     ],
 }
 GROUP_PERMISSIONS = {

@@ -191,6 +191,86 @@ def test_the_polled_fragment_is_public_for_a_few_seconds(client):
     assert f'id="entry-{entry.pk}"' in response.content.decode()
 
 
+# --- A picture on an entry ----------------------------------------------------------------
+
+
+def media_files(settings):
+    root = settings.MEDIA_ROOT
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def post_with_picture(editor, story, data, name="finish.png", alt="Kok crossing the line"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form = {"body": "Pair 7: photo finish", "action": "post", "picture_alt": alt}
+    if data is not None:
+        form["picture_upload"] = SimpleUploadedFile(name, data)
+    return editor.post(desk_url(story), form)
+
+
+def test_an_entry_with_a_picture_is_rendered_like_a_hero_image(
+    editor, client, settings, publish_endpoint, committed
+):
+    """Uploaded on the desk with its alt text; re-encoded with WebP renditions; shown in the
+    entry with srcset, width, height and lazy loading; pushed to readers with it."""
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        response = post_with_picture(editor, story, image_bytes("PNG", size=(1600, 900)))
+    assert response.status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.picture_alt == "Kok crossing the line"
+    widths = [r["width"] for r in entry.picture_renditions]
+    assert widths == sorted(widths) and widths[-1] <= 1600 and len(widths) > 1
+    stored = media_files(settings)
+    assert entry.picture.name in stored and all(
+        r["name"] in stored for r in entry.picture_renditions
+    )
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    largest = entry.picture_renditions[-1]
+    assert 'alt="Kok crossing the line"' in img and 'loading="lazy"' in img
+    assert f'width="{largest["width"]}" height="{largest["height"]}"' in img
+    assert img.count(".webp ") == len(widths)  # srcset: every rendition with its width
+    (update,) = json_ld_of(page)[0]["liveBlogUpdate"]
+    assert update["image"].endswith(largest["name"].rsplit("/", 1)[1])
+    pushed = published_on(publish_endpoint, f"live-{story.pk}")[-1]
+    assert 'class="live-entry-picture"' in json.loads(pushed.split("data: ", 1)[1])["html"]
+    with committed():
+        entry.delete()
+    assert media_files(settings) == []  # its files go with it
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "alt", "message"),
+    [
+        ("finish.png", "png", "", "Describe the picture"),
+        ("finish.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "A drawing", "not accepted"),
+        ("finish.png", b"not a picture at all", "Alt", "not an image we accept"),
+    ],
+)
+def test_a_picture_refused_keeps_the_text_and_stores_nothing(
+    editor, settings, name, data, alt, message
+):
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now())
+    data = image_bytes("PNG") if data == "png" else data
+    response = post_with_picture(editor, story, data, name=name, alt=alt)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "Pair 7: photo finish" in page  # what was typed stays
+    assert not LiveEntry.objects.exists() and media_files(settings) == []
+
+
+def test_alt_text_without_a_picture_is_dropped(editor):
+    story = make_article(live_started_at=timezone.now())
+    assert post_with_picture(editor, story, None, alt="Nothing chosen").status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.picture_alt == "" and entry.picture_data is None
+
+
 # --- The stream Pushpin holds --------------------------------------------------------------
 
 
@@ -212,7 +292,12 @@ def test_through_pushpin_the_stream_is_held_and_replays_what_was_missed(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/event-stream")
     assert response["Grip-Hold"] == "stream"
-    assert response["Grip-Channel"] == f"live-{story.pk}"
+    # New entries on a reliable channel from the newest entry on; edits and the end beside it.
+    assert response["Grip-Channel"] == (
+        f"live-{story.pk}; prev-id={entries[2].pk}, live-{story.pk}-changes"
+    )
+    next_link = reverse("articles:live-stream", args=[story.slug]) + f"?after={entries[2].pk}"
+    assert response["Grip-Link"] == f"<{next_link}>; rel=next"
     assert response["Cache-Control"] == "no-store"
     body = response.content.decode()
     ids = re.findall(r"^id: (\d+)$", body, re.M)
@@ -266,11 +351,21 @@ def test_an_entry_is_published_after_commit_on_the_story_channel(publish_endpoin
     content = item["formats"]["http-stream"]["content"]
     assert content.startswith(f"id: {entry.pk}\nevent: entry\ndata: ") and content.endswith("\n\n")
     assert "Pair 9 done" in json.loads(content.split("data: ", 1)[1])["html"]
+    # Pushpin's reliable mode: this entry's id, the story's entry before it (none: 0).
+    assert (item["id"], item["prev-id"], item["no-seq"]) == (str(entry.pk), "0", True)
+    first_pk = entry.pk
     with committed():
+        second = make_live_entry(article=story, body="Pair 10")
+        entry.body = "Pair 9 done, edited"
+        entry.save()
         entry.delete()
-    assert publish_endpoint[-1][1]["items"][0]["formats"]["http-stream"]["content"].startswith(
-        "event: remove"
-    )
+    new, edit, removal = (payload["items"][0] for _path, payload in publish_endpoint[1:])
+    assert new["channel"] == f"live-{story.pk}"
+    assert (new["id"], new["prev-id"]) == (str(second.pk), str(first_pk))
+    for item in (edit, removal):  # not a step of the sequence: beside it, with no ids
+        assert item["channel"] == f"live-{story.pk}-changes" and "prev-id" not in item
+    assert "edited" in edit["formats"]["http-stream"]["content"]
+    assert removal["formats"]["http-stream"]["content"].startswith("event: remove")
 
 
 def test_nothing_is_published_when_the_change_rolls_back(publish_endpoint, committed):
@@ -455,3 +550,38 @@ def test_through_varnish_the_stream_is_piped_to_pushpin_and_never_kept(
             second = make_live_entry(article=story)
             assert again.next_event()["id"] == str(second.pk)
             again.close()
+
+
+@requires_pushpin
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_published_while_pushpin_subscribes_the_stream_is_not_missed(
+    live_server, settings, tmp_path, monkeypatch
+):
+    """The gap between the app answering a stream request and Pushpin subscribing it: an entry
+    committed and published in it reached no one before. Now Pushpin sees that the channel
+    moved past the stream's prev-id and fetches the missed entry from the stream's next link."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (front, publish_url):
+        settings.PUSHPIN_PUBLISH = publish_url
+        story = make_article(live_started_at=timezone.now())
+        shown = make_live_entry(article=story, body="On the page already")
+        stream_url = front + reverse("articles:live-stream", args=[story.slug])
+        EventStream(f"{stream_url}?after={shown.pk}").close()  # Pushpin is linked up
+        raced = []
+        newest_entry_id = live.newest_entry_id
+
+        def another_server_posts_meanwhile(article):
+            newest = newest_entry_id(article)
+            if not raced:  # once: after the app looked, before Pushpin subscribes
+                raced.append(make_live_entry(article=story, body="Posted in the gap"))
+                time.sleep(1)  # Pushpin has handled that publish before this stream is held
+            return newest
+
+        monkeypatch.setattr(live, "newest_entry_id", another_server_posts_meanwhile)
+        reader = EventStream(f"{stream_url}?after={shown.pk}")
+        event = reader.next_event()
+        assert event["id"] == str(raced[0].pk) and event["event"] == "entry"
+        assert "Posted in the gap" in json.loads(event["data"])["html"]
+        later = make_live_entry(article=story, body="And the next one")
+        assert reader.next_event()["id"] == str(later.pk)  # the stream carries on
+        reader.close()

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from articles.models import Article
+from articles.models import Article, OldLink
 from comments.models import Comment
 
 from .factories import (
@@ -33,6 +33,7 @@ FACTORIES = {
     "articles.event": make_event,
     "articles.liveentry": make_live_entry,
     "articles.nation": make_nation,
+    "articles.oldlink": lambda: OldLink.objects.create(path="/old/", article=make_article()),
     "articles.athlete": make_athlete,
     "comments.comment": make_comment,
 }

@@ -8,6 +8,7 @@ from the importer. Hostile and edge cases are small hand-made exports.
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from django.urls import reverse
 from PIL import Image
 
 from articles.models import Article, OldLink, Section, Tag
-from comments.models import Comment
+from comments.models import Comment, ErasedImport
 from newsroom.caching import content_changed
 
 from .test_security_privacy import email_traces
@@ -165,6 +166,7 @@ def theme(django_db_setup, django_db_blocker, tmp_path_factory):
             Tag.objects.all().delete()
             Section.objects.all().delete()
             get_user_model().objects.all().delete()
+            ErasedImport.objects.all().delete()  # what deleting them left behind
 
 
 class TestTheThemeUnitTestData:
@@ -458,6 +460,48 @@ def test_a_later_import_keeps_what_was_done_here(tmp_path, committed, admin_user
     assert "comments: 0 created, 0 updated, 2 unchanged" in output
 
 
+def test_what_was_deleted_here_is_not_brought_back(tmp_path, committed):
+    """A privacy request that deleted a commenter's comments, and a story an editor deleted,
+    stay deleted when the same export is imported again; only a keyed hash of each WordPress
+    ID is kept to recognise them, nothing of what they said or who wrote them."""
+    from comments.services import erase_commenter_data
+
+    path = export(
+        tmp_path,
+        post(
+            1,
+            "Kept",
+            extra=comment(11, email="gone@private.example", author="Gone Person")
+            + comment(12, parent=11)
+            + comment(13),
+        ),  # fmt: skip
+        post(2, "Deleted by the desk", extra=comment(21)),
+    )
+    with committed():
+        run_import(path)
+    with committed():
+        assert erase_commenter_data(["gone@private.example"], delete=True) == 1
+        Article.objects.get(wordpress_id=2).delete()  # and its comment
+    from comments.models import erased_import_key
+
+    assert set(ErasedImport.objects.values_list("key", flat=True)) == {
+        erased_import_key("comment", 11),
+        erased_import_key("comment", 21),
+        erased_import_key("post", 2),
+    }
+    with committed():
+        output = run_import(path)
+    assert "comment deleted here since its import: not brought back: 1" in output
+    assert "story deleted here since its import: not brought back: 1" in output
+    assert "comment on a post that was not imported: 1" in output
+    assert not Article.objects.filter(wordpress_id=2).exists()
+    assert sorted(Comment.objects.values_list("wordpress_id", flat=True)) == [12, 13]
+    assert not Comment.objects.filter(name="Gone Person").exists()
+    assert not Comment.objects.filter(email="gone@private.example").exists()
+    assert "stories: 0 created, 0 updated, 1 unchanged" in output
+    assert "comments: 0 created, 0 updated, 2 unchanged" in output
+
+
 def test_import_purges_the_pages_it_changes(tmp_path, committed, client, settings):
     """A kept feed shows the imported story at once: saves announce their tags after commit."""
     settings.PAGE_CACHE_SECONDS = 600
@@ -505,9 +549,72 @@ and a second line.
     for gone in ("script", "alert", "onclick", "javascript:", "iframe", "[gallery", "evil"):
         assert gone not in story.body and gone not in html, gone
     for reason in ("<script> element: 1", "<iframe> element: 1", "event handler attribute: 2",
-                   "link that is not http(s) or mailto: 1", "[gallery] shortcode: 1",
-                   "image in the text (the body has no images yet): 1"):  # fmt: skip
+                   "link that is not http(s) or mailto: 1", "[gallery] shortcode: 1"):  # fmt: skip
         assert f"in post content: {reason}" in output, reason
+    assert "image in the text from elsewhere: not brought in: 1" in output
+    assert "post 1 “Markup”: x.jpg" in output  # named, for an editor to find
+
+
+def test_images_in_the_text_come_from_uploads_and_the_body_shows_the_local_copy(
+    tmp_path, committed, client, settings
+):
+    """An image under wp-content/uploads is read from --uploads, checked and rendered like any
+    upload, and the body shows the local copy (srcset, width, height, lazy); one missing from
+    --uploads, one from another site and one the checks refuse are reported by name, and the
+    story is imported without them. A second import stores nothing again and changes nothing."""
+    from .factories import image_bytes
+
+    uploads = tmp_path / "uploads"
+    (uploads / "2024/01").mkdir(parents=True)
+    (uploads / "2024/01/start line.png").write_bytes(image_bytes("PNG", size=(1000, 500)))
+    (uploads / "2024/01/fake.jpg").write_bytes(b"<svg onload=alert(1)>")
+    site = "https://old.example/wp-content/uploads/2024/01"
+    content = (
+        f'<p>Before.</p><p><img src="{site}/start%20line.png" alt="The start line" '
+        f'onerror="alert(1)" width="300"></p><p>After.</p>'
+        f'<img src="{site}/gone.png"><img src="https://cdn.example/elsewhere.gif" alt="Remote">'
+        f'<img src="{site}/../../../../../../etc/passwd">'  # never outside --uploads
+        f'<img src="{site}/fake.jpg" alt="Fake">'
+        f'<p>Again: <img src="{site}/start%20line.png" alt="Same file"></p>'
+    )
+    path = export(tmp_path, post(7, "Pictures", content=content))
+    dry = run_import(path, "--uploads", str(uploads), "--dry-run")
+    assert media_files(settings) == []  # a dry run stores nothing
+    with committed():
+        output = run_import(path, "--uploads", str(uploads))
+    assert report_lines(dry) == report_lines(output)
+    assert "images in text: 1 created, 0 updated, 0 unchanged" in output  # stored once
+    label = "post 7 “Pictures”:"
+    for reason, named in [
+        ("image in the text missing from the uploads: 2", f"{site}/gone.png"),
+        (
+            "image in the text from elsewhere: not brought in: 1",
+            "https://cdn.example/elsewhere.gif “Remote”",
+        ),
+        ("image in the text refused: 1", f"{site}/fake.jpg “Fake”:"),
+    ]:
+        assert reason in output and f"{label} {named}" in output, reason
+    story = Article.objects.get()
+    stored = media_files(settings)
+    assert stored and all(name.startswith("wordpress/2024/01/start line-") for name in stored)
+    page = client.get(story.get_absolute_url()).content.decode()
+    images = re.findall(r"<img [^>]*>", page.split('class="story-body"', 1)[-1])
+    assert len(images) == 2 and "onerror" not in page
+    first = images[0]
+    assert 'alt="The start line"' in first and 'loading="lazy"' in first
+    assert 'width="1000" height="500"' in first and "/media/wordpress/2024/01/" in first
+    assert first.count("w.webp") == len(stored) + 1  # src and each rendition in srcset
+    assert "Before." in page and "After." in page
+    with committed():
+        again = run_import(path, "--uploads", str(uploads))
+    assert "images in text: 0 created, 0 updated, 1 unchanged" in again
+    assert "stories: 0 created, 0 updated, 1 unchanged" in again
+    assert media_files(settings) == stored
+
+
+def media_files(settings):
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def test_text_about_markup_stays_text(tmp_path, committed):
@@ -549,7 +656,7 @@ def test_featured_image_from_uploads_and_a_missing_one_reported(tmp_path, commit
     assert not Article.objects.get(wordpress_id=2).hero_image
     assert "featured image missing from the uploads: 1" in output
     assert "featured image with a path outside the uploads: 1" in output
-    assert "attachment that is no story's featured image: 1" in output
+    assert "attachment that is no story's featured image nor in a text: 1" in output
     with committed():
         again = run_import(path, "--uploads", str(uploads))
     assert "hero images: 0 created, 0 updated, 1 unchanged" in again

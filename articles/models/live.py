@@ -1,9 +1,11 @@
 """Live coverage of a story: short entries posted from the live desk, newest first."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from articles import markdown
+from articles.images import picture, validate_hero_image
 from newsroom.caching import declare
 from newsroom.rendered import StoredBodyHTML
 
@@ -29,6 +31,20 @@ class LiveEntry(StoredBodyHTML):
     key_event = models.BooleanField(
         default=False, help_text="A moment readers should not miss: listed at the top."
     )
+    picture = models.ImageField(
+        upload_to="live/%Y/%m/",
+        blank=True,
+        validators=[validate_hero_image],
+        editable=False,
+        help_text="Validated, re-encoded and rendered like a hero image (articles/images.py).",
+    )
+    picture_alt = models.CharField(
+        "picture alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the picture shows, for readers who cannot see it.",
+    )
+    picture_renditions = models.JSONField(default=list, blank=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="live_entries"
     )
@@ -48,6 +64,20 @@ class LiveEntry(StoredBodyHTML):
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#entry-{self.pk}"
+
+    def clean(self):
+        super().clean()
+        if self.picture_renditions and not self.picture_alt.strip():
+            raise ValidationError(
+                {"picture_alt": "Describe the picture for readers who cannot see it."}
+            )
+
+    @property
+    def picture_data(self):
+        """The entry's picture for templates (see articles.images.picture), or None."""
+        return picture(self.picture_renditions, self.picture_alt)
+
+    PICTURE_FILES = {"field": "picture", "renditions_field": "picture_renditions"}
 
     def body_renderer(self):
         return markdown.render_markdown, markdown.RENDERER

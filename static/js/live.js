@@ -4,12 +4,13 @@
 // Opens the story's stream (server-sent events held by Pushpin, see newsroom/grip.py). New
 // entries go on top; a reader scrolled down into the entries is not moved: a "N new updates"
 // button shows them. Each arrival is announced politely (a status region; focus never moves).
-// When the stream cannot connect (no Pushpin: the app answers 204), the page polls the small
-// entries fragment every POLL_MS instead.
+// While the stream cannot connect (no Pushpin: the app answers 204; a proxy or network that
+// drops it: the browser keeps trying), the page polls the small entries fragment every POLL_MS
+// (the front cache keeps it a few seconds); once the stream is open again, polling stops.
 "use strict";
 
 (function () {
-  var POLL_MS = 15000;
+  var POLL_MS = 4000; // an entry reaches a polling reader within about 5 s
 
   function start() {
     var blog = document.getElementById("live");
@@ -121,7 +122,8 @@
     }
 
     function poll() {
-      fetch(blog.dataset.entriesUrl, { credentials: "omit" })
+      // Past the browser's own copy (it may keep the fragment 5 s): the front cache answers.
+      fetch(blog.dataset.entriesUrl, { credentials: "omit", cache: "no-cache" })
         .then(function (response) {
           return response.ok ? response.text() : "";
         })
@@ -154,6 +156,13 @@
       }
     }
 
+    function stopPolling() {
+      if (pollTimer !== null) {
+        window.clearInterval(pollTimer);
+        pollTimer = null;
+      }
+    }
+
     if (!window.EventSource) {
       startPolling();
       return;
@@ -161,6 +170,7 @@
     var source = new EventSource(blog.dataset.streamUrl + "?after=" + lastId());
     source.addEventListener("open", function () {
       blog.dataset.liveState = "connected"; // from now on Pushpin holds every update for us
+      stopPolling();
     });
     source.addEventListener("entry", function (event) {
       var data = JSON.parse(event.data);
@@ -172,10 +182,36 @@
         gone.remove();
       }
     });
-    source.addEventListener("error", function () {
-      if (source.readyState === EventSource.CLOSED) {
-        startPolling(); // refused (no Pushpin in front): poll instead
+    // The desk ended the coverage: say so as a reload would, and stop following.
+    source.addEventListener("status", function (event) {
+      var data = JSON.parse(event.data);
+      if (data.live !== false) {
+        return;
       }
+      source.close();
+      stopPolling();
+      var status = blog.querySelector(".live-status");
+      var ended = parse(data.html || "").querySelector(".live-status");
+      if (status && ended) {
+        status.replaceWith(ended);
+      }
+      document.querySelectorAll(".story-header .live-badge").forEach(function (badge) {
+        badge.remove();
+      });
+      blog.dataset.liveState = "ended";
+      announcer.textContent = "";
+      window.setTimeout(function () {
+        announcer.textContent = "Live coverage has ended.";
+      }, 100);
+    });
+    source.addEventListener("error", function () {
+      if (blog.dataset.liveState === "ended") {
+        return;
+      }
+      // Refused (no Pushpin in front: closed for good) or dropped (the browser tries again):
+      // poll meanwhile. A reopened stream replays from the last entry it carried.
+      blog.dataset.liveState = "polling";
+      startPolling();
     });
   }
 

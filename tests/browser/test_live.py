@@ -1,11 +1,14 @@
 """Race day in a real browser with a real Pushpin: a reader keeps a live story or an event page
 open while the desk posts entries and results arrive."""
 
+import re
+import time
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from articles import live
+from articles import live, live_views
 from articles.models import Article, Event
 from tests.factories import make_athlete, make_live_entry, make_result
 from tests.pushpin import EventStream, pushpin, requires_pushpin
@@ -95,3 +98,82 @@ def test_a_result_entered_appears_on_the_open_event_page(front, open_page):
     expect(reader.locator(".results-page .page-header .meta")).to_contain_text(
         "Official results", timeout=ARRIVAL_MS
     )
+
+
+def test_a_reader_whose_stream_cannot_connect_gets_entries_by_polling(front, live_story, open_page):
+    """A proxy or network that drops the stream: the page polls the small entries fragment and
+    a new entry still appears within the bound, announced like a pushed one."""
+    reader = open_page()
+    blocked = []
+
+    def drop(route):
+        blocked.append(route.request.url)
+        route.abort("aborted")  # as a dropped connection (the browser keeps retrying)
+
+    reader.route(re.compile(r"/live/stream/"), drop)
+    visit(reader, front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=polling]", state="attached")
+    assert blocked, "the stream was never asked for"
+    with reader.expect_response(re.compile(r"/live/entries/$")):
+        pass  # polling has started
+    posted = time.monotonic()
+    entry = make_live_entry(article=live_story, body="Pair 11: polled, not pushed")
+    first = reader.locator("#live-entries .live-entry").first
+    expect(first).to_contain_text("Pair 11: polled, not pushed", timeout=ARRIVAL_MS)
+    assert time.monotonic() - posted < ARRIVAL_MS / 1000
+    assert first.get_attribute("id") == f"entry-{entry.pk}"
+    expect(reader.locator(".live-announcer")).to_have_text("1 new update.")
+    assert reader.locator("#live[data-live-state=connected]").count() == 0
+
+
+def test_an_open_page_says_so_when_the_desk_ends_coverage(front, live_story, open_page):
+    reader = visit(open_page(), front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
+    live.end_coverage(live_story)
+    expect(reader.locator(".live-status")).to_contain_text(
+        "Live coverage ended", timeout=ARRIVAL_MS
+    )
+    expect(reader.locator(".live-announcer")).to_have_text("Live coverage has ended.")
+    assert reader.locator(".live-badge").count() == 0  # neither in the header nor the section
+    assert reader.locator("#live[data-live-state=ended]").count() == 1
+
+
+def test_after_a_dropped_stream_the_reconnect_replays_what_was_missed(
+    front, live_story, open_page, settings, monkeypatch
+):
+    """Pushpin drops the reader's stream; entries posted meanwhile reach no one. The browser
+    reconnects with Last-Event-ID and the app replays them (polling is blocked here, so the
+    replay is what shows them)."""
+    import json
+    import urllib.request
+
+    reader = open_page()
+    reader.route(re.compile(r"/live/entries/"), lambda route: route.abort("aborted"))
+    streams = []  # the Last-Event-ID of each stream request the app answered
+    last_event_id = live_views._last_event_id
+
+    def recorded(request):
+        streams.append(request.headers.get("Last-Event-ID"))
+        return last_event_id(request)
+
+    monkeypatch.setattr(live_views, "_last_event_id", recorded)
+    visit(reader, front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
+    seen = make_live_entry(article=live_story, body="Seen live")
+    expect(reader.locator(f"#entry-{seen.pk}")).to_be_visible(timeout=ARRIVAL_MS)
+
+    close = {
+        "channel": f"live-{live_story.pk}-changes",
+        "formats": {"http-stream": {"action": "close"}},
+    }
+    request = urllib.request.Request(
+        settings.PUSHPIN_PUBLISH,
+        data=json.dumps({"items": [close]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 - loopback
+    missed = [make_live_entry(article=live_story, body=f"Missed {n}") for n in (1, 2)]
+    for entry in missed:
+        expect(reader.locator(f"#entry-{entry.pk}")).to_be_visible(timeout=3 * ARRIVAL_MS)
+    assert streams[0] is None and streams[-1] == str(seen.pk)  # replayed from the last one seen
+    expect(reader.locator("#live[data-live-state=connected]")).to_have_count(1)
