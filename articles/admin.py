@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from newsroom.admin_base import EditorModelAdmin
 from newsroom.caching import all_tag, announce, list_tag, tag_for
@@ -13,6 +13,7 @@ from newsroom.caching import all_tag, announce, list_tag, tag_for
 from . import (
     images,
     live_admin,  # noqa: F401  (registers the live desk)
+    publishing,
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField
@@ -38,6 +39,21 @@ class ArticleAdminForm(forms.ModelForm):
                 raise forms.ValidationError(self.hero_not_stored, code="not_stored")
             self.rendered_hero = images.render_hero_image(image)
         return image
+
+    def clean(self):
+        """The publishing button pressed (Publish now, Schedule, Unpublish) decides the status;
+        a scheduled or take-down time in the past is refused (see articles.publishing)."""
+        cleaned = super().clean()
+        publishing.settle(self, publishing.intent(self.data))
+        return cleaned
+
+
+def unpin_other_leads(article):
+    """At most one story is the home page's lead: pinning `article` unpins the others (and
+    the home page and listings that showed them are purged)."""
+    others = Article.objects.filter(is_lead=True).exclude(pk=article.pk)
+    announce(list_tag(Article), all_tag(Article), *map(tag_for, others))
+    others.update(is_lead=False)
 
 
 @admin.register(Section)
@@ -70,7 +86,20 @@ class ArticleAdmin(EditorModelAdmin):
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "standfirst", "body"]}),
-        ("Publishing", {"fields": ["status", "published_at", "section", "tags", "author"]}),
+        (
+            "Publishing",
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "unpublish_at",
+                    "is_lead",
+                    "section",
+                    "tags",
+                    "author",
+                ]
+            },
+        ),
         (
             "Hero image",
             {"fields": ["hero_image", "hero_preview", "hero_alt", "hero_caption", "hero_credit"]},
@@ -130,6 +159,8 @@ class ArticleAdmin(EditorModelAdmin):
         return form
 
     def save_model(self, request, article, form, change):
+        if article.is_lead:
+            unpin_other_leads(article)
         if "hero_image" in form.changed_data:
             if article.hero_image:
                 rendered = form.rendered_hero  # see ArticleAdminForm.clean_hero_image
@@ -140,13 +171,43 @@ class ArticleAdmin(EditorModelAdmin):
                 article.hero_renditions = []
         super().save_model(request, article, form, change)
 
+    def response_add(self, request, article, *args, **kwargs):
+        response = super().response_add(request, article, *args, **kwargs)
+        self.message_user(request, *reversed(publishing.status_message(request, article)))
+        return response
+
+    def response_change(self, request, article):
+        response = super().response_change(request, article)
+        self.message_user(request, *reversed(publishing.status_message(request, article)))
+        return response
+
     @admin.action(description="Publish selected stories now", permissions=["change"])
     def publish(self, request, queryset):
+        """Stories readers cannot see yet go live now; one that was live before keeps its
+        first publish time, and a take-down time that has passed is cleared."""
         now = timezone.now()
-        changing = queryset.exclude(status=Article.Status.PUBLISHED)
+        changing = list(queryset.exclude(pk__in=Article.objects.published().values("pk")))
         announce(list_tag(Article), all_tag(Article), *map(tag_for, changing))
-        count = changing.update(status=Article.Status.PUBLISHED, published_at=now, updated_at=now)
-        self.message_user(request, f"Published {count} stories.", messages.SUCCESS)
+        for article in changing:
+            article.status = Article.Status.PUBLISHED
+            if article.published_at is None or article.published_at > now:
+                article.published_at = now
+            if article.unpublish_at and article.unpublish_at <= now:
+                article.unpublish_at = None
+        Article.objects.bulk_update(changing, ["status", "published_at", "unpublish_at"])
+        queryset.filter(pk__in=[article.pk for article in changing]).update(updated_at=now)
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((article.get_absolute_url(), article.title) for article in changing),
+        )
+        self.message_user(
+            request,
+            format_html(
+                "Published {} stories now{}{}.", len(changing), ": " if changing else "", links
+            ),
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):

@@ -99,14 +99,20 @@ def _user_saved(sender, instance, using, **kwargs):
 
 
 def next_go_live():
-    """When the next scheduled story goes live (an aware datetime), or None: nothing public is
-    kept past it. Kept itself until a story changes, and never past that moment."""
-    from django.db.models import Min
+    """When the next scheduled story goes live or a story's take-down time comes (an aware
+    datetime), or None: nothing public is kept past it. Kept itself until a story changes,
+    and never past that moment."""
+    from django.db.models import Min, Q
 
     def find():
-        return Article.objects.filter(
-            status__in=Article.LIVE_STATUSES, published_at__gt=timezone.now()
-        ).aggregate(at=Min("published_at"))["at"]
+        now = timezone.now()
+        moments = Article.objects.filter(
+            Q(published_at__gt=now) | Q(unpublish_at__gt=now), status__in=Article.LIVE_STATUSES
+        ).aggregate(
+            go_live=Min("published_at", filter=Q(published_at__gt=now)),
+            take_down=Min("unpublish_at", filter=Q(unpublish_at__gt=now)),
+        )
+        return min(filter(None, moments.values()), default=None)
 
     at = remember(("next-go-live",), find, 300)
     if at is not None and at <= timezone.now():

@@ -41,6 +41,10 @@ class PublishedArticlesMixin:
 class HomeView(PublishedArticlesMixin, ListView):
     template_name = "articles/home.html"
 
+    def get_context_data(self, **kwargs):
+        # Read only when the kept home page is built (a callable: the template calls it).
+        return super().get_context_data(pinned_lead=Article.objects.home_lead, **kwargs)
+
 
 class SectionView(PublishedArticlesMixin, ListView):
     template_name = "articles/section.html"

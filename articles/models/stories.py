@@ -69,8 +69,19 @@ class ArticleQuerySet(TaggedQuerySet):
         """The one definition of "published": released and its publish time has come.
 
         A scheduled story counts as soon as its time passes, so nothing has to flip it.
+        A story with a take-down time (`unpublish_at`) leaves by itself when it comes, too.
+        (`Article.is_published` is the same rule for one story in memory.)
         """
-        return self.filter(status__in=Article.LIVE_STATUSES, published_at__lte=timezone.now())
+        now = timezone.now()
+        return self.filter(
+            models.Q(unpublish_at__isnull=True) | models.Q(unpublish_at__gt=now),
+            status__in=Article.LIVE_STATUSES,
+            published_at__lte=now,
+        )
+
+    def home_lead(self):
+        """The published story pinned as the home page's lead, or None."""
+        return self.published().for_listing().filter(is_lead=True).first()
 
     def for_listing(self):
         return (
@@ -148,6 +159,18 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         blank=True,
         help_text="When the story goes live. A scheduled story appears by itself at this time.",
     )
+    unpublish_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        help_text="Optional: when the story leaves the site by itself. Empty: it stays.",
+    )
+    is_lead = models.BooleanField(
+        "pin as the home page's lead",
+        default=False,
+        help_text="Shown first on the home page while it is published. Pinning a story "
+        "unpins the one pinned before.",
+    )
     hero_image = models.ImageField(
         upload_to="heroes/%Y/%m/", blank=True, validators=[validate_hero_image]
     )
@@ -204,6 +227,11 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
                 name="article_live_section_idx",
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_lead"], condition=models.Q(is_lead=True), name="article_one_lead"
+            )
+        ]
         permissions = [("preview_article", "Can preview unpublished articles")]
 
     def __str__(self):
@@ -239,24 +267,47 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
             errors["published_at"] = "Choose when the scheduled story should go live."
         if self.status == self.Status.PUBLISHED and not self.published_at:
             self.published_at = timezone.now()
+        if self.unpublish_at and self.published_at and self.unpublish_at <= self.published_at:
+            errors["unpublish_at"] = "The take-down time must come after the publish time."
         if errors:
             raise ValidationError(errors)
 
+    def validate_constraints(self, exclude=None):
+        """As Django's, except the one-lead rule: pinning a story unpins the other when it is
+        saved (ArticleAdmin.save_model), so a form is not refused for it; the database still
+        holds the rule."""
+        super().validate_constraints(exclude={*(exclude or ()), "is_lead"})
+
     @property
     def is_published(self):
+        """ArticleQuerySet.published()'s rule for this story as it is in memory."""
+        now = timezone.now()
         return (
             self.status in self.LIVE_STATUSES
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+    @property
+    def is_taken_down(self):
+        """Released, but its take-down time has passed: readers no longer see it."""
+        return (
+            self.status in self.LIVE_STATUSES
+            and self.unpublish_at is not None
+            and self.unpublish_at <= timezone.now()
         )
 
     @property
     def public_status(self):
-        """What a reader would call it: a scheduled story whose time has come is published."""
+        """What a reader would call it: "Published" (a scheduled story whose time has come
+        too), "Scheduled", "Draft" or "Unpublished" (its take-down time has passed)."""
         if self.is_published:
             return self.Status.PUBLISHED.label
         if self.status == self.Status.DRAFT:
             return self.Status.DRAFT.label
+        if self.is_taken_down:
+            return "Unpublished"
         return self.Status.SCHEDULED.label
 
     @property
