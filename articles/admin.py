@@ -2,8 +2,10 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -13,7 +15,9 @@ from newsroom.caching import all_tag, announce, list_tag, tag_for
 from . import (
     images,
     live_admin,  # noqa: F401  (registers the live desk)
+    markdown,
     publishing,
+    redirects,
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField
@@ -29,6 +33,13 @@ class ArticleAdminForm(forms.ModelForm):
     # Set (on a subclass, by ArticleAdmin.get_form) when storing the picture failed on the first
     # try of this request: the form is shown again with this message beside the image.
     hero_not_stored = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "body" in self.fields:  # where body_preview.js asks for the live preview
+            self.fields["body"].widget.attrs["data-preview-url"] = reverse(
+                "admin:articles_article_preview_body"
+            )
 
     def clean_hero_image(self):
         """The uploaded picture, with its rendering kept in `self.rendered_hero`."""
@@ -111,6 +122,29 @@ class ArticleAdmin(EditorModelAdmin):
         ),
     ]
 
+    class Media:
+        js = ["js/body_preview.js"]
+        css = {"all": ["css/body_preview.css"]}
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_body)  # staff only, CSRF-protected
+        return [
+            path("preview-body/", preview, name="articles_article_preview_body"),
+            *super().get_urls(),
+        ]
+
+    def preview_body(self, request):
+        """POST `body` (Markdown) -> the sanitised HTML readers would get (text/html, the same
+        renderer as a saved story), for the live preview beside the body box. 405 for another
+        method, 403 for staff who may neither add nor change stories."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        response = HttpResponse(markdown.render_markdown(request.POST.get("body", "")))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
@@ -161,6 +195,12 @@ class ArticleAdmin(EditorModelAdmin):
     def save_model(self, request, article, form, change):
         if article.is_lead:
             unpin_other_leads(article)
+        # A published story's address readers may have linked to: kept as a redirect below.
+        was_at = (
+            Article.objects.published().filter(pk=article.pk).first()
+            if change and "slug" in form.changed_data
+            else None
+        )
         if "hero_image" in form.changed_data:
             if article.hero_image:
                 rendered = form.rendered_hero  # see ArticleAdminForm.clean_hero_image
@@ -170,6 +210,14 @@ class ArticleAdmin(EditorModelAdmin):
                 images.delete_files_on_commit(images.stored_hero_files(article))
                 article.hero_renditions = []
         super().save_model(request, article, form, change)
+        if was_at and redirects.keep_old_address(article, was_at.get_absolute_url()):
+            self.message_user(
+                request,
+                f"The story's new address is {article.get_absolute_url()}: the earlier "
+                f"{was_at.get_absolute_url()} keeps working (a permanent redirect), and so do "
+                "any addresses it had before that.",
+                messages.INFO,
+            )
 
     def response_add(self, request, article, *args, **kwargs):
         response = super().response_add(request, article, *args, **kwargs)
@@ -204,7 +252,11 @@ class ArticleAdmin(EditorModelAdmin):
         self.message_user(
             request,
             format_html(
-                "Published {} stories now{}{}.", len(changing), ": " if changing else "", links
+                "Published {} {} now{}{}.",
+                len(changing),
+                "story" if len(changing) == 1 else "stories",
+                ": " if changing else "",
+                links,
             ),
             messages.SUCCESS,
         )

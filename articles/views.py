@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView
@@ -92,7 +93,14 @@ class ArticlePreviewView(ArticleDetailView):
         return Article.objects.for_page()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(preview=True, **kwargs)
+        """`preview_date`: the time a story without one would get if published now;
+        `public_url`: where readers find it once it is live."""
+        return super().get_context_data(
+            preview=True,
+            preview_date=timezone.now(),
+            public_url=self.request.build_absolute_uri(self.object.get_absolute_url()),
+            **kwargs,
+        )
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

@@ -244,6 +244,7 @@ def test_pinning_a_lead_unpins_the_other_and_leads_the_home_page(client, editor)
         response = client.post(reverse("admin:articles_article_change", args=[story.pk]), data)
         assert response.status_code == 302, response.context["adminform"].form.errors
         home = Client().get("/").content.decode()
+        assert home.count("card-lead") == 1
         lead = home.index(story.title)
         other = newer if story is older else older
         assert lead < home.index(other.title), f"{story.title} should lead the home page"
