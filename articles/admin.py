@@ -21,7 +21,7 @@ from . import (
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField
-from .models import Article, Section, Tag
+from .models import Article, Author, Byline, Section, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,50 @@ class TagAdmin(EditorModelAdmin):
     search_fields = ["name"]
 
 
+@admin.register(Author)
+class AuthorAdmin(EditorModelAdmin):
+    """The names readers see for staff. Everyone with a role sees the list (editors choose
+    co-authors from it); each person adds and edits their own; superusers anyone's."""
+
+    list_display = ["name", "slug", "user"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return True
+        return (
+            self.has_view_permission(request)
+            and not Author.objects.filter(user=request.user).exists()
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser or (obj is not None and obj.user_id == request.user.pk)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "slug", "bio"]
+        return ["user", *fields] if request.user.is_superuser else fields
+
+    def save_model(self, request, author, form, change):
+        if not request.user.is_superuser and not change:
+            author.user = request.user  # one's own profile
+        super().save_model(request, author, form, change)
+
+
+class BylineInline(admin.TabularInline):
+    """The story's authors, in the order the byline names them."""
+
+    model = Byline
+    fields = ["author", "position"]
+    autocomplete_fields = ["author"]
+    extra = 0
+    verbose_name = "author on the byline"
+    verbose_name_plural = "Byline (in order; empty: the account that wrote it)"
+
+
 @admin.register(Article)
 class ArticleAdmin(EditorModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
@@ -93,6 +137,7 @@ class ArticleAdmin(EditorModelAdmin):
     autocomplete_fields = ["tags", "events"]
     actions = ["publish", "unpublish"]
     form = ArticleAdminForm
+    inlines = [BylineInline]
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
@@ -218,6 +263,21 @@ class ArticleAdmin(EditorModelAdmin):
                 "any addresses it had before that.",
                 messages.INFO,
             )
+
+    def get_inline_instances(self, request, obj=None):
+        """A POST without the byline's rows (a form sent before bylines existed, a script)
+        leaves the byline as it is rather than being refused."""
+        if request.method == "POST" and "bylines-TOTAL_FORMS" not in request.POST:
+            return []
+        return super().get_inline_instances(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        """A story whose byline names nobody is credited to the account that wrote it (made
+        an Author, so the byline links to an author page)."""
+        super().save_related(request, form, formsets, change)
+        article = form.instance
+        if not article.bylines.exists():
+            Byline.objects.create(article=article, author=Author.for_user(article.author))
 
     def response_add(self, request, article, *args, **kwargs):
         response = super().response_add(request, article, *args, **kwargs)

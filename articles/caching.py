@@ -5,7 +5,8 @@ created or deleted object also its model's collection ("event-list"). A story co
 listings (feeds, sitemaps, related stories, search: "article-list") when it is published or
 scheduled before or after the change: a draft being edited changes no public page. A result
 changes its event (and every story covering it), its competition's medal table and its
-athlete's page. A renamed user changes the bylines of their stories.
+athlete's page. A renamed user or Author changes the bylines of their stories; a byline added
+or removed changes the story and the author's page.
 """
 
 from django.contrib.auth import get_user_model
@@ -14,9 +15,22 @@ from django.utils import timezone
 
 from newsroom.caching import all_tag, announce, list_tag, remember, store, tag_for
 
-from .models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
+from .models import (
+    Article,
+    Athlete,
+    Author,
+    Byline,
+    Competition,
+    Event,
+    Nation,
+    Result,
+    Section,
+    Tag,
+)
 
-OBJECTS = (Section, Tag, Competition, Nation, Athlete, Event)
+# An Author's tag is declared wherever their name shows (bylines, feeds, their page): a
+# renamed author purges exactly those pages.
+OBJECTS = (Section, Tag, Competition, Nation, Athlete, Event, Author)
 BYLINE_FIELDS = ("first_name", "last_name", "username")
 
 
@@ -64,6 +78,22 @@ def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
         *map(tag_for, stories),
         *(others if live else ()),
         *(public_listing_tags() if live else ()),
+        using=using,
+    )
+
+
+def _author_saved(sender, instance, using, **kwargs):
+    """Stories with no byline show their writer's name: profile or not, the user's tag too."""
+    announce(tag_for(get_user_model(), instance.user_id), using=using)
+
+
+def _byline_changed(sender, instance, using, **kwargs):
+    """An author added to or taken off a story: the story, and their author page."""
+    live = Article.objects.filter(pk=instance.article_id, status__in=Article.LIVE_STATUSES)
+    announce(
+        tag_for(Article, instance.article_id),
+        tag_for(Author, instance.author_id),
+        *(public_listing_tags() if live.exists() else ()),
         using=using,
     )
 
@@ -134,6 +164,9 @@ def connect():
         m2m_changed.connect(
             _article_linked, sender=through, dispatch_uid=f"caching.linked.{through._meta.label}"
         )
+    post_save.connect(_author_saved, sender=Author, dispatch_uid="caching.author.user")
+    post_save.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.saved")
+    post_delete.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.deleted")
     post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
     post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
     user = get_user_model()

@@ -64,7 +64,10 @@ class StoryFeed(Feed):
 
     def stories(self, obj):
         return (
-            Article.objects.published().select_related("section", "author").prefetch_related("tags")
+            Article.objects.published()
+            .select_related("section")
+            .with_credits()
+            .prefetch_related("tags")
         )
 
     def items(self, obj):

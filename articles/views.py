@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -10,7 +11,7 @@ from django.views.generic.dates import MonthArchiveView
 
 from newsroom import caching
 
-from .models import Article, Section, Tag
+from .models import Article, Author, Section, Tag
 
 
 class KeptCountPaginator(Paginator):
@@ -67,6 +68,27 @@ class TagView(PublishedArticlesMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class AuthorView(PublishedArticlesMixin, ListView):
+    """An author's published stories, newest first: those whose byline names them, and those
+    they wrote that name nobody else."""
+
+    template_name = "articles/author.html"
+
+    def get_queryset(self):
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        return (
+            super()
+            .get_queryset()
+            .filter(
+                Q(bylines__author=self.author)
+                | Q(bylines__isnull=True, author_id=self.author.user_id)
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(author=self.author, **kwargs)
 
 
 class ArchiveMonthView(PublishedArticlesMixin, MonthArchiveView):

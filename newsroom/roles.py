@@ -14,6 +14,7 @@ EDITOR_MODELS = {
         "athlete",
         "result",
         "liveentry",
+        "byline",
     ],
 }
 GROUP_PERMISSIONS = {
@@ -25,6 +26,9 @@ GROUP_PERMISSIONS = {
             for action in ("add", "change", "delete", "view")
         ),
         "articles.preview_article",
+        # Authors: everyone with a role sees them; each edits their own (articles.admin's
+        # AuthorAdmin decides that), superusers anyone's.
+        "articles.view_author",
     ],
     "Moderators": [
         "comments.view_comment",
@@ -32,6 +36,7 @@ GROUP_PERMISSIONS = {
         "comments.add_comment",
         "comments.delete_comment",
         "articles.view_article",
+        "articles.view_author",
     ],
 }
 

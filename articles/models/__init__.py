@@ -1,4 +1,5 @@
 from .live import LiveEntry
+from .people import Author, Byline, display_name
 from .redirects import OldLink
 from .results import Athlete, Competition, Event, Nation, Result
 from .stories import Article, Section, Tag
@@ -6,6 +7,8 @@ from .stories import Article, Section, Tag
 __all__ = [
     "Article",
     "Athlete",
+    "Author",
+    "Byline",
     "Competition",
     "Event",
     "LiveEntry",
@@ -14,4 +17,5 @@ __all__ = [
     "Result",
     "Section",
     "Tag",
+    "display_name",
 ]

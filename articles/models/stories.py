@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 
 from articles import markdown
 from articles.images import validate_hero_image
-from newsroom.caching import Tagged, TaggedQuerySet
+from newsroom.caching import Tagged, TaggedQuerySet, declare
 from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
 
@@ -90,10 +90,18 @@ class ArticleQuerySet(TaggedQuerySet):
             .order_by("-published_at", "-pk")
         )
 
+    def with_credits(self):
+        """Each story's bylines and their authors read in one query (see Article.credits)."""
+        from .people import Byline
+
+        return self.select_related("author__author_profile").prefetch_related(
+            models.Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+        )
+
     def for_page(self):
         """What an article page needs before its kept fragments: the section and the author.
-        (Events, tags and related stories are read only when their fragment is built.)"""
-        return self.select_related("section", "author")
+        (Events, tags, bylines and related stories are read only when their fragment is built.)"""
+        return self.select_related("section", "author__author_profile")
 
     def related_to(self, article, limit=4):
         """Up to `limit` other published stories (a list, section loaded): sharing an event
@@ -339,6 +347,25 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
     def covered_events(self):
         """The events this story covers, each with its podium and top places (`top_results`)."""
         return list(self.events.with_top_results())
+
+    @property
+    def credits(self):
+        """The Authors the byline names, in order: its bylines, else the account that wrote it
+        (its profile, or an unsaved Author with its display name: no author page). Read once
+        per story; each reading declares the authors' tags (a fragment built after the first
+        reading shows them too)."""
+        authors = self._credits
+        declare(*(author.cache_tag for author in authors if author.pk))
+        return authors
+
+    @cached_property
+    def _credits(self):
+        from .people import Author
+
+        prefetched = "bylines" in getattr(self, "_prefetched_objects_cache", {})
+        bylines = self.bylines.all() if prefetched else self.bylines.select_related("author")
+        authors = [byline.author for byline in bylines]
+        return authors or [Author.shown_for(self.author)]
 
     @property
     def reading_minutes(self):
