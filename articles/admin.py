@@ -21,7 +21,7 @@ from . import (
     results_admin,  # noqa: F401  (registers the results admins)
 )
 from .images import HeroImageFormField
-from .models import Article, Author, Byline, Section, Tag
+from .models import Article, Author, Byline, Correction, Section, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,23 @@ class BylineInline(admin.TabularInline):
     verbose_name_plural = "Byline (in order; empty: the account that wrote it)"
 
 
+class CorrectionInline(admin.StackedInline):
+    """Corrections and updates: added to a published story, never changed or deleted by
+    editors (they have only the add and view permissions)."""
+
+    model = Correction
+    fields = ["kind", "text", "created_at", "created_by"]
+    readonly_fields = ["created_at", "created_by"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and obj.is_published and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(EditorModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
@@ -137,7 +154,7 @@ class ArticleAdmin(EditorModelAdmin):
     autocomplete_fields = ["tags", "events"]
     actions = ["publish", "unpublish"]
     form = ArticleAdminForm
-    inlines = [BylineInline]
+    inlines = [BylineInline, CorrectionInline]
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
@@ -265,11 +282,25 @@ class ArticleAdmin(EditorModelAdmin):
             )
 
     def get_inline_instances(self, request, obj=None):
-        """A POST without the byline's rows (a form sent before bylines existed, a script)
-        leaves the byline as it is rather than being refused."""
-        if request.method == "POST" and "bylines-TOTAL_FORMS" not in request.POST:
-            return []
-        return super().get_inline_instances(request, obj)
+        """A POST without an inline's rows (a form sent before bylines and corrections
+        existed, a script) leaves those as they are rather than being refused."""
+        inlines = super().get_inline_instances(request, obj)
+        if request.method != "POST":
+            return inlines
+        return [
+            inline
+            for inline in inlines
+            if f"{inline.model._meta.get_field('article').remote_field.related_name}-TOTAL_FORMS"
+            in request.POST
+        ]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Correction:  # each note says who added it
+            for note in formset.save(commit=False):
+                note.created_by = request.user
+                note.save()
+            return
+        super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):
         """A story whose byline names nobody is credited to the account that wrote it (made

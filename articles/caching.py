@@ -21,6 +21,7 @@ from .models import (
     Author,
     Byline,
     Competition,
+    Correction,
     Event,
     Nation,
     Result,
@@ -98,6 +99,11 @@ def _byline_changed(sender, instance, using, **kwargs):
     )
 
 
+def _correction_added(sender, instance, using, **kwargs):
+    """A note shows on its story, in its structured data and in the feeds."""
+    announce(tag_for(Article, instance.article_id), *public_listing_tags(), using=using)
+
+
 def _result_changed(sender, instance, using, **kwargs):
     announce(
         tag_for(Event, instance.event_id),
@@ -167,6 +173,8 @@ def connect():
     post_save.connect(_author_saved, sender=Author, dispatch_uid="caching.author.user")
     post_save.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.saved")
     post_delete.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.deleted")
+    post_save.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction")
+    post_delete.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction.d")
     post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
     post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
     user = get_user_model()

@@ -119,6 +119,16 @@ def news_article(article, request):
         "publisher": publisher(request),
         "dateModified": machine_time(article.last_modified),
     }
+    corrections = [
+        {
+            "@type": "CorrectionComment",
+            "text": note.text,
+            "datePublished": machine_time(note.created_at),
+        }
+        for note in article.notes
+    ]
+    if corrections:
+        data["correction"] = corrections
     data.update(live.json_ld_fields(article, url))  # a live story is a LiveBlogPosting
     if article.published_at:
         data["datePublished"] = machine_time(article.published_at)

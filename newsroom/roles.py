@@ -29,6 +29,9 @@ GROUP_PERMISSIONS = {
         # Authors: everyone with a role sees them; each edits their own (articles.admin's
         # AuthorAdmin decides that), superusers anyone's.
         "articles.view_author",
+        # Corrections and updates are append-only: added and seen, never changed or deleted.
+        "articles.add_correction",
+        "articles.view_correction",
     ],
     "Moderators": [
         "comments.view_comment",

@@ -1,3 +1,4 @@
+from .corrections import Correction
 from .live import LiveEntry
 from .people import Author, Byline, display_name
 from .redirects import OldLink
@@ -10,6 +11,7 @@ __all__ = [
     "Author",
     "Byline",
     "Competition",
+    "Correction",
     "Event",
     "LiveEntry",
     "Nation",

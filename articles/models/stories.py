@@ -367,6 +367,12 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         authors = [byline.author for byline in bylines]
         return authors or [Author.shown_for(self.author)]
 
+    @cached_property
+    def notes(self):
+        """Its corrections and updates, oldest first (a list: the page, its JSON-LD and the
+        feeds read them once)."""
+        return list(self.corrections.all())
+
     @property
     def reading_minutes(self):
         words = len(self.body.split()) + len(self.standfirst.split())
