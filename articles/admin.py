@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -196,14 +196,21 @@ class ArticleAdmin(EditorModelAdmin):
         ]
 
     def preview_body(self, request):
-        """POST `body` (Markdown) -> the sanitised HTML readers would get (text/html, the same
-        renderer as a saved story), for the live preview beside the body box. 405 for another
-        method, 403 for staff who may neither add nor change stories."""
+        """POST `body` (Markdown) -> JSON {"html": the sanitised HTML readers would get (the
+        same renderer as a saved story), "removed": what the sanitiser dropped, in words (see
+        markdown.removed_by_sanitiser)}, for the live preview beside the body box. 405 for
+        another method, 403 for staff who may neither add nor change stories."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
-        response = HttpResponse(markdown.render_markdown(request.POST.get("body", "")))
+        body = request.POST.get("body", "")
+        response = JsonResponse(
+            {
+                "html": markdown.render_markdown(body),
+                "removed": markdown.removed_by_sanitiser(body),
+            }
+        )
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -312,13 +319,27 @@ class ArticleAdmin(EditorModelAdmin):
 
     def response_add(self, request, article, *args, **kwargs):
         response = super().response_add(request, article, *args, **kwargs)
-        self.message_user(request, *reversed(publishing.status_message(request, article)))
+        self.after_save_messages(request, article)
         return response
 
     def response_change(self, request, article):
         response = super().response_change(request, article)
-        self.message_user(request, *reversed(publishing.status_message(request, article)))
+        self.after_save_messages(request, article)
         return response
+
+    def after_save_messages(self, request, article):
+        """What readers get now (the live link, the scheduled time...), and anything in the
+        body the sanitiser drops: said, never silently lost."""
+        self.message_user(request, *reversed(publishing.status_message(request, article)))
+        removed = markdown.removed_by_sanitiser(article.body)
+        if removed:
+            self.message_user(
+                request,
+                "Readers will not see everything in the body: the page leaves out "
+                f"{'; '.join(removed)}. Pictures go in the hero image; links need http, "
+                "https or mailto.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Publish selected stories now", permissions=["change"])
     def publish(self, request, queryset):

@@ -100,13 +100,14 @@ PREVIEW_BODY = "admin:articles_article_preview_body"
 
 def test_the_live_preview_renders_the_body_with_the_sites_sanitiser(client, editor):
     """The body preview endpoint answers the Markdown as the page will show it: formatted,
-    with whatever the sanitiser removes removed, never kept by a cache."""
-    body = "Some **news**.\n\n<script>alert(1)</script>\n\n| a |\n|---|\n| 1 |"
+    with whatever the sanitiser removes removed (and named), never kept by a cache."""
+    body = "Some **news**.\n\n<script>alert(1)</script>\n\n| a |\n|:-:|\n| 1 |"
     response = client.post(reverse(PREVIEW_BODY), {"body": body})
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "<strong>news</strong>" in html and "<table>" in html
+    html = response.json()["html"]
+    assert "<strong>news</strong>" in html and '<td align="center">1</td>' in html
     assert "<script" not in html
+    assert response.json()["removed"] == ["a script"]
     assert "no-store" in response["Cache-Control"]
 
 

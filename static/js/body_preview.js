@@ -22,9 +22,12 @@
     const heading = document.createElement("h3");
     heading.id = "body-preview-heading";
     heading.textContent = "Preview";
+    const removed = document.createElement("p");
+    removed.className = "body-preview-removed";
+    removed.hidden = true;
     const output = document.createElement("div");
     output.className = "body-preview-output";
-    panel.append(heading, output);
+    panel.append(heading, removed, output);
     box.replaceWith(pair);
     pair.append(box, panel);
 
@@ -47,10 +50,12 @@
           if (!response.ok) {
             throw new Error("the server answered " + response.status);
           }
-          return response.text();
+          return response.json();
         })
-        .then(function (html) {
-          output.innerHTML = html; // sanitised by the server (articles/markdown.py)
+        .then(function (preview) {
+          output.innerHTML = preview.html; // sanitised by the server (articles/markdown.py)
+          removed.hidden = preview.removed.length === 0;
+          removed.textContent = "Readers will not see: " + preview.removed.join("; ") + ".";
         })
         .catch(function (error) {
           if (error.name !== "AbortError") {
