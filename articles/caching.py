@@ -5,7 +5,8 @@ created or deleted object also its model's collection ("event-list"). A story co
 listings (feeds, sitemaps, related stories, search: "article-list") when it is published or
 scheduled before or after the change: a draft being edited changes no public page. A result
 changes its event (and every story covering it), its competition's medal table and its
-athlete's page. A renamed user changes the bylines of their stories.
+athlete's page. A renamed user or Author changes the bylines of their stories; a byline added
+or removed changes the story and the author's page.
 """
 
 from django.contrib.auth import get_user_model
@@ -14,9 +15,23 @@ from django.utils import timezone
 
 from newsroom.caching import all_tag, announce, list_tag, remember, store, tag_for
 
-from .models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
+from .models import (
+    Article,
+    Athlete,
+    Author,
+    Byline,
+    Competition,
+    Correction,
+    Event,
+    Nation,
+    Result,
+    Section,
+    Tag,
+)
 
-OBJECTS = (Section, Tag, Competition, Nation, Athlete, Event)
+# An Author's tag is declared wherever their name shows (bylines, feeds, their page): a
+# renamed author purges exactly those pages.
+OBJECTS = (Section, Tag, Competition, Nation, Athlete, Event, Author)
 BYLINE_FIELDS = ("first_name", "last_name", "username")
 
 
@@ -68,6 +83,27 @@ def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
     )
 
 
+def _author_saved(sender, instance, using, **kwargs):
+    """Stories with no byline show their writer's name: profile or not, the user's tag too."""
+    announce(tag_for(get_user_model(), instance.user_id), using=using)
+
+
+def _byline_changed(sender, instance, using, **kwargs):
+    """An author added to or taken off a story: the story, and their author page."""
+    live = Article.objects.filter(pk=instance.article_id, status__in=Article.LIVE_STATUSES)
+    announce(
+        tag_for(Article, instance.article_id),
+        tag_for(Author, instance.author_id),
+        *(public_listing_tags() if live.exists() else ()),
+        using=using,
+    )
+
+
+def _correction_added(sender, instance, using, **kwargs):
+    """A note shows on its story, in its structured data and in the feeds."""
+    announce(tag_for(Article, instance.article_id), *public_listing_tags(), using=using)
+
+
 def _result_changed(sender, instance, using, **kwargs):
     announce(
         tag_for(Event, instance.event_id),
@@ -99,14 +135,20 @@ def _user_saved(sender, instance, using, **kwargs):
 
 
 def next_go_live():
-    """When the next scheduled story goes live (an aware datetime), or None: nothing public is
-    kept past it. Kept itself until a story changes, and never past that moment."""
-    from django.db.models import Min
+    """When the next scheduled story goes live or a story's take-down time comes (an aware
+    datetime), or None: nothing public is kept past it. Kept itself until a story changes,
+    and never past that moment."""
+    from django.db.models import Min, Q
 
     def find():
-        return Article.objects.filter(
-            status__in=Article.LIVE_STATUSES, published_at__gt=timezone.now()
-        ).aggregate(at=Min("published_at"))["at"]
+        now = timezone.now()
+        moments = Article.objects.filter(
+            Q(published_at__gt=now) | Q(unpublish_at__gt=now), status__in=Article.LIVE_STATUSES
+        ).aggregate(
+            go_live=Min("published_at", filter=Q(published_at__gt=now)),
+            take_down=Min("unpublish_at", filter=Q(unpublish_at__gt=now)),
+        )
+        return min(filter(None, moments.values()), default=None)
 
     at = remember(("next-go-live",), find, 300)
     if at is not None and at <= timezone.now():
@@ -128,6 +170,11 @@ def connect():
         m2m_changed.connect(
             _article_linked, sender=through, dispatch_uid=f"caching.linked.{through._meta.label}"
         )
+    post_save.connect(_author_saved, sender=Author, dispatch_uid="caching.author.user")
+    post_save.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.saved")
+    post_delete.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.deleted")
+    post_save.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction")
+    post_delete.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction.d")
     post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
     post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
     user = get_user_model()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
@@ -64,7 +65,10 @@ class StoryFeed(Feed):
 
     def stories(self, obj):
         return (
-            Article.objects.published().select_related("section", "author").prefetch_related("tags")
+            Article.objects.published()
+            .select_related("section")
+            .with_credits()
+            .prefetch_related("tags", "corrections")
         )
 
     def items(self, obj):
@@ -113,7 +117,8 @@ class StoryFeed(Feed):
         return [Enclosure(default_storage.url(rendition["name"]), str(length), "image/webp")]
 
     def item_extra_kwargs(self, article):
-        return {"content": article.rendered_body}
+        notes = render_to_string("partials/story_notes.html", {"article": article})
+        return {"content": article.rendered_body + notes}
 
     def get_feed(self, obj, request):
         """The feed with every text made fit for XML, whatever an editor stored (a stray U+0008

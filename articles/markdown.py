@@ -1,14 +1,18 @@
 """Article bodies: Markdown in, sanitised HTML out. nh3 decides what survives.
 
 A picture in a body (an <img>, as import_wordpress writes for a post's images) is kept only
-when every address it names is the site's own upload (MEDIA_URL): no asset from another host."""
+when every address it names is the site's own upload (MEDIA_URL): no asset from another host.
+`removed_by_sanitiser` tells the editor what did not survive."""
 
 import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import markdown as markdown_lib
 import nh3
 from django.conf import settings
 from markdown.extensions.smarty import SmartyExtension, SubstituteTextPattern
+from markdown.extensions.tables import TableExtension
 
 from newsroom.caching import renderer_version
 
@@ -76,18 +80,70 @@ def _keep_attribute(tag, attribute, value):
     return value
 
 
+def _markdown_html(text):
+    return markdown_lib.markdown(
+        text or "",
+        # Column alignment as the align attribute the sanitiser keeps (not a style it drops).
+        extensions=[
+            TableExtension(use_align_attribute=True),
+            "sane_lists",
+            "fenced_code",
+            SportsSmartyExtension(),
+        ],
+    )
+
+
+URL_SCHEMES = {"http", "https", "mailto"}
+# How an editor would name what they typed, for the elements Markdown makes of it.
+ELEMENT_NAMES = {"img": "picture", "script": "script", "iframe": "embedded frame"}
+
+
+class _Removed(HTMLParser):
+    """Collects what the sanitiser will drop from Markdown's HTML: elements outside
+    ALLOWED_TAGS, attributes outside ALLOWED_ATTRIBUTES, links with another scheme."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            name = ELEMENT_NAMES.get(tag, f"<{tag}> element")
+            detail = dict(attrs).get("src") or dict(attrs).get("alt") or ""
+            self.found.append(f"a {name}{f' ({detail})' if detail else ''}")
+            return
+        if tag == "img" and not own_upload(dict(attrs).get("src") or ""):
+            detail = dict(attrs).get("src") or dict(attrs).get("alt") or ""
+            self.found.append(f"a picture from elsewhere{f' ({detail})' if detail else ''}")
+            return
+        for attribute, value in attrs:
+            if attribute not in ALLOWED_ATTRIBUTES.get(tag, set()):
+                self.found.append(f"the {attribute}=… of a <{tag}>")
+            elif attribute == "href" and urlsplit(value or "").scheme not in {"", *URL_SCHEMES}:
+                self.found.append(f"the link to {value}")
+
+    handle_startendtag = handle_starttag
+
+
+def removed_by_sanitiser(text):
+    """What of the Markdown `text` readers will not get, in words an editor knows, without
+    repeats: ["a picture (/media/skater.jpg)", "a script", "the style=… of a <p>"]. Empty
+    when everything written is shown."""
+    parser = _Removed()
+    parser.feed(_markdown_html(text))
+    parser.close()
+    return list(dict.fromkeys(parser.found))
+
+
 def render_markdown(text):
     """Sanitised HTML of an article body written in Markdown: tables, fenced code blocks, lists
     that keep their start number, smart quotes; only ALLOWED_TAGS and ALLOWED_ATTRIBUTES stay."""
-    html = markdown_lib.markdown(
-        text or "",
-        extensions=["tables", "sane_lists", "fenced_code", SportsSmartyExtension()],
-    )
+    html = _markdown_html(text)
     html = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         attribute_filter=_keep_attribute,
     )

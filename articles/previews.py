@@ -28,7 +28,18 @@ class Crumb:
 
 
 def author_name(article):
-    return article.author.get_full_name() or article.author.get_username()
+    """The byline as text: "A", "A and B", "A, B and C" (display names, never a login)."""
+    names = [author.name for author in article.credits]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
+
+def authors(article, request):
+    """The story's authors as schema.org Persons, with their author page where they have one."""
+    return [
+        {"@type": "Person", "name": author.name}
+        | ({"url": request.build_absolute_uri(author.get_absolute_url())} if author.pk else {})
+        for author in article.credits
+    ]
 
 
 def share_rendition(article):
@@ -104,10 +115,20 @@ def news_article(article, request):
         "headline": article.title,
         "description": article.standfirst,
         "articleSection": article.section.name,
-        "author": [{"@type": "Person", "name": author_name(article)}],
+        "author": authors(article, request),
         "publisher": publisher(request),
         "dateModified": machine_time(article.last_modified),
     }
+    corrections = [
+        {
+            "@type": "CorrectionComment",
+            "text": note.text,
+            "datePublished": machine_time(note.created_at),
+        }
+        for note in article.notes
+    ]
+    if corrections:
+        data["correction"] = corrections
     data.update(live.json_ld_fields(article, url))  # a live story is a LiveBlogPosting
     if article.published_at:
         data["datePublished"] = machine_time(article.published_at)

@@ -28,6 +28,22 @@ def query_link(path, params):
     return f"/?{name}={value}" if name in QUERY_LINKS and value else None
 
 
+def keep_old_address(article, old_path):
+    """After a published `article` changed its slug: its earlier address `old_path` ("/stories/
+    old-slug/") answers with a 301 to the current one. An OldLink names the story, not an
+    address, so every earlier address leads straight to the current one (A -> B -> C: A goes
+    to C, no chain); one for the address it has again (A -> B -> A) is dropped. Returns
+    whether a redirect was kept (False when the address did not change)."""
+    new_path = article.get_absolute_url()
+    if old_path == new_path:
+        return False
+    OldLink.objects.filter(path=new_path, article=article).delete()
+    OldLink.objects.update_or_create(
+        path=old_path, defaults={"article": article, "section": None, "tag": None}
+    )
+    return True
+
+
 def redirect_for(path):
     """A 301 response to where the old address `path` leads now, or None (also when the
     database cannot be reached: the page then answers as it would have, a 404 or the 503)."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("preview/<int:pk>/", views.ArticlePreviewView.as_view(), name="preview"),
     path("section/<slug:slug>/", views.SectionView.as_view(), name="section"),
     path("tag/<slug:slug>/", views.TagView.as_view(), name="tag"),
+    path("authors/<slug:slug>/", views.AuthorView.as_view(), name="author"),
     path("section/<slug:slug>/feed/", feeds.SectionFeed(), name="section-feed"),
     path("section/<slug:slug>/feed/atom/", feeds.SectionAtomFeed(), name="section-feed-atom"),
     path("tag/<slug:slug>/feed/", feeds.TagFeed(), name="tag-feed"),

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView
@@ -9,7 +11,7 @@ from django.views.generic.dates import MonthArchiveView
 
 from newsroom import caching
 
-from .models import Article, Section, Tag
+from .models import Article, Author, Section, Tag
 
 
 class KeptCountPaginator(Paginator):
@@ -41,6 +43,10 @@ class PublishedArticlesMixin:
 class HomeView(PublishedArticlesMixin, ListView):
     template_name = "articles/home.html"
 
+    def get_context_data(self, **kwargs):
+        # Read only when the kept home page is built (a callable: the template calls it).
+        return super().get_context_data(pinned_lead=Article.objects.home_lead, **kwargs)
+
 
 class SectionView(PublishedArticlesMixin, ListView):
     template_name = "articles/section.html"
@@ -62,6 +68,27 @@ class TagView(PublishedArticlesMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class AuthorView(PublishedArticlesMixin, ListView):
+    """An author's published stories, newest first: those whose byline names them, and those
+    they wrote that name nobody else."""
+
+    template_name = "articles/author.html"
+
+    def get_queryset(self):
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        return (
+            super()
+            .get_queryset()
+            .filter(
+                Q(bylines__author=self.author)
+                | Q(bylines__isnull=True, author_id=self.author.user_id)
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(author=self.author, **kwargs)
 
 
 class ArchiveMonthView(PublishedArticlesMixin, MonthArchiveView):
@@ -88,7 +115,14 @@ class ArticlePreviewView(ArticleDetailView):
         return Article.objects.for_page()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(preview=True, **kwargs)
+        """`preview_date`: the time a story without one would get if published now;
+        `public_url`: where readers find it once it is live."""
+        return super().get_context_data(
+            preview=True,
+            preview_date=timezone.now(),
+            public_url=self.request.build_absolute_uri(self.object.get_absolute_url()),
+            **kwargs,
+        )
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

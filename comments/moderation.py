@@ -23,12 +23,15 @@ class Decision:
     reason: str
 
 
-def comments_open(article):
-    """Whether readers may comment: the per-story switch, then the age limit."""
-    if article.comments_closed or not article.is_published:
+def comments_open(article, *, once_published=False):
+    """Whether readers may comment: the per-story switch, then the age limit. With
+    `once_published`, whether they will when the story is published (its preview): a story
+    without a publish time would get the current one."""
+    if article.comments_closed or not (once_published or article.is_published):
         return False
     days = policy("CLOSE_AFTER_DAYS")
-    return days is None or article.published_at > timezone.now() - timedelta(days=days)
+    published_at = article.published_at or timezone.now()
+    return days is None or published_at > timezone.now() - timedelta(days=days)
 
 
 def blocklisted_word(comment):

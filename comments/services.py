@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from articles.models import display_name
 from newsroom.clients import client_ip
 from newsroom.dates import machine_time
 
@@ -274,7 +275,7 @@ def staff_reply(*, parent, body, by):
         return Comment.objects.create(
             article_id=parent.article_id,
             parent=reply_target(parent),
-            name=by.get_full_name() or by.get_username(),
+            name=display_name(by),
             body=body.replace("\r\n", "\n").strip(),
             status=Comment.Status.APPROVED,
             status_reason=f"staff reply by {by.get_username()}",

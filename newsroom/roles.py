@@ -15,6 +15,7 @@ EDITOR_MODELS = {
         "result",
         "liveentry",
         "oldlink",
+        "byline",
     ],
 }
 GROUP_PERMISSIONS = {
@@ -26,6 +27,12 @@ GROUP_PERMISSIONS = {
             for action in ("add", "change", "delete", "view")
         ),
         "articles.preview_article",
+        # Authors: everyone with a role sees them; each edits their own (articles.admin's
+        # AuthorAdmin decides that), superusers anyone's.
+        "articles.view_author",
+        # Corrections and updates are append-only: added and seen, never changed or deleted.
+        "articles.add_correction",
+        "articles.view_correction",
     ],
     "Moderators": [
         "comments.view_comment",
@@ -33,6 +40,7 @@ GROUP_PERMISSIONS = {
         "comments.add_comment",
         "comments.delete_comment",
         "articles.view_article",
+        "articles.view_author",
     ],
 }
 

@@ -10,7 +10,17 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from PIL import Image
 
-from articles.models import Article, Athlete, Competition, Event, Nation, Result, Section, Tag
+from articles.models import (
+    Article,
+    Athlete,
+    Author,
+    Competition,
+    Event,
+    Nation,
+    Result,
+    Section,
+    Tag,
+)
 from comments.models import Comment
 
 _counter = itertools.count(1)
@@ -66,6 +76,12 @@ def make_article(*, tags=(), events=(), **fields):
     if events:
         article.events.set(events)
     return article
+
+
+def make_author(*, user=None, **fields):
+    n = _n()
+    fields.setdefault("name", f"Author {n}")
+    return Author.objects.create(user=user or make_user(), **fields)
 
 
 def make_nation(code=None, **fields):

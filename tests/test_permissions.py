@@ -12,6 +12,7 @@ from comments.models import Comment
 from .factories import (
     make_article,
     make_athlete,
+    make_author,
     make_comment,
     make_competition,
     make_event,
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "editor", "moderator", "superuser"]
 FACTORIES = {
     "articles.article": make_article,
+    "articles.author": make_author,
     "articles.section": make_section,
     "articles.tag": make_tag,
     "articles.competition": make_competition,
@@ -44,6 +46,10 @@ def spec_allows(role, label, action):
     app = label.split(".")[0]
     if role == "superuser":
         return True
+    if label == "articles.author" and role in ("editor", "moderator"):
+        # The names readers see for staff: everyone with a role sees them and adds their own
+        # (one each); only their own is theirs to change, nobody else's to delete.
+        return action in ("view", "add")
     if role == "editor":
         return app == "articles"  # stories and results; nothing about comments or accounts
     if role == "moderator":
@@ -214,6 +220,21 @@ def test_only_editors_preview_drafts(login, role, status):
     assert response.status_code == status
     if status == 403:
         assert draft.title not in response.content.decode()
+
+
+def test_staff_change_their_own_author_profile_and_nobody_elses(login):
+    """An editor or moderator may change their own display name; another's is read-only."""
+    for role in ("editor", "moderator"):
+        client = login(role)
+        user = client.get("/admin/").wsgi_request.user
+        mine, theirs = make_author(user=user), make_author()
+        for author, allowed in ((mine, True), (theirs, False)):
+            url = admin_url("articles.author", "change", author.pk)
+            response = client.post(url, {"name": "Changed", "slug": author.slug, "bio": ""})
+            assert response.status_code == (302 if allowed else 403), role
+            author.refresh_from_db()
+            assert (author.name == "Changed") is allowed
+        assert client.get(admin_url("articles.author", "add")).status_code == 403  # one each
 
 
 def test_staff_without_a_group_see_nothing(client):

@@ -212,7 +212,11 @@ def public_pages(world):
         reverse("articles:archive"),
         reverse(
             "articles:archive-month",
-            args=[article.published_at.year, f"{article.published_at.month:02d}"],
+            # The archive's months are the site's (local) months, not UTC's.
+            args=[
+                timezone.localtime(article.published_at).year,
+                f"{timezone.localtime(article.published_at).month:02d}",
+            ],
         ),
         "/search/?q=xsstitle",
         "/results/",

@@ -1,4 +1,6 @@
+from .corrections import Correction
 from .live import LiveEntry
+from .people import Author, Byline, display_name
 from .redirects import OldLink
 from .results import Athlete, Competition, Event, Nation, Result
 from .stories import Article, Section, Tag
@@ -6,7 +8,10 @@ from .stories import Article, Section, Tag
 __all__ = [
     "Article",
     "Athlete",
+    "Author",
+    "Byline",
     "Competition",
+    "Correction",
     "Event",
     "LiveEntry",
     "Nation",
@@ -14,4 +19,5 @@ __all__ = [
     "Result",
     "Section",
     "Tag",
+    "display_name",
 ]

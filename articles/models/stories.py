@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 
 from articles import markdown
 from articles.images import validate_hero_image
-from newsroom.caching import Tagged, TaggedQuerySet
+from newsroom.caching import Tagged, TaggedQuerySet, declare
 from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
 
@@ -69,8 +69,19 @@ class ArticleQuerySet(TaggedQuerySet):
         """The one definition of "published": released and its publish time has come.
 
         A scheduled story counts as soon as its time passes, so nothing has to flip it.
+        A story with a take-down time (`unpublish_at`) leaves by itself when it comes, too.
+        (`Article.is_published` is the same rule for one story in memory.)
         """
-        return self.filter(status__in=Article.LIVE_STATUSES, published_at__lte=timezone.now())
+        now = timezone.now()
+        return self.filter(
+            models.Q(unpublish_at__isnull=True) | models.Q(unpublish_at__gt=now),
+            status__in=Article.LIVE_STATUSES,
+            published_at__lte=now,
+        )
+
+    def home_lead(self):
+        """The published story pinned as the home page's lead, or None."""
+        return self.published().for_listing().filter(is_lead=True).first()
 
     def for_listing(self):
         return (
@@ -79,10 +90,18 @@ class ArticleQuerySet(TaggedQuerySet):
             .order_by("-published_at", "-pk")
         )
 
+    def with_credits(self):
+        """Each story's bylines and their authors read in one query (see Article.credits)."""
+        from .people import Byline
+
+        return self.select_related("author__author_profile").prefetch_related(
+            models.Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+        )
+
     def for_page(self):
         """What an article page needs before its kept fragments: the section and the author.
-        (Events, tags and related stories are read only when their fragment is built.)"""
-        return self.select_related("section", "author")
+        (Events, tags, bylines and related stories are read only when their fragment is built.)"""
+        return self.select_related("section", "author__author_profile")
 
     def related_to(self, article, limit=4):
         """Up to `limit` other published stories (a list, section loaded): sharing an event
@@ -148,6 +167,18 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
         blank=True,
         help_text="When the story goes live. A scheduled story appears by itself at this time.",
     )
+    unpublish_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        help_text="Optional: when the story leaves the site by itself. Empty: it stays.",
+    )
+    is_lead = models.BooleanField(
+        "pin as the home page's lead",
+        default=False,
+        help_text="Shown first on the home page while it is published. Pinning a story "
+        "unpins the one pinned before.",
+    )
     hero_image = models.ImageField(
         upload_to="heroes/%Y/%m/", blank=True, validators=[validate_hero_image]
     )
@@ -204,6 +235,11 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
                 name="article_live_section_idx",
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_lead"], condition=models.Q(is_lead=True), name="article_one_lead"
+            )
+        ]
         permissions = [("preview_article", "Can preview unpublished articles")]
 
     def __str__(self):
@@ -239,24 +275,47 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
             errors["published_at"] = "Choose when the scheduled story should go live."
         if self.status == self.Status.PUBLISHED and not self.published_at:
             self.published_at = timezone.now()
+        if self.unpublish_at and self.published_at and self.unpublish_at <= self.published_at:
+            errors["unpublish_at"] = "The take-down time must come after the publish time."
         if errors:
             raise ValidationError(errors)
 
+    def validate_constraints(self, exclude=None):
+        """As Django's, except the one-lead rule: pinning a story unpins the other when it is
+        saved (ArticleAdmin.save_model), so a form is not refused for it; the database still
+        holds the rule."""
+        super().validate_constraints(exclude={*(exclude or ()), "is_lead"})
+
     @property
     def is_published(self):
+        """ArticleQuerySet.published()'s rule for this story as it is in memory."""
+        now = timezone.now()
         return (
             self.status in self.LIVE_STATUSES
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+    @property
+    def is_taken_down(self):
+        """Released, but its take-down time has passed: readers no longer see it."""
+        return (
+            self.status in self.LIVE_STATUSES
+            and self.unpublish_at is not None
+            and self.unpublish_at <= timezone.now()
         )
 
     @property
     def public_status(self):
-        """What a reader would call it: a scheduled story whose time has come is published."""
+        """What a reader would call it: "Published" (a scheduled story whose time has come
+        too), "Scheduled", "Draft" or "Unpublished" (its take-down time has passed)."""
         if self.is_published:
             return self.Status.PUBLISHED.label
         if self.status == self.Status.DRAFT:
             return self.Status.DRAFT.label
+        if self.is_taken_down:
+            return "Unpublished"
         return self.Status.SCHEDULED.label
 
     @property
@@ -288,6 +347,31 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
     def covered_events(self):
         """The events this story covers, each with its podium and top places (`top_results`)."""
         return list(self.events.with_top_results())
+
+    @property
+    def credits(self):
+        """The Authors the byline names, in order: its bylines, else the account that wrote it
+        (its profile, or an unsaved Author with its display name: no author page). Read once
+        per story; each reading declares the authors' tags (a fragment built after the first
+        reading shows them too)."""
+        authors = self._credits
+        declare(*(author.cache_tag for author in authors if author.pk))
+        return authors
+
+    @cached_property
+    def _credits(self):
+        from .people import Author
+
+        prefetched = "bylines" in getattr(self, "_prefetched_objects_cache", {})
+        bylines = self.bylines.all() if prefetched else self.bylines.select_related("author")
+        authors = [byline.author for byline in bylines]
+        return authors or [Author.shown_for(self.author)]
+
+    @cached_property
+    def notes(self):
+        """Its corrections and updates, oldest first (a list: the page, its JSON-LD and the
+        feeds read them once)."""
+        return list(self.corrections.all())
 
     @property
     def reading_minutes(self):

@@ -159,6 +159,13 @@ def render_form(context, article, form, *, blank):
     return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
 
 
+@register.inclusion_tag("comments/once_published.html")
+def comments_once_published(article):
+    """For an editor's preview of a story readers cannot see yet: whether readers will be able
+    to comment once it is published (the form is not shown: there is nothing to post to)."""
+    return {"will_open": comments_open(article, once_published=True)}
+
+
 @register.inclusion_tag("comments/section.html", takes_context=True)
 def comment_section(context, article):
     """The comments under a story: approved threads, this browser's pending ones, the form."""

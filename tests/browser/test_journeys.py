@@ -160,7 +160,7 @@ def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
     editor.keyboard.type("1000")
     editor.locator(".select2-results__option", has_text="Women's 1000 m").click()
     editor.click("input[name=_continue]")
-    expect(editor.locator(".messagelist .success")).to_be_visible()
+    expect(editor.locator(".messagelist .success").first).to_be_visible()
     article = Article.objects.get(slug="schouten-takes-the-mass-start")
     assert article.status == Article.Status.DRAFT and article.hero_renditions
 
@@ -175,7 +175,7 @@ def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
     editor.fill("#id_published_at_0", tomorrow.strftime("%d/%m/%Y"))
     editor.fill("#id_published_at_1", "07:30:00")
     editor.click("input[name=_continue]")
-    expect(editor.locator(".messagelist .success")).to_be_visible()
+    expect(editor.locator(".messagelist .success").first).to_be_visible()
     article.refresh_from_db()
     assert article.status == Article.Status.SCHEDULED
     reader = visit(open_page(), "/")
@@ -186,7 +186,9 @@ def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
     editor.check(f"input[name=_selected_action][value='{article.pk}']")
     editor.select_option("select[name=action]", "publish")
     editor.click("button[name=index]")
-    expect(editor.locator(".messagelist")).to_contain_text("Published 1 stories.")
+    expect(editor.locator(".messagelist")).to_contain_text(
+        "Published 1 story now: Schouten takes the mass start."
+    )
 
     visit(reader, "/")
     lead = reader.locator(".card-lead")

@@ -393,11 +393,16 @@ class Command(BaseCommand):
             )
 
     def demo_accounts(self):
-        accounts = [("editor", "Editors"), ("moderator", "Moderators")]
-        passwords = demo_passwords([username for username, _ in accounts])
-        for username, group_name in accounts:
+        # The names readers see on bylines and staff replies (never the login name).
+        accounts = [
+            ("editor", "Editors", "Sanne", "Visser"),
+            ("moderator", "Moderators", "Mo", "Jansen"),
+        ]
+        passwords = demo_passwords([username for username, *_ in accounts])
+        for username, group_name, first_name, last_name in accounts:
             user, _ = get_user_model().objects.get_or_create(
-                username=username, defaults={"is_staff": True}
+                username=username,
+                defaults={"is_staff": True, "first_name": first_name, "last_name": last_name},
             )
             password = passwords[username]
             user.is_staff = True
