@@ -15,6 +15,7 @@ from . import (
     live_admin,  # noqa: F401  (registers the live desk)
     results_admin,  # noqa: F401  (registers the results admins)
 )
+from .desk import DeskAdmin
 from .images import HeroImageFormField
 from .models import Article, Section, Tag
 
@@ -56,7 +57,7 @@ class TagAdmin(EditorModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(EditorModelAdmin):
+class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
     list_filter = ["status", "section", "tags", "comments_closed"]
     list_select_related = ["section", "author"]
@@ -69,7 +70,7 @@ class ArticleAdmin(EditorModelAdmin):
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "standfirst", "body"]}),
+        (None, {"fields": ["title", "standfirst", "body"]}),
         ("Publishing", {"fields": ["status", "published_at", "section", "tags", "author"]}),
         (
             "Hero image",
@@ -78,7 +79,10 @@ class ArticleAdmin(EditorModelAdmin):
         ("Results", {"fields": ["events"]}),
         (
             "Advanced",
-            {"fields": ["comments_closed", "created_at", "updated_at"], "classes": ["collapse"]},
+            {
+                "fields": ["slug", "comments_closed", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
         ),
     ]
 

@@ -1,3 +1,4 @@
+from .autosave import Autosave
 from .live import LiveEntry
 from .redirects import OldLink
 from .results import Athlete, Competition, Event, Nation, Result
@@ -6,6 +7,7 @@ from .stories import Article, Section, Tag
 __all__ = [
     "Article",
     "Athlete",
+    "Autosave",
     "Competition",
     "Event",
     "LiveEntry",
