@@ -18,7 +18,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -124,7 +124,7 @@ class DeskAdmin:
     object_history_template = "admin/articles/article/desk_history.html"
 
     class Media:
-        js = ["js/desk.js"]
+        js = ["js/desk.js", "js/admin_fields.js"]
         css = {"all": ["css/desk.css"]}
 
     # Revisions: every save of the form and every action keeps a version.
@@ -295,8 +295,11 @@ class DeskAdmin:
         try:
             older = versions.get(pk=int(request.GET.get("older", "")))
             newer = versions.get(pk=int(request.GET.get("newer", "")))
-        except (ValueError, versions.model.DoesNotExist) as error:
-            raise Http404("Choose two versions of this story to compare.") from error
+        except (ValueError, versions.model.DoesNotExist):
+            messages.error(request, "Choose two versions of this story to compare.")
+            return HttpResponseRedirect(
+                reverse("admin:articles_article_history", args=[article.pk])
+            )
         if older.revision.date_created > newer.revision.date_created:
             older, newer = newer, older
         context = {

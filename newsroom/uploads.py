@@ -147,6 +147,11 @@ class KeepsUploadsForm:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._kept = {}
+        for name in self._file_fields():
+            # The admin puts a file input with a "clear" box in a fieldset whose legend names
+            # it, which labels the group but not the input itself (axe: "label", critical).
+            field = self.fields[name]
+            field.widget.attrs.setdefault("aria-label", str(field.label or name))
         if not self.is_bound:
             return
         for name in self._file_fields():

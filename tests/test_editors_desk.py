@@ -305,3 +305,13 @@ def test_restore_is_a_new_version_and_keeps_the_publish_time(
         editor.get(reverse("admin:articles_article_restore", args=[article.pk, old.pk])).status_code
         == 405
     )
+
+
+def test_comparing_without_two_versions_says_so(editor):
+    """A comparison asked for without two versions of this story goes back to the history."""
+    article = make_article()
+    url = reverse("admin:articles_article_compare", args=[article.pk])
+    for query in ({}, {"older": "x", "newer": "1"}, {"older": 999, "newer": 998}):
+        response = editor.get(url, query, follow=True)
+        assert response.status_code == 200
+        assert "Choose two versions of this story to compare." in response.content.decode()
