@@ -159,3 +159,23 @@ def test_the_story_form_fits_and_passes_axe(open_page, width):
         editor.get_by_role("button", name="Compare the chosen versions").click()
     expect(editor.locator(".desk-diff")).to_contain_text("Title")
     assert axe_violations(editor) == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_results_table_fits_and_its_crosses_are_the_rows(open_page, width):
+    """The event's results inline fits its box at 1280 px, Delete column included, and scrolls
+    inside it at 375 px; beside an athlete there is no cross that deletes the athlete."""
+    from articles.models import Event
+
+    event = Event.objects.get(slug="milano-cortina-2026-speed-skating-women-1000m")
+    page = open_page(viewport={"width": width, "height": 900})
+    sign_in(page, "edna", groups=["Editors"])
+    visit(page, f"/admin/articles/event/{event.pk}/change/")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    table = page.locator(".inline-group .tabular").first
+    expect(table.locator(".field-athlete .delete-related")).to_have_count(0)
+    expect(table.locator(".field-athlete .change-related")).to_have_count(0)
+    if width == 1280:
+        box = table.bounding_box()
+        delete = table.locator("td.delete input[type=checkbox]").first.bounding_box()
+        assert delete["x"] + delete["width"] <= box["x"] + box["width"]
