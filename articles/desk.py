@@ -147,19 +147,20 @@ class DeskAdmin:
         return entry
 
     def response_action(self, request, queryset, *args, **kwargs):
-        """Run an action; stories an action changed get a version each, as one revision."""
+        """Run an action; each story it changed (its updated_at moved) gets a version, all in
+        one revision named after the action (publish, unpublish, and any added later)."""
         name = request.POST.get("action", "")
-        if name not in {"publish", "unpublish"}:
-            return super().response_action(request, queryset, *args, **kwargs)
+        selected = queryset
         if request.POST.get("select_across") != "1":
-            queryset = queryset.filter(pk__in=request.POST.getlist(ACTION_CHECKBOX_NAME))
-        before = dict(queryset.values_list("pk", "updated_at"))
+            picked = [pk for pk in request.POST.getlist(ACTION_CHECKBOX_NAME) if pk.isdigit()]
+            selected = queryset.filter(pk__in=picked)
+        before = dict(selected.values_list("pk", "updated_at"))
         response = super().response_action(request, queryset, *args, **kwargs)
         changed = [
             a for a in self.model.objects.filter(pk__in=before) if a.updated_at != before[a.pk]
         ]
         if changed:
-            label = getattr(getattr(self, name), "short_description", name)
+            label = getattr(getattr(self, name, None), "short_description", name)
             revisions.record(changed, user=request.user, comment=str(label))
         return response
 
