@@ -18,11 +18,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
 
 from newsroom import dates
 
@@ -318,7 +317,7 @@ class DeskAdmin:
     def restore_view(self, request, object_id, version_id):
         """POST: the version's words become the story's newest version (a new save)."""
         if request.method != "POST":
-            return require_POST(lambda r: None)(request)
+            return HttpResponseNotAllowed(["POST"])
         article = self._story(request, object_id, change=True)
         version = get_object_or_404(revisions.versions_of(article), pk=version_id)
         revisions.restore(article, version, user=request.user)

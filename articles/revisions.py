@@ -146,12 +146,12 @@ def restore(article, version, *, user):
         for name in RESTORED:
             if name in ("tags", "events") or name not in data:
                 continue
-            attname = Article._meta.get_field(name).attname
-            setattr(article, attname, data[name])
-        if not Section.objects.filter(pk=article.section_id).exists():
-            article.section_id = Article.objects.values_list("section_id", flat=True).get(
-                pk=article.pk
-            )
+            field = Article._meta.get_field(name)
+            if field.is_relation and not (
+                field.related_model._default_manager.filter(pk=data[name]).exists()
+            ):
+                continue  # a section or author deleted since: the story keeps its current one
+            setattr(article, field.attname, data[name])
         article.save()
         for name, model in (("tags", Tag), ("events", Event)):
             if name in data:

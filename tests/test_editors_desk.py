@@ -315,3 +315,20 @@ def test_comparing_without_two_versions_says_so(editor):
         response = editor.get(url, query, follow=True)
         assert response.status_code == 200
         assert "Choose two versions of this story to compare." in response.content.decode()
+
+
+def test_restoring_a_version_whose_section_is_gone_keeps_the_current_one(editor):
+    """A version naming a section deleted since restores its words; the section stays."""
+    from articles import revisions
+
+    old_section = make_section()
+    article = make_article(section=old_section, body="Old words.")
+    revisions.record([article], user=editor.user, comment="First")
+    current = article.section = make_section()
+    article.body = "New words."
+    article.save()
+    old_section.delete()
+    version = revisions.versions_of(article).get()
+    revisions.restore(article, version, user=editor.user)
+    article.refresh_from_db()
+    assert article.body == "Old words." and article.section == current
