@@ -179,3 +179,22 @@ def test_the_results_table_fits_and_its_crosses_are_the_rows(open_page, width):
         box = table.bounding_box()
         delete = table.locator("td.delete input[type=checkbox]").first.bounding_box()
         assert delete["x"] + delete["width"] <= box["x"] + box["width"]
+
+
+def test_without_javascript_the_form_saves_and_the_autosave_offer_works(open_page):
+    """JavaScript off: the story saves as before, and an autosave offer is a plain link that
+    puts the kept text back in the form."""
+    from articles.models import Autosave
+
+    article = Article.objects.get(slug=STORY_SLUG)
+    editor = open_page(java_script_enabled=False)
+    user = sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, change_path(article))
+    editor.fill("#id_title", "Saved with no script at all")
+    save(editor)
+    expect(editor.locator(".messagelist .success")).to_be_visible()
+    Autosave.objects.create(article=article, user=user, data={"body": "Kept by the server."})
+    visit(editor, change_path(article))
+    with editor.expect_navigation():
+        editor.click("#desk-autosave-offer a")
+    expect(editor.locator("#id_body")).to_have_value("Kept by the server.")
