@@ -35,7 +35,7 @@ WORDS_PER_MINUTE = 220
 
 def display_name(user):
     """How the desk names a colleague: their full name, else their username."""
-    return (user.get_full_name() or user.get_username()) if user else "someone"
+    return (user.get_full_name() or user.get_username()) if user else "Someone"
 
 
 def reading_figures(*texts):
@@ -100,10 +100,16 @@ class DeskFormMixin:
         seen = self.data.get("desk_version", "")
         saved = type(article).objects.filter(pk=article.pk).first()
         if saved and seen and seen != version_token(saved):
+            # Who saved since: the newest version, if it is of the story as saved now (none is
+            # when the change was made outside the admin's saves, e.g. live coverage started).
             latest = revisions.versions_of(saved).first()
+            kept_at = latest.field_dict.get("updated_at") if latest else None
+            # (Versions are kept as JSON, whose times are to the millisecond.)
+            if kept_at is None or abs(kept_at - saved.updated_at).total_seconds() >= 0.001:
+                latest = None
             self.conflict = {
                 "article": saved,
-                "by": display_name(latest.revision.user if latest else None),
+                "by": display_name(latest.revision.user) if latest else "Someone",
                 "at": saved.updated_at,
             }
             raise forms.ValidationError(

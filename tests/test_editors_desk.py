@@ -332,3 +332,16 @@ def test_restoring_a_version_whose_section_is_gone_keeps_the_current_one(editor)
     revisions.restore(article, version, user=editor.user)
     article.refresh_from_db()
     assert article.body == "Old words." and article.section == current
+
+
+def test_a_change_made_outside_the_form_is_not_pinned_on_the_last_editor(editor):
+    """A story changed since opening by no admin save (live coverage started) still refuses the
+    save, without naming whoever saved it before."""
+    from articles import live, revisions
+
+    article = make_article(author=editor.user)
+    revisions.record([article], user=make_user("earlier", groups=["Editors"]), comment="Old")
+    opened = change_form(article, body="Mine.")
+    live.start_coverage(article)
+    page = editor.post(change_url(article), opened).content.decode()
+    assert "Someone saved this story at" in page and "earlier saved" not in page
