@@ -21,6 +21,7 @@ from . import (
     redirects_admin,  # noqa: F401  (registers the old links)
     results_admin,  # noqa: F401  (registers the results admins)
 )
+from .desk import DeskAdmin
 from .images import HeroImageFormField
 from .models import Article, Author, Byline, Correction, Section, Tag
 
@@ -145,7 +146,7 @@ class CorrectionInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(EditorModelAdmin):
+class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     list_display = ["title", "status_label", "section", "author", "published_at", "updated_at"]
     list_filter = ["status", "section", "tags", "comments_closed"]
     list_select_related = ["section", "author"]
@@ -159,7 +160,7 @@ class ArticleAdmin(EditorModelAdmin):
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
     readonly_fields = ["hero_preview", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "standfirst", "body"]}),
+        (None, {"fields": ["title", "standfirst", "body"]}),
         (
             "Publishing",
             {
@@ -181,7 +182,10 @@ class ArticleAdmin(EditorModelAdmin):
         ("Results", {"fields": ["events"]}),
         (
             "Advanced",
-            {"fields": ["comments_closed", "created_at", "updated_at"], "classes": ["collapse"]},
+            {
+                "fields": ["slug", "comments_closed", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
         ),
     ]
 

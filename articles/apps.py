@@ -9,8 +9,10 @@ class ArticlesConfig(AppConfig):
         from . import (
             caching,
             live,
+            revisions,
             signals,  # noqa: F401 - connects the search index receivers
         )
 
         caching.connect()
         live.connect()
+        revisions.register()

@@ -115,6 +115,23 @@ class ResultInline(EditorTabularInline):
     autocomplete_fields = ["athlete"]
     extra = 3
 
+    class Media:
+        # The table fits its box (it scrolls inside it when narrower), the row's own delete box
+        # is labelled; Select2's clear cross is named (static/js/admin_fields.js).
+        js = ["js/admin_fields.js"]
+        css = {"all": ["css/admin_forms.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The athlete's box offers only "add another athlete": the pencil, eye and red cross
+        beside it changed or deleted the athlete everywhere, and the cross was taken for
+        deleting the result row (which is the row's own "Delete" box)."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "athlete" and formfield is not None:
+            widget = formfield.widget
+            widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+        return formfield
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("athlete").in_table_order()
 

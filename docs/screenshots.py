@@ -26,19 +26,26 @@ OUT = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 STORY = "/stories/leerdam-wins-olympic-1000m-gold/"
-# (file name, path, viewport, element to scroll to the top or None, sign in as the moderator)
+# The story's change page: found in the admin's list (its id differs between databases).
+STORY_ADMIN = ("/admin/articles/article/?q=leerdam+wins", "#result_list th a")
+# (file name, path or (list path, link to follow), viewport, element to scroll to the top or
+# None, demo account to sign in as or None)
 SHOTS = [
-    ("home-desktop", "/", DESKTOP, None, False),
-    ("home-phone", "/", PHONE, None, False),
-    ("story-desktop", STORY, DESKTOP, None, False),
-    ("story-phone", STORY, PHONE, None, False),
-    ("results-desktop", STORY, DESKTOP, ".story-results", False),
-    ("results-phone", STORY, PHONE, ".story-results", False),
-    ("comments-desktop", STORY, DESKTOP, "#comments", False),
-    ("medals-desktop", "/results/milano-cortina-2026/", DESKTOP, None, False),
-    ("medals-phone", "/results/milano-cortina-2026/", PHONE, "main table", False),
-    ("search-desktop", "/search/?q=leerdam", DESKTOP, None, False),
-    ("moderation-desktop", "/admin/comments/comment/", DESKTOP, None, True),
+    ("home-desktop", "/", DESKTOP, None, None),
+    ("home-phone", "/", PHONE, None, None),
+    ("story-desktop", STORY, DESKTOP, None, None),
+    ("story-phone", STORY, PHONE, None, None),
+    ("results-desktop", STORY, DESKTOP, ".story-results", None),
+    ("results-phone", STORY, PHONE, ".story-results", None),
+    ("comments-desktop", STORY, DESKTOP, "#comments", None),
+    ("medals-desktop", "/results/milano-cortina-2026/", DESKTOP, None, None),
+    ("medals-phone", "/results/milano-cortina-2026/", PHONE, "main table", None),
+    ("search-desktop", "/search/?q=leerdam", DESKTOP, None, None),
+    ("moderation-desktop", "/admin/comments/comment/", DESKTOP, None, "moderator"),
+    ("story-add-1280", "/admin/articles/article/add/", DESKTOP, None, "editor"),
+    ("story-add-375", "/admin/articles/article/add/", PHONE, None, "editor"),
+    ("story-change-1280", STORY_ADMIN, DESKTOP, None, "editor"),
+    ("story-change-375", STORY_ADMIN, PHONE, None, "editor"),
 ]
 
 
@@ -71,7 +78,7 @@ def shrink(path):
     small.save(path, optimize=True)
 
 
-def photograph(url, moderator):
+def photograph(url, accounts):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("Chromium is not installed (apt-get install chromium).")
@@ -88,9 +95,13 @@ def photograph(url, moderator):
                     base_url=url, viewport=viewport, reduced_motion="reduce"
                 )
                 if signed_in:
-                    sign_in(staff[key].new_page(), *moderator)
+                    sign_in(staff[key].new_page(), signed_in, accounts[signed_in])
             page = staff[key].new_page()
-            page.goto(path)
+            if isinstance(path, tuple):
+                page.goto(path[0])
+                page.goto(page.locator(path[1]).first.get_attribute("href"))
+            else:
+                page.goto(path)
             if scroll_to:
                 page.locator(scroll_to).first.evaluate(
                     "element => element.scrollIntoView({behavior: 'instant'})"
@@ -124,7 +135,7 @@ def main():
         env.pop("REDIS_URL", None)
         manage(env, "migrate", "--noinput")
         seeded = manage(env, "seed_demo").stdout
-        moderator = re.search(r"Demo account (moderator) / (\S+)", seeded).groups()
+        accounts = dict(re.findall(r"Demo account (\w+) / (\S+)", seeded))
         port = free_port()
         server = subprocess.Popen(  # noqa: S603 (our own manage.py)
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -136,7 +147,7 @@ def main():
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_up(url)
-            photograph(url, moderator)
+            photograph(url, accounts)
         finally:
             server.terminate()
             server.wait(timeout=10)

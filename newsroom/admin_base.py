@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from newsroom import dates
 from newsroom.slugs import SlugFormField
+from newsroom.uploads import KeepsUploadsAdmin
 from newsroom.xmltext import validate_xml_text
 
 
@@ -136,8 +137,9 @@ class EditorFieldsMixin:
         return formfield
 
 
-class NewsroomModelAdmin(admin.ModelAdmin):
-    """The project's ModelAdmin: junk in a changelist's query string is never a 500."""
+class NewsroomModelAdmin(KeepsUploadsAdmin, admin.ModelAdmin):
+    """The project's ModelAdmin: junk in a changelist's query string is never a 500, and a file
+    chosen on a form sent with an error is kept and re-offered (newsroom/uploads.py)."""
 
     def get_changelist_instance(self, request):
         try:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "reversion",
     "articles",
     "comments",
 ]
@@ -275,6 +276,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 REQUEST_MAX_BYTES = 12 * 1024 * 1024  # a whole request body, a hero image and its form included
 HERO_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# An upload kept across a form error (newsroom/uploads.py) is deleted after this many seconds if
+# the form is never sent again.
+KEPT_UPLOAD_MAX_AGE = 24 * 60 * 60
 HERO_IMAGE_MAX_PIXELS = 40_000_000
 HERO_RENDITION_WIDTHS = [480, 800, 1200, 1600]
 

@@ -18,3 +18,10 @@ def machine_time(moment):
 def time(moment, name="DATETIME_FORMAT"):
     """`{% time moment "DATE_FORMAT" %}`: the <time> element of newsroom.dates.time_element."""
     return dates.time_element(moment, name)
+
+
+@register.filter
+def shown(moment, name="DATETIME_FORMAT"):
+    """`{{ moment|shown }}`: the plain text of newsroom.dates.shown, for attributes (an
+    aria-label) where a <time> element cannot go."""
+    return dates.shown(moment, name)

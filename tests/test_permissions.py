@@ -243,3 +243,38 @@ def test_staff_without_a_group_see_nothing(client):
     assert client.get("/admin/").status_code == 200
     for label in registered_labels():
         assert client.get(admin_url(label, "changelist")).status_code == 403, label
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("anonymous", False), ("moderator", False), ("editor", True), ("superuser", True)],
+)
+def test_revisions_autosave_and_presence_are_for_those_who_change_stories(login, role, allowed):
+    """Editors list, compare and restore versions, autosave and announce they are editing;
+    moderators (who read stories) get none of it, not even the list of versions."""
+    from articles import revisions
+
+    article = make_article(body="The first body.")
+    revisions.record([article], user=make_user(), comment="First")
+    article.body = "Changed."
+    article.save()
+    revisions.record([article], user=make_user(), comment="Second")
+    newer, older = revisions.versions_of(article)
+    client = login(role)
+    compare = client.get(
+        admin_url("articles.article", "compare", article.pk),
+        {"older": older.pk, "newer": newer.pk},
+    )
+    restore = client.post(admin_url("articles.article", "restore", article.pk, older.pk))
+    autosave = client.post(admin_url("articles.article", "autosave", article.pk), {"body": "x"})
+    presence = client.post(admin_url("articles.article", "presence", article.pk))
+    history = client.get(admin_url("articles.article", "history", article.pk))
+    if role == "anonymous":
+        assert {compare.status_code, restore.status_code, autosave.status_code} == {302}
+        return
+    expected = [200, 302, 200, 200] if allowed else [403, 403, 403, 403]
+    got = [r.status_code for r in (compare, restore, autosave, presence)]
+    assert got == expected
+    assert ("Compare the chosen versions" in history.content.decode()) is allowed
+    article.refresh_from_db()
+    assert article.body == ("The first body." if allowed else "Changed.")

@@ -1,3 +1,4 @@
+from .autosave import Autosave
 from .corrections import Correction
 from .live import LiveEntry
 from .people import Author, Byline, display_name
@@ -9,6 +10,7 @@ __all__ = [
     "Article",
     "Athlete",
     "Author",
+    "Autosave",
     "Byline",
     "Competition",
     "Correction",
