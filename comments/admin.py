@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
 
-from . import services
+from . import moderating, privacy
 from .forms import BODY_MAX, BODY_MIN, WebsiteField
 from .models import Comment, pending_first
 from .privacy import can_see_email, mask_email
@@ -170,7 +170,7 @@ class CommentAdmin(NewsroomModelAdmin):
         puts back the status it showed; then the reply."""
         if "status" in form.changed_data:
             seen = form.cleaned_data.get("seen")
-            decided = services.set_status(
+            decided = moderating.set_status(
                 Comment.objects.filter(pk=comment.pk),
                 status=comment.status,
                 by=request.user,
@@ -185,7 +185,7 @@ class CommentAdmin(NewsroomModelAdmin):
         comment.refresh_from_db()
         reply = form.cleaned_data.get("reply")
         if reply and request.user.has_perm("comments.add_comment"):
-            services.staff_reply(parent=comment, body=reply, by=request.user)
+            moderating.staff_reply(parent=comment, body=reply, by=request.user)
             self.message_user(request, "Your reply is published.", messages.SUCCESS)
 
     def log_change(self, request, obj, message):
@@ -203,10 +203,10 @@ class CommentAdmin(NewsroomModelAdmin):
         return HttpResponseRedirect(request.path)
 
     def delete_model(self, request, comment):
-        services.delete_comments(Comment.objects.filter(pk=comment.pk))
+        privacy.delete_comments(Comment.objects.filter(pk=comment.pk))
 
     def delete_queryset(self, request, queryset):
-        services.delete_comments(queryset)
+        privacy.delete_comments(queryset)
 
     # --- Actions ------------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class CommentAdmin(NewsroomModelAdmin):
     def decide(self, request, queryset, status, done):
         """A bulk decision on the selected comments, each checked against the status the list
         showed (its `seen` stamps); every decision and every refusal goes in the admin log."""
-        decided = services.set_status(
+        decided = moderating.set_status(
             queryset, status=status, by=request.user, seen=self.seen_stamps(request)
         )
         label = Comment.Status(status).label.lower()
@@ -261,7 +261,7 @@ class CommentAdmin(NewsroomModelAdmin):
     )
     def export_commenter_data(self, request, queryset):
         emails = self.emails_of(queryset)
-        data = services.export_commenter_data(emails)
+        data = privacy.export_commenter_data(emails)
         response = HttpResponse(
             json.dumps(data, indent=2, ensure_ascii=False),
             content_type="application/json; charset=utf-8",
@@ -277,7 +277,7 @@ class CommentAdmin(NewsroomModelAdmin):
     )
     def erase_commenter_data(self, request, queryset):
         emails = self.emails_of(queryset)
-        count = services.erase_commenter_data(emails)
+        count = privacy.erase_commenter_data(emails)
         self.message_user(
             request,
             f"Anonymised {count} comment(s) by {len(emails)} commenter(s).",
@@ -290,7 +290,7 @@ class CommentAdmin(NewsroomModelAdmin):
     )
     def delete_commenter_data(self, request, queryset):
         emails = self.emails_of(queryset)
-        count = services.erase_commenter_data(emails, delete=True)
+        count = privacy.erase_commenter_data(emails, delete=True)
         self.message_user(
             request,
             f"Deleted {count} comment(s) by {len(emails)} commenter(s); replies by others kept.",

@@ -199,7 +199,7 @@ class Comment(StoredBodyHTML):
     def moderation_stamp(self):
         """What a moderator sees of this comment's moderation, as a string: its status and when
         it was last decided. The admin sends back the stamp it showed with a decision, and a
-        decision on a comment whose stamp has changed since is refused (services.set_status)."""
+        decision on a comment whose stamp has changed since is refused (moderating.set_status)."""
         when = self.moderated_at.isoformat() if self.moderated_at else "never"
         return f"{self.status}@{when}"
 

@@ -10,10 +10,13 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies, services
+from . import cookies
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
+from .posting import post_comment
+from .refusals import CommentsClosed, DuplicateComment, RateLimited
+from .throttling import client_hash
 
 
 def csrf_token_with_session(view):
@@ -44,25 +47,25 @@ class PostCommentView(ArticleDetailView):
         self.object = article = self.get_object()
         form = CommentForm(request.POST, article=article, with_csrf=caching.has_session(request))
         if not comments_open(article):
-            return self.show(form, status=403, notice=str(services.CommentsClosed()))
+            return self.show(form, status=403, notice=str(CommentsClosed()))
         if not form.is_valid():
             return self.show(form, status=200 if form.only_needs_confirming else 400)
         try:
             # One transaction up to the answer: if the database fails before the redirect is
             # built, the 503 saying "not saved" is true and sending again posts it once.
             with transaction.atomic():
-                comment = services.post_comment(
+                comment = post_comment(
                     comment=form.save(commit=False),
-                    client=services.client_hash(request),
+                    client=client_hash(request),
                     own_ids=cookies.own_ids(request),
                 )
                 return self.posted(comment, form)
-        except services.CommentsClosed as refusal:
+        except CommentsClosed as refusal:
             return self.show(form, status=403, notice=str(refusal))
-        except services.DuplicateComment as refusal:
+        except DuplicateComment as refusal:
             form.add_error("body", str(refusal))
             return self.show(form, status=400)
-        except services.RateLimited as refusal:
+        except RateLimited as refusal:
             return self.too_many(refusal, form)
 
     def show(self, form, *, status, notice=""):
