@@ -15,6 +15,8 @@ from .forms import BODY_MAX, BODY_MIN, WebsiteField
 from .models import Comment, pending_first
 from .privacy import can_see_email, mask_email
 
+APPROVE_AND_REPLY = "_approve_and_reply"  # the name of the change page's named button
+
 
 class CommentAdminForm(forms.ModelForm):
     reply = forms.CharField(
@@ -46,11 +48,32 @@ class CommentAdminForm(forms.ModelForm):
         if self.is_bound and seen_status in Comment.Status.values:
             self.initial["status"] = seen_status
 
+    @property
+    def approve_and_reply(self):
+        """Whether the moderator pressed "Approve and reply" (the button's name is in the POST)."""
+        return self.is_bound and APPROVE_AND_REPLY in self.data
+
     def clean(self):
+        """A reply never approves a held comment by itself: only "Approve and reply" does, and
+        says so; a plain save with a reply to a held comment is refused, the reply kept."""
         cleaned = super().clean()
         status = cleaned.get("status", self.instance.status)
-        if cleaned.get("reply") and status in (Comment.Status.REJECTED, Comment.Status.SPAM):
+        reply = cleaned.get("reply")
+        if self.approve_and_reply:
+            if not reply:
+                self.add_error("reply", "Write your reply, then press “Approve and reply”.")
+            elif "status" in self.changed_data:
+                self.add_error(
+                    "status", "“Approve and reply” approves the comment: leave its status as is."
+                )
+        elif reply and status in (Comment.Status.REJECTED, Comment.Status.SPAM):
             self.add_error("reply", "Approve the comment before replying to it.")
+        elif reply and status == Comment.Status.PENDING:
+            self.add_error(
+                "reply",
+                "This comment is held, and stays held: press “Approve and reply” to publish it "
+                "with your reply, or approve it first.",
+            )
         return cleaned
 
 
@@ -184,15 +207,33 @@ class CommentAdmin(NewsroomModelAdmin):
             comment.save(update_fields=edited)
         comment.refresh_from_db()
         reply = form.cleaned_data.get("reply")
-        if reply and request.user.has_perm("comments.add_comment"):
-            moderating.staff_reply(parent=comment, body=reply, by=request.user)
-            self.message_user(request, "Your reply is published.", messages.SUCCESS)
+        if not (reply and request.user.has_perm("comments.add_comment")):
+            return
+        if form.approve_and_reply:
+            seen = form.cleaned_data.get("seen")
+            decided, _ = moderating.approve_and_reply(
+                parent=comment, body=reply, by=request.user, seen=seen or None
+            )
+            if decided.refused:
+                request.comment_refused = decided.refused[0]
+                return
+            request.comment_log = "Approved (Approve and reply) and replied."
+            self.message_user(
+                request,
+                f"Approved “{comment.excerpt}” and published your reply.",
+                messages.SUCCESS,
+            )
+            return
+        moderating.staff_reply(parent=comment, body=reply, by=request.user)
+        self.message_user(request, "Your reply is published.", messages.SUCCESS)
 
     def log_change(self, request, obj, message):
         """The admin's record of a change; a refused decision is recorded as refused."""
         refused = getattr(request, "comment_refused", None)
         if refused is not None:
             message = f"Refused: {refused}"
+        elif getattr(request, "comment_log", None):
+            message = request.comment_log
         return super().log_change(request, obj, message)
 
     def response_change(self, request, obj):

@@ -141,7 +141,7 @@ class Comment(StoredBodyHTML):
         permissions = [("view_commenter_email", "Can see commenters' email addresses")]
 
     def __str__(self):
-        return f"{self.name} on {self.article_id}: {self.body[:40]}"
+        return f"{self.name} on {self.article.title}: {self.body[:40]}"
 
     def get_absolute_url(self):
         """The comment's permalink, on the page of comments that shows its thread."""

@@ -43,15 +43,19 @@ class Decided:
     refused: list = field(default_factory=list)
 
 
-def set_status(comments, *, status, by, seen=None):
+def set_status(comments, *, status, by, seen=None, reason=None):
     """Move comments to a status, noting who did it and when; returns a Decided.
 
     `seen`: {comment id: the moderation_stamp the moderator saw}. A comment whose stamp is no
     longer that (another moderator decided it meanwhile) is left as it is and reported in
     `refused`; the check and the change happen under a row lock, so of two moderators deciding
     at the same moment the second is refused. Comments without a stamp in `seen` are decided
-    whatever their state (a bulk action over every page of a filtered list)."""
+    whatever their state (a bulk action over every page of a filtered list).
+
+    `by` is the User deciding, or None for a decision made through a signed link (no session);
+    `reason` replaces the recorded "approved by NAME" when given."""
     label = Comment.Status(status).label.lower()
+    reason = reason or f"{label} by {by.get_username() if by else 'the site'}"
     seen = seen or {}
     with transaction.atomic():
         refused = []
@@ -77,7 +81,7 @@ def set_status(comments, *, status, by, seen=None):
         changed = list(changing.values_list("pk", flat=True))
         Comment.objects.filter(pk__in=changed).update(
             status=status,
-            status_reason=f"{label} by {by.get_username()}",
+            status_reason=reason[:120],
             moderated_by=by,
             moderated_at=timezone.now(),
         )
@@ -97,22 +101,42 @@ def mark_spam(comments, *, by, seen=None):
 
 
 def staff_reply(*, parent, body, by):
-    """An approved reply from a member of staff; answering a pending comment approves it."""
+    """An approved reply from a member of staff, under `parent`; returns the new Comment.
+
+    Raises CannotReply when `parent` is not public: a held comment is never approved as a side
+    effect of answering it (that is `approve_and_reply`, a decision of its own)."""
     if parent.status in (Comment.Status.REJECTED, Comment.Status.SPAM):
         raise CannotReply("You cannot reply to a rejected or spam comment: approve it first.")
-    with transaction.atomic():
-        if parent.status == Comment.Status.PENDING:
-            approve(Comment.objects.filter(pk=parent.pk), by=by)
-        now = timezone.now()
-        return Comment.objects.create(
-            article_id=parent.article_id,
-            parent=reply_target(parent),
-            name=by.get_full_name() or by.get_username(),
-            body=body.replace("\r\n", "\n").strip(),
-            status=Comment.Status.APPROVED,
-            status_reason=f"staff reply by {by.get_username()}",
-            is_staff_reply=True,
-            user=by,
-            moderated_by=by,
-            moderated_at=now,
+    if parent.status == Comment.Status.PENDING:
+        raise CannotReply(
+            "This comment is held: use “Approve and reply” to publish it with your reply, "
+            "or approve it first."
         )
+    now = timezone.now()
+    return Comment.objects.create(
+        article_id=parent.article_id,
+        parent=reply_target(parent),
+        name=by.get_full_name() or by.get_username(),
+        body=body.replace("\r\n", "\n").strip(),
+        status=Comment.Status.APPROVED,
+        status_reason=f"staff reply by {by.get_username()}",
+        is_staff_reply=True,
+        user=by,
+        moderated_by=by,
+        moderated_at=now,
+    )
+
+
+def approve_and_reply(*, parent, body, by, seen=None):
+    """Approve `parent` and publish a staff reply to it, in one transaction; returns
+    (Decided, the reply or None). `seen` is the parent's moderation_stamp as the moderator saw
+    it: when someone else decided the comment since, nothing is approved or published and the
+    Decided carries the refusal."""
+    with transaction.atomic():
+        decided = approve(
+            Comment.objects.filter(pk=parent.pk), by=by, seen={parent.pk: seen} if seen else None
+        )
+        if decided.refused:
+            return decided, None
+        parent.refresh_from_db()
+        return decided, staff_reply(parent=parent, body=body, by=by)

@@ -385,10 +385,10 @@ def test_the_admin_refuses_websites_the_public_form_refuses(client, moderator, w
 
 
 def test_staff_reply_from_the_admin(client, moderator):
-    """A moderator's reply is published at once as a staff reply; its parent is approved."""
+    """A moderator's reply to an approved comment is published at once as a staff reply."""
     moderator.first_name, moderator.last_name = "Mo", "Derator"
     moderator.save()
-    parent = make_comment(status="pending", body="Question?")
+    parent = make_comment(status="approved", body="Question?")
     url = reverse("admin:comments_comment_change", args=[parent.pk])
     response = client.post(
         url,
@@ -396,7 +396,7 @@ def test_staff_reply_from_the_admin(client, moderator):
             "name": parent.name,
             "website": "",
             "body": parent.body,
-            "status": "pending",
+            "status": "approved",
             "reply": "Thanks for asking!",
         },
     )
@@ -708,3 +708,85 @@ def test_two_moderators_deciding_at_the_same_moment_one_is_refused():
     for thread in threads:
         thread.join()
     assert sorted((len(o.changed), len(o.refused)) for o in outcomes) == [(0, 1), (1, 0)]
+
+
+# --- Defects of round one (issue 14) ---------------------------------------------------------
+
+
+def test_a_comment_is_named_by_its_storys_title_in_the_admin(client, moderator):
+    """The change page's title names the story by its title, not by its number."""
+    article = make_article(title="Leerdam wins gold")
+    comment = make_comment(article=article, name="Reader One", body="Great race today")
+    assert str(comment) == "Reader One on Leerdam wins gold: Great race today"
+    html = client.get(reverse("admin:comments_comment_change", args=[comment.pk])).content
+    assert "Reader One on Leerdam wins gold" in html.decode()
+    assert f"Reader One on {article.pk}:" not in html.decode()
+
+
+def reply_form(comment, reply, **extra):
+    return {
+        "name": comment.name,
+        "website": "",
+        "body": comment.body,
+        "status": comment.status,
+        "seen": comment.moderation_stamp,
+        "reply": reply,
+        **extra,
+    }
+
+
+def test_a_plain_reply_to_a_held_comment_leaves_it_held_and_says_so(client, moderator):
+    """Save with a reply on a held comment (two links in it): nothing is published, the comment
+    stays held, the reply box says why and keeps what was typed."""
+    parent = make_comment(status="pending", body="See http://a.example and http://b.example")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(url, reply_form(parent, "Thanks, looking into it"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This comment is held" in html and "Approve and reply" in html
+    assert "Thanks, looking into it" in html
+    parent.refresh_from_db()
+    assert parent.status == "pending"
+    assert not Comment.objects.filter(parent=parent).exists()
+
+
+def test_approve_and_reply_is_a_named_action_that_says_it_approved(client, moderator):
+    """ "Approve and reply" approves the held comment and publishes the reply, says both, and
+    the admin log records the approval."""
+    parent = make_comment(status="pending", body="Question with http://a.example")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(
+        url, reply_form(parent, "Here is the answer", _approve_and_reply="1"), follow=True
+    )
+    html = response.content.decode()
+    assert "Approved" in html and "published your reply" in html
+    parent.refresh_from_db()
+    assert (parent.status, parent.moderated_by) == ("approved", moderator)
+    reply = Comment.objects.get(parent=parent)
+    assert (reply.status, reply.is_staff_reply) == ("approved", True)
+    assert any("Approved" in message for _, message in admin_log(parent))
+
+
+def test_approve_and_reply_on_a_comment_decided_since_is_refused(client, moderator):
+    """If another moderator rejected the comment meanwhile, nothing is approved or published."""
+    parent = make_comment(status="pending")
+    seen = parent.moderation_stamp
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=parent.pk), by=bea)
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    form = reply_form(parent, "Too late?", _approve_and_reply="1", seen=seen)
+    response = client.post(url, form, follow=True)
+    assert "bea made it rejected" in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.status == "rejected"
+    assert not Comment.objects.filter(parent=parent).exists()
+
+
+def test_the_service_never_approves_a_held_comment_silently(db):
+    """staff_reply refuses a held parent; approve_and_reply is the one way to do both."""
+    user = make_user(groups=["Moderators"])
+    parent = make_comment(status="pending")
+    with pytest.raises(services.CannotReply):
+        services.staff_reply(parent=parent, body="Hello there", by=user)
+    parent.refresh_from_db()
+    assert parent.status == "pending"
