@@ -3,14 +3,17 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.http import HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
 
-from . import moderating, privacy
+from . import moderating, privacy, queue
 from .forms import BODY_MAX, BODY_MIN, WebsiteField
 from .models import Comment, pending_first
 from .privacy import can_see_email, mask_email
@@ -82,8 +85,8 @@ class CommentAdmin(NewsroomModelAdmin):
     form = CommentAdminForm
     change_form_template = "admin/comments/comment/change_form.html"  # carries `seen`
     list_display_links = ["excerpt"]
-    list_filter = ["status", "is_staff_reply", "created_at", "article__section"]
-    list_select_related = ["article", "moderated_by"]
+    list_filter = [queue.StatusFilter, "is_staff_reply", "created_at", "article__section"]
+    list_select_related = ["article", "moderated_by", "parent"]
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [
@@ -100,18 +103,20 @@ class CommentAdmin(NewsroomModelAdmin):
     def get_ordering(self, request):
         return [pending_first().asc(), "-created_at", "-pk"]
 
+    class Media:
+        css = {"all": ["css/comment_queue.css"]}
+        js = ["js/comment_queue.js"]
+
     def get_list_display(self, request):
-        email = "email" if can_see_email(request.user) else "masked_email"
+        commenter = "commenter_with_email" if can_see_email(request.user) else "commenter"
         return [
             "excerpt",
             "article_title",
-            "name",
-            email,
+            commenter,
             "status_seen",
-            "status_reason",
-            "created_at",
-            "moderated_by",
-            "moderated_at",
+            "created",
+            "moderated",
+            "row_actions",
         ]
 
     def lookup_allowed(self, lookup, value, request):
@@ -126,11 +131,33 @@ class CommentAdmin(NewsroomModelAdmin):
 
     @admin.display(description="comment")
     def excerpt(self, comment):
-        return comment.excerpt
+        return queue.comment_cell(comment)
 
     @admin.display(description="story", ordering="article__title")
     def article_title(self, comment):
-        return comment.article.title
+        return queue.story_cell(comment)
+
+    @admin.display(description="name", ordering="name")
+    def commenter(self, comment):
+        """The name, and the address masked (see privacy.mask_email)."""
+        return queue.commenter_cell(comment.name, mask_email(comment.email))
+
+    @admin.display(description="name", ordering="name")
+    def commenter_with_email(self, comment):
+        """The name and the address, for moderators who may see addresses."""
+        return queue.commenter_cell(comment.name, comment.email)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, comment):
+        return queue.when_cell(comment.created_at, "Created")
+
+    @admin.display(description="moderated", ordering="moderated_at")
+    def moderated(self, comment):
+        return queue.when_cell(comment.moderated_at, "Moderated", comment.moderated_by)
+
+    @admin.display(description="actions")
+    def row_actions(self, comment):
+        return queue.actions_cell(comment)
 
     @admin.display(description="email")
     def masked_email(self, comment):
@@ -141,10 +168,11 @@ class CommentAdmin(NewsroomModelAdmin):
         """The status, and (hidden, sent with a bulk action) the moderation_stamp shown, so
         that a decision on a comment someone else decided meanwhile is refused."""
         return format_html(
-            '{}<input type="hidden" name="seen" value="{}:{}">',
+            '{}<input type="hidden" name="seen" value="{}:{}"><span class="cq-reason">{}</span>',
             comment.get_status_display(),
             comment.pk,
             comment.moderation_stamp,
+            comment.status_reason,
         )
 
     # --- One comment --------------------------------------------------------------------
@@ -266,9 +294,11 @@ class CommentAdmin(NewsroomModelAdmin):
     def mark_spam(self, request, queryset):
         self.decide(request, queryset, Comment.Status.SPAM, "Marked {} comment(s) as spam.")
 
-    def decide(self, request, queryset, status, done):
-        """A bulk decision on the selected comments, each checked against the status the list
-        showed (its `seen` stamps); every decision and every refusal goes in the admin log."""
+    def decide(self, request, queryset, status, done, *, how="bulk action"):
+        """A decision on the selected comments, each checked against the status the list
+        showed (its `seen` stamps); every decision and every refusal goes in the admin log, and
+        the decision is kept for Undo."""
+        before = dict(queryset.values_list("pk", "status"))
         decided = moderating.set_status(
             queryset, status=status, by=request.user, seen=self.seen_stamps(request)
         )
@@ -278,13 +308,104 @@ class CommentAdmin(NewsroomModelAdmin):
                 request.user.pk,
                 Comment.objects.filter(pk__in=decided.changed),
                 CHANGE,
-                f"Marked {label} (bulk action).",
+                f"Marked {label} ({how}).",
+            )
+            queue.remember_decision(
+                request, before={pk: before[pk] for pk in decided.changed}, status=status
             )
         for refusal in decided.refused:
-            self.log_change(request, refusal.comment, f"Refused (bulk action): {refusal}")
+            self.log_change(request, refusal.comment, f"Refused ({how}): {refusal}")
             self.message_user(request, str(refusal), messages.ERROR)
         if decided.changed or not decided.refused:
             self.message_user(request, done.format(len(decided.changed)), messages.SUCCESS)
+        return decided
+
+    # --- The queue's row actions and Undo -------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", wrap(self.decide_view), name="comments_comment_decide"),
+            path("undo/", wrap(self.undo_view), name="comments_comment_undo"),
+            *super().get_urls(),
+        ]
+
+    ROW_DONE = {
+        Comment.Status.APPROVED: "Approved “{}”.",
+        Comment.Status.REJECTED: "Rejected “{}”.",
+        Comment.Status.SPAM: "Marked “{}” as spam.",
+    }
+
+    def decide_view(self, request, pk):
+        """One row's Approve, Reject or Spam button (POST, the list's form with its `seen`
+        stamps): decided like a bulk action on that one comment, then back to the same list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        comment = get_object_or_404(Comment, pk=pk)
+        status = request.POST.get("decision")
+        if status not in self.ROW_DONE:
+            self.message_user(request, "Choose Approve, Reject or Spam.", messages.ERROR)
+        else:
+            done = self.ROW_DONE[status].format(comment.excerpt)
+            self.decide(request, Comment.objects.filter(pk=pk), status, done, how="row action")
+        return HttpResponseRedirect(self.queue_url(request))
+
+    def undo_view(self, request):
+        """Undo the moderator's last decision (POST): each comment it changed goes back to the
+        status it had, unless someone decided it again since (refused and said so); logged."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        last = queue.last_decision(request)
+        queue.forget_decision(request)
+        if not last:
+            self.message_user(request, "There is no decision to undo.", messages.WARNING)
+            return HttpResponseRedirect(self.queue_url(request))
+        undone = 0
+        label = Comment.Status(last["status"]).label.lower()
+        for pk, previous, stamp in last["comments"]:
+            back = Comment.Status(previous).label.lower()
+            decided = moderating.set_status(
+                Comment.objects.filter(pk=pk),
+                status=previous,
+                by=request.user,
+                seen={pk: stamp},
+                reason=f"{back} again: undone by {request.user.get_username()}",
+            )
+            for refusal in decided.refused:
+                self.log_change(request, refusal.comment, f"Refused (undo): {refusal}")
+                self.message_user(request, f"Not undone: {refusal}", messages.ERROR)
+            if decided.changed:
+                undone += 1
+                LogEntry.objects.log_actions(
+                    request.user.pk,
+                    Comment.objects.filter(pk__in=decided.changed),
+                    CHANGE,
+                    f"Undid “marked {label}”: {back} again.",
+                )
+        if undone:
+            self.message_user(
+                request, f"Undone: {undone} comment(s) no longer {label}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(self.queue_url(request))
+
+    def queue_url(self, request):
+        """The list the moderator was on: its query string, sent back as `_queue`."""
+        url = reverse("admin:comments_comment_changelist")
+        query = QueryDict(request.POST.get("_queue", "")).urlencode()
+        return f"{url}?{query}" if query else url
+
+    def changelist_view(self, request, extra_context=None):
+        last = queue.last_decision(request)
+        undo = None
+        if last:
+            count = len(last["comments"])
+            status = Comment.Status(last["status"]).label.lower()
+            undo = f"{count} comment{'s' if count != 1 else ''} marked {status}"
+        return super().changelist_view(request, {**(extra_context or {}), "undo": undo})
 
     @staticmethod
     def seen_stamps(request):
