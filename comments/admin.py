@@ -6,6 +6,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -13,10 +14,21 @@ from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
 
-from . import moderating, privacy, queue
+from . import banning, moderating, privacy, queue
 from .forms import BODY_MAX, BODY_MIN, WebsiteField
-from .models import Comment, pending_first
+from .models import Ban, Comment, pending_first
 from .privacy import can_see_email, mask_email
+
+
+class BanReasonForm(forms.Form):
+    """What a moderator gives when banning from the list of comments."""
+
+    reason = forms.CharField(max_length=200, help_text="Kept with the ban, seen by staff only.")
+    hide_earlier = forms.BooleanField(
+        required=False, label="Also hide their earlier comments (mark them as spam)"
+    )
+    confirm = forms.CharField(widget=forms.HiddenInput, initial="1")
+
 
 APPROVE_AND_REPLY = "_approve_and_reply"  # the name of the change page's named button
 
@@ -93,6 +105,8 @@ class CommentAdmin(NewsroomModelAdmin):
         "approve",
         "reject",
         "mark_spam",
+        "ban_emails",
+        "ban_clients",
         "export_commenter_data",
         "erase_commenter_data",
         "delete_commenter_data",
@@ -417,6 +431,67 @@ class CommentAdmin(NewsroomModelAdmin):
                 stamps[int(pk)] = stamp
         return stamps
 
+    # --- Bans ---------------------------------------------------------------------------
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("comments.add_ban")
+
+    @admin.action(description="Ban the selected commenters' email addresses", permissions=["ban"])
+    def ban_emails(self, request, queryset):
+        return self.ban(request, queryset, Ban.Kind.EMAIL)
+
+    @admin.action(
+        description="Ban the selected commenters' clients (network address)", permissions=["ban"]
+    )
+    def ban_clients(self, request, queryset):
+        return self.ban(request, queryset, Ban.Kind.CLIENT)
+
+    def ban(self, request, queryset, kind):
+        """Ask for a reason (and whether to hide earlier comments), then ban each distinct
+        address or client of the selected comments. The addresses are never shown here."""
+        field = "email" if kind == Ban.Kind.EMAIL else "client_hash"
+        values = sorted(set(queryset.exclude(**{field: ""}).values_list(field, flat=True)))
+        if kind == Ban.Kind.EMAIL:
+            values = sorted({privacy.email_key(value) for value in values})
+        form = BanReasonForm(request.POST if "confirm" in request.POST else None)
+        if not values:
+            what = "address" if kind == Ban.Kind.EMAIL else "client (it is kept 30 days)"
+            self.message_user(request, f"The selected comments have no {what}.", messages.ERROR)
+            return None
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/comments/comment/ban.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Ban commenters",
+                    "opts": self.opts,
+                    "form": form,
+                    "kind": Ban.Kind(kind).label.lower(),
+                    "count": len(values),
+                    "action": request.POST.get("action"),
+                    "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                },
+            )
+        banned, already = [], 0
+        for value in values:
+            try:
+                banned.append(
+                    banning.ban(
+                        kind=kind, value=value, reason=form.cleaned_data["reason"], by=request.user
+                    )
+                )
+            except banning.AlreadyBanned:
+                already += 1
+        message = f"Banned {len(banned)} commenter(s)"
+        message += f"; {already} already banned." if already else "."
+        if form.cleaned_data["hide_earlier"]:
+            bans = Ban.objects.active().filter(kind=kind, value__in=values)
+            hidden = banning.hide_earlier_comments(bans, by=request.user)
+            message += f" Marked {hidden} earlier comment(s) as spam."
+        self.message_user(request, message, messages.SUCCESS)
+        return None
+
     @admin.action(
         description="Export all data of the selected commenters (JSON)",
         permissions=["view_commenter_email"],
@@ -463,3 +538,94 @@ class CommentAdmin(NewsroomModelAdmin):
     def emails_of(queryset):
         emails = queryset.exclude(email="").values_list("email", flat=True)
         return sorted({email.lower() for email in emails})
+
+
+class BanForm(forms.ModelForm):
+    hide_earlier = BanReasonForm.base_fields["hide_earlier"]
+
+    class Meta:
+        model = Ban
+        fields = ["kind", "value", "reason"]
+        labels = {"value": "Email address or client hash"}
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if kind == Ban.Kind.EMAIL and value:
+            if "@" not in value:
+                self.add_error("value", "Enter an email address.")
+            else:
+                cleaned["value"] = privacy.email_key(value)
+        value = cleaned.get("value")
+        if kind and value and Ban.objects.active().filter(kind=kind, value=value).exists():
+            self.add_error("value", "This commenter is already banned.")
+        return cleaned
+
+
+@admin.register(Ban)
+class BanAdmin(NewsroomModelAdmin):
+    """Bans: added here or from the list of comments, lifted (never deleted), all logged by
+    comments/banning.py."""
+
+    form = BanForm
+
+    def get_list_display(self, request):
+        shown = "banned_plain" if can_see_email(request.user) else "banned"
+        return [shown, "kind", "reason", "created_by", "created_at", "in_force", "lifted_at"]
+
+    list_filter = ["kind", ("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reason"]
+    actions = ["lift"]
+    readonly_fields = ["created_by", "created_at", "lifted_by", "lifted_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "value", "reason", "hide_earlier"]
+        return ["kind", "banned", "reason", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["kind", "banned", "reason", *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # lifted, not deleted: the record stays
+
+    @admin.display(description="banned")
+    def banned(self, ban):
+        """The address masked (see privacy.mask_email); a client's hash cut short."""
+        if ban.kind == Ban.Kind.CLIENT:
+            return f"client {ban.value[:12]}…"
+        return mask_email(ban.value)
+
+    @admin.display(description="banned")
+    def banned_plain(self, ban):
+        """The address, for moderators who may see addresses; a client's hash cut short."""
+        return ban.value if ban.kind == Ban.Kind.EMAIL else self.banned(ban)
+
+    @admin.display(description="in force", boolean=True)
+    def in_force(self, ban):
+        return ban.is_active
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def save_model(self, request, obj, form, change):
+        """A new ban through comments/banning.py (which logs it), and its earlier comments
+        hidden when asked."""
+        if change:
+            return
+        try:
+            new = banning.ban(kind=obj.kind, value=obj.value, reason=obj.reason, by=request.user)
+        except banning.AlreadyBanned as refusal:
+            new = refusal.ban
+        obj.pk, obj.created_at, obj.created_by = new.pk, new.created_at, new.created_by
+        if form.cleaned_data.get("hide_earlier"):
+            hidden = banning.hide_earlier_comments([new], by=request.user)
+            self.message_user(request, f"Marked {hidden} earlier comment(s) as spam.")
+
+    def log_addition(self, request, obj, message):
+        return None  # banning.ban wrote it, with the reason
+
+    @admin.action(description="Lift the selected bans", permissions=["change"])
+    def lift(self, request, queryset):
+        count = banning.lift(queryset, by=request.user)
+        self.message_user(request, f"Lifted {count} ban(s).", messages.SUCCESS)

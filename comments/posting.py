@@ -54,9 +54,9 @@ def post_comment(*, comment, client, own_ids=()):
         if is_duplicate(comment, client):
             raise DuplicateComment
         check_rate_limit(client)
+        comment.client_hash = client  # before deciding: a client may be banned
         decision = decide(comment, own_ids=own_ids)
         comment.status, comment.status_reason = decision.status, decision.reason
-        comment.client_hash = client
         comment.save()
     if comment.status == Comment.Status.PENDING:
         transaction.on_commit(lambda: notify_moderators(comment))

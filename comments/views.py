@@ -80,13 +80,12 @@ class PostCommentView(ArticleDetailView):
         return response
 
     def posted(self, comment, form):
-        if comment.status == Comment.Status.SPAM:
-            url = f"{self.object.get_absolute_url()}#comments"
-        else:
-            url = comment.get_absolute_url()
+        shown = comment.status == Comment.Status.APPROVED or comment.looks_held_to_author
+        url = comment.get_absolute_url() if shown else f"{self.object.get_absolute_url()}#comments"
         response = HttpResponseRedirect(url, status=303)
-        if comment.status != Comment.Status.SPAM:
-            # Approved or held, the same cookie: the answer never tells which rule decided.
+        if shown:
+            # Approved or held (a banned commenter's too), the same cookie: the answer never
+            # tells which rule decided.
             cookies.add_own(self.request, response, comment)
         if form.cleaned_data["remember"]:
             cookies.remember_author(response, form.cleaned_data)

@@ -31,6 +31,9 @@ GROUP_PERMISSIONS = {
         "comments.change_comment",
         "comments.add_comment",
         "comments.delete_comment",
+        "comments.view_ban",
+        "comments.add_ban",
+        "comments.change_ban",
         "articles.view_article",
     ],
 }
