@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from .caching import announce_threads
 from .models import Comment
-from .posting import reply_target
 from .refusals import CannotReply
+from .threads import reply_target
 
 
 @dataclass(frozen=True)

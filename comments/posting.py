@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from . import email_links
 from .models import Comment
 from .moderation import comments_open, decide
 from .policy import policy
@@ -16,21 +17,6 @@ from .refusals import CommentsClosed, DuplicateComment
 from .throttling import check_rate_limit, forget_old_client_hashes, wait_for_clients_other_posts
 
 logger = logging.getLogger(__name__)
-
-
-def reply_target(parent):
-    """Where a reply to `parent` goes: under it, or beside it when the thread is at its depth."""
-    ancestors = []
-    node = parent
-    while node.parent_id and len(ancestors) < policy("MAX_DEPTH"):
-        node = Comment.objects.only("pk", "parent_id").filter(pk=node.parent_id).first()
-        if node is None:  # deleted while the reply was being written
-            break
-        ancestors.append(node)
-    depth = len(ancestors) + 1
-    if depth >= policy("MAX_DEPTH") and parent.parent_id:
-        return Comment.objects.filter(pk=parent.parent_id).first() or parent
-    return parent
 
 
 def is_duplicate(comment, client):
@@ -65,7 +51,9 @@ def post_comment(*, comment, client, own_ids=()):
 
 
 def notify_moderators(comment):
-    """Email the moderators that a comment waits. Only fixed text goes in the headers."""
+    """Email the moderators that a comment waits, with signed links to approve it or mark it
+    spam (email_links.py) and its admin page. Only fixed text goes in the headers; the
+    commenter's address goes nowhere in it."""
     if not settings.MODERATOR_EMAILS:
         return
     admin_path = reverse("admin:comments_comment_change", args=[comment.pk])
@@ -73,7 +61,13 @@ def notify_moderators(comment):
         subject=f"[{settings.SITE_NAME}] A comment is waiting for moderation",
         body=render_to_string(
             "comments/email/pending.txt",
-            {"comment": comment, "admin_url": f"{settings.SITE_URL}{admin_path}"},
+            {
+                "comment": comment,
+                "admin_url": f"{settings.SITE_URL}{admin_path}",
+                "approve_url": email_links.link(comment, "approve"),
+                "spam_url": email_links.link(comment, "spam"),
+                "link_days": policy("EMAIL_LINK_DAYS"),
+            },
         ),
         to=settings.MODERATOR_EMAILS,
     )

@@ -3,7 +3,7 @@ moderating.py, throttling.py, privacy.py (refusals.py: what is refused). This mo
 re-exports their public names, so `from comments import services` keeps working."""
 
 from .moderating import Decided, Refused, approve, mark_spam, reject, set_status, staff_reply
-from .posting import is_duplicate, notify_moderators, post_comment, reply_target
+from .posting import is_duplicate, notify_moderators, post_comment
 from .privacy import (
     comments_by_emails,
     delete_comments,
@@ -11,6 +11,7 @@ from .privacy import (
     export_commenter_data,
 )
 from .refusals import CannotReply, CommentRefused, CommentsClosed, DuplicateComment, RateLimited
+from .threads import reply_target
 from .throttling import (
     RATE_LOCK_SPACE,
     check_rate_limit,

@@ -1,8 +1,10 @@
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
@@ -10,7 +12,7 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies
+from . import cookies, email_links
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
@@ -105,3 +107,39 @@ def form_token(request, slug):
     response = JsonResponse({"token": issue_token(article.pk)})
     add_never_cache_headers(response)
     return response
+
+
+@method_decorator(csrf_token_with_session, "dispatch")
+class ModerateFromEmailView(View):
+    """A link from the moderators' email (comments/email_links.py): GET shows what it would
+    do and a button; POST does it. Refused links get their page and 4xx. Never cached, never
+    indexed, no Referer sent on (the token is in the address); never shows an email address."""
+
+    http_method_names = ["get", "post"]
+    template_name = "comments/moderate_from_email.html"
+
+    def get(self, request, action, token):
+        try:
+            link = email_links.read(action, token)
+        except email_links.LinkRefused as refusal:
+            return self.refused(refusal)
+        return self.page({"link": link, "comment": link.comment})
+
+    def post(self, request, action, token):
+        try:
+            link = email_links.read(action, token)
+            done = email_links.act(link)
+        except email_links.LinkRefused as refusal:
+            return self.refused(refusal)
+        return self.page({"done": done, "comment": link.comment})
+
+    def refused(self, refusal):
+        context = {"refusal": refusal, "comment": refusal.comment}
+        return self.page(context, status=refusal.status)
+
+    def page(self, context, status=200):
+        response = TemplateResponse(self.request, self.template_name, context, status=status)
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
