@@ -320,7 +320,7 @@ class CommentAdmin(NewsroomModelAdmin):
         if decided.changed:
             LogEntry.objects.log_actions(
                 request.user.pk,
-                Comment.objects.filter(pk__in=decided.changed),
+                Comment.objects.filter(pk__in=decided.changed).select_related("article"),
                 CHANGE,
                 f"Marked {label} ({how}).",
             )
@@ -396,7 +396,7 @@ class CommentAdmin(NewsroomModelAdmin):
                 undone += 1
                 LogEntry.objects.log_actions(
                     request.user.pk,
-                    Comment.objects.filter(pk__in=decided.changed),
+                    Comment.objects.filter(pk__in=decided.changed).select_related("article"),
                     CHANGE,
                     f"Undid “marked {label}”: {back} again.",
                 )

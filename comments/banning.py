@@ -63,7 +63,7 @@ def hide_earlier_comments(bans, *, by):
     """Mark spam every comment of these bans that is not spam yet (one step, each logged);
     returns how many were hidden."""
     decided = mark_spam(comments_of(bans).exclude(status=Comment.Status.SPAM), by=by)
-    hidden = Comment.objects.filter(pk__in=decided.changed)
+    hidden = Comment.objects.filter(pk__in=decided.changed).select_related("article")
     audit(by, hidden, CHANGE, "Marked spam (earlier comment of a banned commenter).")
     return len(decided.changed)
 
