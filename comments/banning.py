@@ -72,7 +72,9 @@ def lift(bans, *, by):
     """Lift the bans in force among `bans` (a queryset); returns how many were lifted. New
     comments are moderated as anyone's again; comments hidden earlier stay as they are."""
     with transaction.atomic():
-        lifting = list(bans.active().select_for_update())
+        # Locked without the caller's joins (PostgreSQL locks no outer join's nullable side).
+        ids = list(bans.values_list("pk", flat=True))
+        lifting = list(Ban.objects.active().filter(pk__in=ids).select_for_update())
         Ban.objects.filter(pk__in=[b.pk for b in lifting]).update(
             lifted_at=timezone.now(), lifted_by=by
         )
