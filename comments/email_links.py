@@ -17,10 +17,16 @@ from .policy import policy
 
 logger = logging.getLogger(__name__)
 
-# action in the URL -> (the status it sets, the button's words, what is said once done)
+# action in the URL -> (the status it sets, the button's words, what is said once done,
+# the confirmation page's question)
 ACTIONS = {
-    "approve": (Comment.Status.APPROVED, "Approve", "approved: it is now public"),
-    "spam": (Comment.Status.SPAM, "Mark as spam", "marked as spam"),
+    "approve": (
+        Comment.Status.APPROVED,
+        "Approve",
+        "approved: it is now public",
+        "Approve this comment?",
+    ),
+    "spam": (Comment.Status.SPAM, "Mark as spam", "marked as spam", "Mark this comment as spam?"),
 }
 
 
@@ -64,6 +70,10 @@ class Request:
     @property
     def button(self):
         return ACTIONS[self.action][1]
+
+    @property
+    def question(self):
+        return ACTIONS[self.action][3]
 
 
 def read(action, token):

@@ -116,3 +116,24 @@ def test_queue_at_375_px_has_no_sideways_scroll_and_reachable_actions(open_page,
     with page.expect_navigation():
         page.locator("#result_list tbody tr").first.get_by_role("button", name="Spam").click()
     assert Comment.objects.get(body="Held comment number 1").status == "spam"
+
+
+def test_an_email_link_asks_then_acts_and_passes_axe(open_page, waiting):
+    """The confirmation page of an email link, without signing in: it shows the comment, passes
+    axe, and its button approves; the same link then says it was used."""
+    from comments import email_links
+
+    comment = waiting[0]
+    path = email_links.link(comment, "approve").split("://", 1)[-1]
+    path = path[path.index("/comments/") :]
+    page = open_page()
+    visit(page, path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve this comment?")
+    assert axe_violations(page) == []
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("approved: it is now public")
+    comment.refresh_from_db()
+    assert comment.status == "approved"
+    visit(page, path, status=409)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link was already used")
