@@ -308,13 +308,16 @@ class CommentAdmin(NewsroomModelAdmin):
     def mark_spam(self, request, queryset):
         self.decide(request, queryset, Comment.Status.SPAM, "Marked {} comment(s) as spam.")
 
-    def decide(self, request, queryset, status, done, *, how="bulk action"):
+    def decide(self, request, queryset, status, done, *, how="bulk action", chosen=None):
         """A decision on the selected comments, each checked against the status the list
         showed (its `seen` stamps); every decision and every refusal goes in the admin log, and
-        the decision is kept for Undo."""
+        the decision is kept for Undo. `chosen`: the ids the moderator chose (default: the
+        ticked rows); only their stamps are checked."""
+        if chosen is None:
+            chosen = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
         before = dict(queryset.values_list("pk", "status"))
         decided = moderating.set_status(
-            queryset, status=status, by=request.user, seen=self.seen_stamps(request)
+            queryset, status=status, by=request.user, seen=self.seen_stamps(request, chosen)
         )
         label = Comment.Status(status).label.lower()
         if decided.changed:
@@ -363,7 +366,8 @@ class CommentAdmin(NewsroomModelAdmin):
             self.message_user(request, "Choose Approve, Reject or Spam.", messages.ERROR)
         else:
             done = self.ROW_DONE[status].format(comment.excerpt)
-            self.decide(request, Comment.objects.filter(pk=pk), status, done, how="row action")
+            rows = Comment.objects.filter(pk=pk)
+            self.decide(request, rows, status, done, how="row action", chosen=[pk])
         return HttpResponseRedirect(self.queue_url(request))
 
     def undo_view(self, request):
@@ -422,12 +426,14 @@ class CommentAdmin(NewsroomModelAdmin):
         return super().changelist_view(request, {**(extra_context or {}), "undo": undo})
 
     @staticmethod
-    def seen_stamps(request):
-        """{comment id: moderation_stamp} the changelist showed, from its `seen` inputs."""
+    def seen_stamps(request, chosen):
+        """{comment id: moderation_stamp} the changelist showed, from its `seen` inputs, for
+        the comments in `chosen` (ids, as ints or strings) only: the list sends every row's."""
+        chosen = {int(pk) for pk in chosen if str(pk).isdigit()}
         stamps = {}
         for value in request.POST.getlist("seen"):
             pk, _, stamp = value.partition(":")
-            if pk.isdigit() and stamp:
+            if pk.isdigit() and stamp and int(pk) in chosen:
                 stamps[int(pk)] = stamp
         return stamps
 

@@ -50,7 +50,8 @@ def set_status(comments, *, status, by, seen=None, reason=None):
     longer that (another moderator decided it meanwhile) is left as it is and reported in
     `refused`; the check and the change happen under a row lock, so of two moderators deciding
     at the same moment the second is refused. Comments without a stamp in `seen` are decided
-    whatever their state (a bulk action over every page of a filtered list).
+    whatever their state (a bulk action over every page of a filtered list). Give stamps only
+    for the comments the moderator chose: every stamp in `seen` is checked.
 
     `by` is the User deciding, or None for a decision made through a signed link (no session);
     `reason` replaces the recorded "approved by NAME" when given."""

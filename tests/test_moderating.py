@@ -944,3 +944,26 @@ def test_undo_after_someone_else_decided_again_is_refused(client, moderator):
     assert "Not undone:" in response.content.decode()
     comment.refresh_from_db()
     assert comment.status == "rejected"
+
+
+def test_a_decision_is_refused_only_for_the_comments_it_is_about(client, moderator):
+    """The list sends every row's stamp; a comment Ann did not select, decided meanwhile by
+    Bea, neither stops nor clutters Ann's decision on another row (no refusal about it)."""
+    mine = make_comment(status="pending", body="Ann decides this")
+    theirs = make_comment(status="pending", body="Bea decides that")
+    ann_saw = seen_on_the_list(client)
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=theirs.pk), by=bea)
+    response = client.post(decide_url(mine), {"decision": "approved", "seen": ann_saw}, follow=True)
+    html = response.content.decode()
+    assert "Approved “Ann decides this”." in html and "was not marked" not in html
+    bulk = client.post(
+        CHANGELIST + "?status__exact=all",
+        {"action": "mark_spam", "_selected_action": [mine.pk], "seen": seen_on_the_list(client)},
+        follow=True,
+    )
+    assert "was not marked" not in bulk.content.decode()
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == ("spam", "rejected")
+    assert admin_log(theirs) == []
