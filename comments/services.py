@@ -2,7 +2,16 @@
 moderating.py, throttling.py, privacy.py (refusals.py: what is refused). This module only
 re-exports their public names, so `from comments import services` keeps working."""
 
-from .moderating import Decided, Refused, approve, mark_spam, reject, set_status, staff_reply
+from .moderating import (
+    Decided,
+    Refused,
+    approve,
+    approve_and_reply,
+    mark_spam,
+    reject,
+    set_status,
+    staff_reply,
+)
 from .posting import is_duplicate, notify_moderators, post_comment
 from .privacy import (
     comments_by_emails,
@@ -30,6 +39,7 @@ __all__ = [
     "RateLimited",
     "Refused",
     "approve",
+    "approve_and_reply",
     "check_rate_limit",
     "client_hash",
     "comments_by_emails",
