@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from .models import Comment
 from .moderation import policy
-from .services import reply_target
+from .threads import reply_target
 
 PARENT_GONE = (
     "The comment you are replying to is no longer available. Send the form again to post "

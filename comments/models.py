@@ -12,6 +12,9 @@ from . import rendering
 from .policy import policy
 
 AVATAR_COLOURS = 6
+# The reason recorded on a banned commenter's new comment (moderation.rule_banned): spam, but
+# shown to its author as held, like any comment that waits.
+BANNED_REASON = "spam: banned"
 
 
 def pending_first():
@@ -33,8 +36,13 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(status=Comment.Status.PENDING)
 
     def for_author(self, comment_ids):
-        """Pending comments the current browser wrote (ids come from its signed cookie)."""
-        return self.pending().filter(pk__in=list(comment_ids or []))
+        """Comments the current browser wrote that wait, as their author sees them (ids come
+        from its signed cookie): pending ones, and a banned commenter's, which went to spam
+        but look held to their author (see moderation.rule_banned)."""
+        held = Q(status=Comment.Status.PENDING) | Q(
+            status=Comment.Status.SPAM, status_reason=BANNED_REASON
+        )
+        return self.filter(held, pk__in=list(comment_ids or []))
 
     def thread_starts(self):
         """Public comments shown at the top level: no parent, or a parent no longer public."""
@@ -141,7 +149,7 @@ class Comment(StoredBodyHTML):
         permissions = [("view_commenter_email", "Can see commenters' email addresses")]
 
     def __str__(self):
-        return f"{self.name} on {self.article_id}: {self.body[:40]}"
+        return f"{self.name} on {self.article.title}: {self.body[:40]}"
 
     def get_absolute_url(self):
         """The comment's permalink, on the page of comments that shows its thread."""
@@ -199,9 +207,17 @@ class Comment(StoredBodyHTML):
     def moderation_stamp(self):
         """What a moderator sees of this comment's moderation, as a string: its status and when
         it was last decided. The admin sends back the stamp it showed with a decision, and a
-        decision on a comment whose stamp has changed since is refused (services.set_status)."""
+        decision on a comment whose stamp has changed since is refused (moderating.set_status)."""
         when = self.moderated_at.isoformat() if self.moderated_at else "never"
         return f"{self.status}@{when}"
+
+    @property
+    def looks_held_to_author(self):
+        """Whether its author is shown this comment as "awaiting moderation": held, or a
+        banned commenter's (who is never told)."""
+        return self.status == Comment.Status.PENDING or (
+            self.status == Comment.Status.SPAM and self.status_reason == BANNED_REASON
+        )
 
     @property
     def excerpt(self):
@@ -245,3 +261,78 @@ def remember_erased_import(sender, instance, using, **kwargs):
         kind = "comment" if sender is Comment else "post"
         key = erased_import_key(kind, instance.wordpress_id)
         ErasedImport.objects.using(using).get_or_create(key=key)
+
+
+class BanQuerySet(models.QuerySet):
+    def active(self):
+        """Bans in force: not lifted."""
+        return self.filter(lifted_at__isnull=True)
+
+    def matching(self, *, email="", client=""):
+        """Bans on this address (any case or IDN form: compared by privacy.email_key) or on this
+        client hash; "" matches nothing."""
+        from .privacy import email_key
+
+        query = Q(pk__in=[])
+        if email:
+            query |= Q(kind=Ban.Kind.EMAIL, value=email_key(email))
+        if client:
+            query |= Q(kind=Ban.Kind.CLIENT, value=client)
+        return self.filter(query)
+
+
+class Ban(models.Model):
+    """A commenter a moderator banned, by email address or by client (the keyed hash of the
+    address a comment came from, see throttling.client_hash): their new comments go to spam
+    without telling them (moderation.rule_banned). Lifted, not deleted, so the record stays."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email address"
+        CLIENT = "client", "Client (hashed network address)"
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    value = models.CharField(
+        max_length=254,
+        help_text="The address (kept as privacy.email_key makes it: any case or IDN form "
+        "matches), or a comment's client hash.",
+    )
+    reason = models.CharField(max_length=200, help_text="Why: kept with the ban, seen by staff.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = BanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "value"],
+                condition=Q(lifted_at__isnull=True),
+                name="comment_ban_one_active",
+                violation_error_message="This commenter is already banned.",
+            )
+        ]
+
+    def __str__(self):
+        # Never the address: this is what the admin's log and pages call the ban.
+        lifted = " (lifted)" if self.lifted_at else ""
+        return f"Ban {self.pk} ({self.get_kind_display().lower()}){lifted}"
+
+    @property
+    def is_active(self):
+        return self.lifted_at is None

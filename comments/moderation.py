@@ -1,4 +1,5 @@
-"""The comment policy in one place: when comments close and what status a new comment gets.
+"""The comment policy in one place: when comments close and what status a new comment gets
+(bans included).
 
 Every knob lives in `settings.COMMENTS` (see newsroom/settings.py); `decide()` runs the rules in
 order and the first one that matches sets the status and records why. Each rule is
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .models import Comment
+from .models import BANNED_REASON, Ban, Comment
 from .policy import DEFAULTS, policy  # noqa: F401 - re-exported: the rules' knobs
 
 LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -46,6 +47,15 @@ def count_links(text):
     return len(LINK.findall(text))
 
 
+def rule_banned(comment, own_ids):
+    """A banned address or client (comments.Ban): spam, and never said so. The author sees the
+    comment as held, like any other (Comment.looks_held_to_author); moderators are not emailed.
+    `comment.client_hash` must be set (posting.post_comment sets it before deciding)."""
+    if Ban.objects.active().matching(email=comment.email, client=comment.client_hash).exists():
+        return Decision(Comment.Status.SPAM, BANNED_REASON)
+    return None
+
+
 def rule_blocklist(comment, own_ids):
     if blocklisted_word(comment):
         return Decision(Comment.Status.SPAM, "spam: blocklist")
@@ -77,7 +87,7 @@ def rule_returning_author(comment, own_ids):
     return None
 
 
-RULES = [rule_blocklist, rule_links, rule_returning_author]
+RULES = [rule_banned, rule_blocklist, rule_links, rule_returning_author]
 
 
 def decide(comment, *, own_ids=()):

@@ -16,6 +16,7 @@ DEFAULTS = {
     "CLIENT_HASH_DAYS": 30,
     "MAX_DEPTH": 3,
     "THREADS_PER_PAGE": 50,
+    "EMAIL_LINK_DAYS": 7,
 }
 
 

@@ -1,4 +1,17 @@
-"""Who may see a commenter's email address, and what everyone else sees instead."""
+"""Who may see a commenter's email address, what everyone else sees instead, and a person's data
+by address: export, anonymise, delete."""
+
+import contextlib
+import unicodedata
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from newsroom.dates import machine_time
+
+from .caching import announce_threads
+from .models import Comment
 
 EMAIL_PERMISSION = "comments.view_commenter_email"
 DOTS = "•••"
@@ -6,6 +19,32 @@ DOTS = "•••"
 
 def can_see_email(user):
     return user.has_perm(EMAIL_PERMISSION)
+
+
+def email_key(email):
+    """The one form of an address that lookups compare: NFKC, the local part case-folded, the
+    domain in its IDNA ASCII form, lower case ("ÉLODIE@EXÄMPLE.ORG" and
+    "élodie@xn--exmple-cua.org" -> "élodie@xn--exmple-cua.org"); "" for "" or None."""
+    email = unicodedata.normalize("NFKC", (email or "").strip())
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email.casefold()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = domain.casefold()
+    return f"{local.casefold()}@{domain.lower()}"
+
+
+def email_forms(email):
+    """The forms an address is stored under, for a case-insensitive lookup: as typed, and with
+    its domain in ASCII (punycode) and in Unicode."""
+    key = email_key(email)
+    local, _, domain = key.rpartition("@")
+    forms = {email.strip(), key}
+    with contextlib.suppress(UnicodeError):
+        forms.add(f"{local}@{domain.encode('ascii').decode('idna')}")
+    return sorted(form for form in forms if form)
 
 
 def mask_email(email):
@@ -17,3 +56,62 @@ def mask_email(email):
     if not host:
         host, tld = domain, ""
     return f"{local[:1]}{DOTS}@{host[:1]}{DOTS}{dot}{tld}"
+
+
+def comments_by_emails(emails):
+    """Every comment written with one of these addresses, whatever their case."""
+    query = Q(pk__in=[])
+    for email in {email.strip() for email in emails if email and email.strip()}:
+        query |= Q(email__iexact=email)
+    return Comment.objects.filter(query)
+
+
+def export_commenter_data(emails):
+    """Everything stored about the people with these email addresses, as plain data."""
+    comments = comments_by_emails(emails)
+    return {
+        "exported_at": machine_time(timezone.now()),
+        "emails": sorted({email.strip().lower() for email in emails if email.strip()}),
+        "comments": [
+            {
+                "id": comment.pk,
+                "article": comment.article.title,
+                "article_url": comment.article.get_absolute_url(),
+                "in_reply_to": comment.parent_id,
+                "name": comment.name,
+                "email": comment.email,
+                "website": comment.website,
+                "body": comment.body,
+                "status": comment.status,
+                "created_at": machine_time(comment.created_at),
+                "client_hash": comment.client_hash,
+            }
+            for comment in comments.select_related("article").order_by("created_at", "pk")
+        ],
+    }
+
+
+@transaction.atomic
+def delete_comments(comments):
+    """Delete comments but not other people's replies: those move up to the nearest survivor."""
+    doomed = set(comments.values_list("pk", flat=True))
+    orphans = Comment.objects.filter(parent_id__in=doomed).exclude(pk__in=doomed)
+    for reply in orphans.select_related("parent"):
+        new_parent = reply.parent
+        while new_parent is not None and new_parent.pk in doomed:
+            new_parent = new_parent.parent
+        Comment.objects.filter(pk=reply.pk).update(parent=new_parent)
+        announce_threads([reply.article_id])
+    Comment.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
+def erase_commenter_data(emails, *, delete=False):
+    """Anonymise (or delete) every comment written with these addresses; returns how many."""
+    comments = comments_by_emails(emails)
+    if delete:
+        return delete_comments(comments)
+    with transaction.atomic():
+        announce_threads(comments.values_list("article_id", flat=True))  # after the commit
+        count = comments.update(name="Anonymous", email="", website="", client_hash="")
+    return count

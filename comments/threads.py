@@ -50,3 +50,18 @@ def nested(article, page):
             next_level[reply.pk] = node
         level = next_level
     return nodes
+
+
+def reply_target(parent):
+    """Where a reply to `parent` goes: under it, or beside it when the thread is at its depth."""
+    ancestors = []
+    node = parent
+    while node.parent_id and len(ancestors) < policy("MAX_DEPTH"):
+        node = Comment.objects.only("pk", "parent_id").filter(pk=node.parent_id).first()
+        if node is None:  # deleted while the reply was being written
+            break
+        ancestors.append(node)
+    depth = len(ancestors) + 1
+    if depth >= policy("MAX_DEPTH") and parent.parent_id:
+        return Comment.objects.filter(pk=parent.parent_id).first() or parent
+    return parent

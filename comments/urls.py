@@ -7,4 +7,9 @@ app_name = "comments"
 urlpatterns = [
     path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
     path("stories/<slug:slug>/comment/token", views.form_token, name="token"),
+    path(
+        "comments/moderate/<str:action>/<str:token>/",
+        views.ModerateFromEmailView.as_view(),
+        name="moderate",
+    ),
 ]

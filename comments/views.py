@@ -1,8 +1,10 @@
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
@@ -10,10 +12,13 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies, services
+from . import cookies, email_links
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
+from .posting import post_comment
+from .refusals import CommentsClosed, DuplicateComment, RateLimited
+from .throttling import client_hash
 
 
 def csrf_token_with_session(view):
@@ -44,25 +49,25 @@ class PostCommentView(ArticleDetailView):
         self.object = article = self.get_object()
         form = CommentForm(request.POST, article=article, with_csrf=caching.has_session(request))
         if not comments_open(article):
-            return self.show(form, status=403, notice=str(services.CommentsClosed()))
+            return self.show(form, status=403, notice=str(CommentsClosed()))
         if not form.is_valid():
             return self.show(form, status=200 if form.only_needs_confirming else 400)
         try:
             # One transaction up to the answer: if the database fails before the redirect is
             # built, the 503 saying "not saved" is true and sending again posts it once.
             with transaction.atomic():
-                comment = services.post_comment(
+                comment = post_comment(
                     comment=form.save(commit=False),
-                    client=services.client_hash(request),
+                    client=client_hash(request),
                     own_ids=cookies.own_ids(request),
                 )
                 return self.posted(comment, form)
-        except services.CommentsClosed as refusal:
+        except CommentsClosed as refusal:
             return self.show(form, status=403, notice=str(refusal))
-        except services.DuplicateComment as refusal:
+        except DuplicateComment as refusal:
             form.add_error("body", str(refusal))
             return self.show(form, status=400)
-        except services.RateLimited as refusal:
+        except RateLimited as refusal:
             return self.too_many(refusal, form)
 
     def show(self, form, *, status, notice=""):
@@ -77,13 +82,12 @@ class PostCommentView(ArticleDetailView):
         return response
 
     def posted(self, comment, form):
-        if comment.status == Comment.Status.SPAM:
-            url = f"{self.object.get_absolute_url()}#comments"
-        else:
-            url = comment.get_absolute_url()
+        shown = comment.status == Comment.Status.APPROVED or comment.looks_held_to_author
+        url = comment.get_absolute_url() if shown else f"{self.object.get_absolute_url()}#comments"
         response = HttpResponseRedirect(url, status=303)
-        if comment.status != Comment.Status.SPAM:
-            # Approved or held, the same cookie: the answer never tells which rule decided.
+        if shown:
+            # Approved or held (a banned commenter's too), the same cookie: the answer never
+            # tells which rule decided.
             cookies.add_own(self.request, response, comment)
         if form.cleaned_data["remember"]:
             cookies.remember_author(response, form.cleaned_data)
@@ -103,3 +107,39 @@ def form_token(request, slug):
     response = JsonResponse({"token": issue_token(article.pk)})
     add_never_cache_headers(response)
     return response
+
+
+@method_decorator(csrf_token_with_session, "dispatch")
+class ModerateFromEmailView(View):
+    """A link from the moderators' email (comments/email_links.py): GET shows what it would
+    do and a button; POST does it. Refused links get their page and 4xx. Never cached, never
+    indexed, no Referer sent on (the token is in the address); never shows an email address."""
+
+    http_method_names = ["get", "post"]
+    template_name = "comments/moderate_from_email.html"
+
+    def get(self, request, action, token):
+        try:
+            link = email_links.read(action, token)
+        except email_links.LinkRefused as refusal:
+            return self.refused(refusal)
+        return self.page({"link": link, "comment": link.comment})
+
+    def post(self, request, action, token):
+        try:
+            link = email_links.read(action, token)
+            done = email_links.act(link)
+        except email_links.LinkRefused as refusal:
+            return self.refused(refusal)
+        return self.page({"done": done, "comment": link.comment})
+
+    def refused(self, refusal):
+        context = {"refusal": refusal, "comment": refusal.comment}
+        return self.page(context, status=refusal.status)
+
+    def page(self, context, status=200):
+        response = TemplateResponse(self.request, self.template_name, context, status=status)
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+        response["Referrer-Policy"] = "no-referrer"
+        return response

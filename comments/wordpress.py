@@ -71,7 +71,7 @@ from newsroom.caching import announced_together
 from newsroom.slugs import unique_slug
 
 from .models import Comment, ErasedImport, erased_import_key
-from .services import reply_target
+from .threads import reply_target
 
 WP_NAMESPACE = "wordpress.org/export/"
 PREFIXES = {

@@ -398,6 +398,8 @@ COMMENTS = {
     "CLIENT_HASH_DAYS": 30,  # the keyed hash of a commenter's IP is wiped after this
     "MAX_DEPTH": 3,
     "THREADS_PER_PAGE": 50,
+    # The approve / spam links in the moderators' email work this long, once.
+    "EMAIL_LINK_DAYS": 7,
 }
 # Links typed without a scheme ("www.example.com") become https:// links, as in Django 2028.
 URLIZE_ASSUME_HTTPS = True

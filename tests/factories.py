@@ -21,7 +21,7 @@ from articles.models import (
     Section,
     Tag,
 )
-from comments.models import Comment
+from comments.models import Ban, Comment
 
 _counter = itertools.count(1)
 
@@ -141,6 +141,13 @@ def make_comment(**fields):
     if "article" not in fields:
         fields["article"] = make_article()
     return Comment.objects.create(**fields)
+
+
+def make_ban(**fields):
+    fields.setdefault("kind", Ban.Kind.EMAIL)
+    fields.setdefault("value", f"banned{_n()}@example.com")
+    fields.setdefault("reason", "Abuse")
+    return Ban.objects.create(**fields)
 
 
 def image_bytes(fmt="JPEG", size=(1200, 675), color=(30, 90, 160), **save_options):

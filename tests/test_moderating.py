@@ -280,35 +280,66 @@ def test_mail_failure_does_not_lose_the_comment(
 # --- Admin queue ---------------------------------------------------------------------------
 
 
-def test_queue_shows_pending_first_with_its_columns(client, moderator):
-    """Pending comments come first, then the rest newest first, with the moderation columns."""
+def test_queue_opens_on_what_waits(client, moderator):
+    """With no filter chosen the queue shows pending comments only, newest first, and the
+    status filter marks "Waiting (pending)" as chosen; "All" is a choice of its own."""
     article = make_article(title="Queue story")
-    old_pending = make_comment(article=article, status="pending", body="Old pending words")
-    approved = make_comment(article=article, body="Approved words")
-    new_pending = make_comment(article=article, status="pending", body="New pending words")
-    html = client.get(CHANGELIST).content.decode()
+    make_comment(article=article, status="pending", body="Old pending words")
+    make_comment(article=article, body="Approved words")
+    make_comment(article=article, status="pending", body="New pending words")
+    response = client.get(CHANGELIST)
+    html = response.content.decode()
+    assert "Approved words" not in html
+    assert html.index("New pending") < html.index("Old pending")
+    filters = response.context["cl"].filter_specs[0]
+    chosen = [
+        choice["display"]
+        for choice in filters.choices(response.context["cl"])
+        if choice["selected"]
+    ]
+    assert chosen == ["Waiting (pending)"]
+    every = client.get(CHANGELIST + "?status__exact=all").content.decode()
+    assert "Approved words" in every
+
+
+def test_queue_shows_pending_first_with_its_columns(client, moderator):
+    """Under "All", pending comments come first, then the rest newest first, with the
+    moderation columns."""
+    article = make_article(title="Queue story")
+    make_comment(article=article, status="pending", body="Old pending words")
+    make_comment(article=article, body="Approved words")
+    make_comment(article=article, status="pending", body="New pending words")
+    html = client.get(CHANGELIST + "?status__exact=all").content.decode()
     positions = [html.index(text) for text in ("New pending", "Old pending", "Approved words")]
     assert positions == sorted(positions)
-    for column in (
-        "Comment",
-        "Story",
-        "Name",
-        "Email",
-        "Status",
-        "Decided by",
-        "Created at",
-        "Moderated by",
-        "Moderated at",
-    ):
-        assert column in html, column
+    for column in ("Comment", "Story", "Name", "Status", "Created", "Moderated", "Actions"):
+        assert f">{column}<" in html, column
     assert "Queue story" in html
-    assert approved.pk and old_pending.pk and new_pending.pk
+
+
+def test_a_long_story_title_is_cut_short_with_the_whole_title_kept(client, moderator):
+    """A long title does not wrap the column to eight lines: it is cut, and the whole title is
+    in the cell's `title` and for screen readers."""
+    title = "Leerdam " + "wins the thousand metres in a track record " * 3
+    make_comment(article=make_article(title=title.strip()), status="pending")
+    html = client.get(CHANGELIST).content.decode()
+    cell = re.search(r'<td class="field-article_title">(.*?)</td>', html, re.S).group(1)
+    assert f'title="{title.strip()}"' in cell
+    assert "…" in cell and len(re.sub(r"<[^>]+>", "", cell.split("</span>")[0])) <= 48
+
+
+def test_a_reply_shows_what_it_answers(client, moderator):
+    """ "In response to NAME: excerpt" under a reply in the queue."""
+    parent = make_comment(name="Ada", body="Which lane was she in?")
+    make_comment(article=parent.article, parent=parent, status="pending", body="Lane four")
+    html = client.get(CHANGELIST).content.decode()
+    assert "In response to Ada: “Which lane was she in?”" in html
 
 
 def test_queue_can_be_sorted_by_a_column(client, moderator):
     """Clicking a column header sorts by it instead of the queue order."""
     make_comment(name="Zoe", status="pending")
-    make_comment(name="Abe")
+    make_comment(name="Abe", status="pending")
     response = client.get(CHANGELIST + "?o=3")  # the third column: name
     assert response.status_code == 200
     html = response.content.decode()
@@ -385,10 +416,10 @@ def test_the_admin_refuses_websites_the_public_form_refuses(client, moderator, w
 
 
 def test_staff_reply_from_the_admin(client, moderator):
-    """A moderator's reply is published at once as a staff reply; its parent is approved."""
+    """A moderator's reply to an approved comment is published at once as a staff reply."""
     moderator.first_name, moderator.last_name = "Mo", "Derator"
     moderator.save()
-    parent = make_comment(status="pending", body="Question?")
+    parent = make_comment(status="approved", body="Question?")
     url = reverse("admin:comments_comment_change", args=[parent.pk])
     response = client.post(
         url,
@@ -396,7 +427,7 @@ def test_staff_reply_from_the_admin(client, moderator):
             "name": parent.name,
             "website": "",
             "body": parent.body,
-            "status": "pending",
+            "status": "approved",
             "reply": "Thanks for asking!",
         },
     )
@@ -456,7 +487,7 @@ def test_deleting_a_comment_keeps_other_peoples_replies(client, moderator):
 
 def test_emails_are_masked_without_the_permission(client, moderator):
     """A moderator without view_commenter_email sees j•••@e•••.com, in the list and the form."""
-    comment = make_comment(email="jane@example.com")
+    comment = make_comment(email="jane@example.com", status="pending")
     html = client.get(CHANGELIST).content.decode()
     assert "j•••@e•••.com" in html and "jane@example.com" not in html
     page = client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
@@ -467,7 +498,7 @@ def test_emails_are_masked_without_the_permission(client, moderator):
 
 def test_emails_are_shown_with_the_permission(client, email_moderator):
     """With view_commenter_email the address is visible and editable."""
-    comment = make_comment(email="jane@example.com")
+    comment = make_comment(email="jane@example.com", status="pending")
     assert "jane@example.com" in client.get(CHANGELIST).content.decode()
     page = client.get(reverse("admin:comments_comment_change", args=[comment.pk]))
     assert 'name="email"' in page.content.decode()
@@ -517,7 +548,7 @@ def test_approval_purges_kept_pages_only_after_the_change(transactional_db):
 
 def test_search_by_email_only_with_the_permission(client, moderator):
     """Searching an address finds nothing for a masked moderator, and finds it with the right."""
-    make_comment(email="jane@example.com", body="Jane's words")
+    make_comment(email="jane@example.com", body="Jane's words", status="pending")
     assert (
         "Jane&#x27;s words" not in client.get(CHANGELIST + "?q=jane@example.com").content.decode()
     )
@@ -708,3 +739,231 @@ def test_two_moderators_deciding_at_the_same_moment_one_is_refused():
     for thread in threads:
         thread.join()
     assert sorted((len(o.changed), len(o.refused)) for o in outcomes) == [(0, 1), (1, 0)]
+
+
+# --- Defects of round one (issue 14) ---------------------------------------------------------
+
+
+def test_a_comment_is_named_by_its_storys_title_in_the_admin(client, moderator):
+    """The change page's title names the story by its title, not by its number."""
+    article = make_article(title="Leerdam wins gold")
+    comment = make_comment(article=article, name="Reader One", body="Great race today")
+    assert str(comment) == "Reader One on Leerdam wins gold: Great race today"
+    html = client.get(reverse("admin:comments_comment_change", args=[comment.pk])).content
+    assert "Reader One on Leerdam wins gold" in html.decode()
+    assert f"Reader One on {article.pk}:" not in html.decode()
+
+
+def reply_form(comment, reply, **extra):
+    return {
+        "name": comment.name,
+        "website": "",
+        "body": comment.body,
+        "status": comment.status,
+        "seen": comment.moderation_stamp,
+        "reply": reply,
+        **extra,
+    }
+
+
+def test_a_plain_reply_to_a_held_comment_leaves_it_held_and_says_so(client, moderator):
+    """Save with a reply on a held comment (two links in it): nothing is published, the comment
+    stays held, the reply box says why and keeps what was typed."""
+    parent = make_comment(status="pending", body="See http://a.example and http://b.example")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(url, reply_form(parent, "Thanks, looking into it"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This comment is held" in html and "Approve and reply" in html
+    assert "Thanks, looking into it" in html
+    parent.refresh_from_db()
+    assert parent.status == "pending"
+    assert not Comment.objects.filter(parent=parent).exists()
+
+
+def test_approve_and_reply_is_a_named_action_that_says_it_approved(client, moderator):
+    """ "Approve and reply" approves the held comment and publishes the reply, says both, and
+    the admin log records the approval."""
+    parent = make_comment(status="pending", body="Question with http://a.example")
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    response = client.post(
+        url, reply_form(parent, "Here is the answer", _approve_and_reply="1"), follow=True
+    )
+    html = response.content.decode()
+    assert "Approved" in html and "published your reply" in html
+    parent.refresh_from_db()
+    assert (parent.status, parent.moderated_by) == ("approved", moderator)
+    reply = Comment.objects.get(parent=parent)
+    assert (reply.status, reply.is_staff_reply) == ("approved", True)
+    assert any("Approved" in message for _, message in admin_log(parent))
+
+
+def test_approve_and_reply_on_a_comment_decided_since_is_refused(client, moderator):
+    """If another moderator rejected the comment meanwhile, nothing is approved or published."""
+    parent = make_comment(status="pending")
+    seen = parent.moderation_stamp
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=parent.pk), by=bea)
+    url = reverse("admin:comments_comment_change", args=[parent.pk])
+    form = reply_form(parent, "Too late?", _approve_and_reply="1", seen=seen)
+    response = client.post(url, form, follow=True)
+    assert "bea made it rejected" in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.status == "rejected"
+    assert not Comment.objects.filter(parent=parent).exists()
+
+
+def test_the_service_never_approves_a_held_comment_silently(db):
+    """staff_reply refuses a held parent; approve_and_reply is the one way to do both."""
+    user = make_user(groups=["Moderators"])
+    parent = make_comment(status="pending")
+    with pytest.raises(services.CannotReply):
+        services.staff_reply(parent=parent, body="Hello there", by=user)
+    parent.refresh_from_db()
+    assert parent.status == "pending"
+
+
+# --- The queue's row actions and Undo ------------------------------------------------------
+
+
+def decide_url(comment):
+    return reverse("admin:comments_comment_decide", args=[comment.pk])
+
+
+UNDO = reverse("admin:comments_comment_undo")
+
+
+def row_actions(html, comment):
+    """The labels of a row's actions, as the list shows them."""
+    row = re.search(rf'name="seen" value="{comment.pk}:.*?</tr>', html, re.S).group(0)
+    return re.findall(r'class="cq-action[^"]*"[^>]*>([^<]+)<', row)
+
+
+def test_each_row_offers_the_decisions_its_comment_can_still_take(client, moderator):
+    """A held comment: Approve, Reject, Spam, "Approve and reply"; an approved one: Reject,
+    Spam, Reply (no Approve); each names the comment's author for screen readers."""
+    held = make_comment(status="pending", name="Held Reader")
+    public = make_comment(status="approved")
+    html = client.get(CHANGELIST + "?status__exact=all").content.decode()
+    assert row_actions(html, held) == ["Approve", "Reject", "Spam", "Approve and reply"]
+    assert row_actions(html, public) == ["Reject", "Spam", "Reply"]
+    assert "Held Reader’s comment" in html
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [("approved", "Approved “"), ("rejected", "Rejected “"), ("spam", "as spam.")],
+)
+def test_a_rows_button_decides_that_comment_and_returns_to_the_same_list(
+    client, moderator, decision, message
+):
+    """Approve / Reject / Spam on one row: that comment only, recorded and logged, then back to
+    the list the moderator was on, saying what was done."""
+    comment = make_comment(status="pending", body="Row action words")
+    other = make_comment(status="pending")
+    response = client.post(
+        decide_url(comment),
+        {"decision": decision, "seen": seen_on_the_list(client), "_queue": "status__exact=pending"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == CHANGELIST + "?status__exact=pending"
+    comment.refresh_from_db()
+    other.refresh_from_db()
+    assert (comment.status, comment.moderated_by, other.status) == (decision, moderator, "pending")
+    label = Comment.Status(decision).label.lower()
+    assert admin_log(comment) == [(moderator.username, f"Marked {label} (row action).")]
+    assert message in client.get(response["Location"]).content.decode()
+
+
+def test_a_rows_button_on_a_comment_decided_since_is_refused(client, moderator):
+    """The row's stamp is checked like a bulk action's: Bea's rejection stands, Ann is told."""
+    comment = make_comment(status="pending", body="Contested row")
+    ann_saw = seen_on_the_list(client)
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=comment.pk), by=bea)
+    response = client.post(
+        decide_url(comment), {"decision": "approved", "seen": ann_saw}, follow=True
+    )
+    assert "bea made it rejected" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "rejected"
+
+
+def test_a_rows_button_needs_a_post_a_known_decision_and_the_right(client, moderator):
+    """A GET changes nothing (405); an unknown decision changes nothing and says so; an editor
+    is refused."""
+    comment = make_comment(status="pending")
+    assert client.get(decide_url(comment)).status_code == 405
+    response = client.post(decide_url(comment), {"decision": "deleted"}, follow=True)
+    assert "Choose Approve, Reject or Spam." in response.content.decode()
+    editor = Client()
+    editor.force_login(make_user(groups=["Editors"]))
+    assert editor.post(decide_url(comment), {"decision": "approved"}).status_code == 403
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+
+
+def test_undo_puts_back_the_previous_status_and_is_logged(client, moderator):
+    """Spam by mistake, then Undo: the comment is pending again, and the log holds both."""
+    comment = make_comment(status="pending", body="Not spam at all")
+    client.post(decide_url(comment), {"decision": "spam", "seen": seen_on_the_list(client)})
+    html = client.get(CHANGELIST).content.decode()
+    assert "Undo: 1 comment marked spam" in html
+    response = client.post(UNDO, {"_queue": ""}, follow=True)
+    assert "Undone: 1 comment(s) no longer spam." in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+    assert comment.status_reason == f"pending again: undone by {moderator.username}"
+    assert [message for _, message in admin_log(comment)] == [
+        "Marked spam (row action).",
+        "Undid “marked spam”: pending again.",
+    ]
+    assert "Undo:" not in client.get(CHANGELIST).content.decode()
+    response = client.post(UNDO, follow=True)
+    assert "There is no decision to undo." in response.content.decode()
+
+
+def test_undo_of_a_bulk_decision_puts_back_each_comments_status(client, moderator):
+    """A bulk approval over a held and a rejected comment, undone: each gets its own back."""
+    held = make_comment(status="pending")
+    rejected = make_comment(status="rejected")
+    client.post(CHANGELIST, {"action": "approve", "_selected_action": [held.pk, rejected.pk]})
+    client.post(UNDO)
+    held.refresh_from_db()
+    rejected.refresh_from_db()
+    assert (held.status, rejected.status) == ("pending", "rejected")
+
+
+def test_undo_after_someone_else_decided_again_is_refused(client, moderator):
+    """Ann approves, Bea rejects it, Ann presses Undo: refused, Bea's decision stands."""
+    comment = make_comment(status="pending", body="Twice decided")
+    client.post(decide_url(comment), {"decision": "approved", "seen": seen_on_the_list(client)})
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=comment.pk), by=bea)
+    response = client.post(UNDO, follow=True)
+    assert "Not undone:" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "rejected"
+
+
+def test_a_decision_is_refused_only_for_the_comments_it_is_about(client, moderator):
+    """The list sends every row's stamp; a comment Ann did not select, decided meanwhile by
+    Bea, neither stops nor clutters Ann's decision on another row (no refusal about it)."""
+    mine = make_comment(status="pending", body="Ann decides this")
+    theirs = make_comment(status="pending", body="Bea decides that")
+    ann_saw = seen_on_the_list(client)
+    bea, _ = other_moderator()
+    services.reject(Comment.objects.filter(pk=theirs.pk), by=bea)
+    response = client.post(decide_url(mine), {"decision": "approved", "seen": ann_saw}, follow=True)
+    html = response.content.decode()
+    assert "Approved “Ann decides this”." in html and "was not marked" not in html
+    bulk = client.post(
+        CHANGELIST + "?status__exact=all",
+        {"action": "mark_spam", "_selected_action": [mine.pk], "seen": seen_on_the_list(client)},
+        follow=True,
+    )
+    assert "was not marked" not in bulk.content.decode()
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == ("spam", "rejected")
+    assert admin_log(theirs) == []

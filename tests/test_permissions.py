@@ -13,6 +13,7 @@ from .factories import (
     make_article,
     make_athlete,
     make_author,
+    make_ban,
     make_comment,
     make_competition,
     make_event,
@@ -38,12 +39,15 @@ FACTORIES = {
     "articles.oldlink": lambda: OldLink.objects.create(path="/old/", article=make_article()),
     "articles.athlete": make_athlete,
     "comments.comment": make_comment,
+    "comments.ban": make_ban,
 }
 
 
 def spec_allows(role, label, action):
     """The spec's rule for a staff role and one model: may it view / add / change / delete?"""
     app = label.split(".")[0]
+    if label == "comments.ban" and action == "delete":
+        return False  # a ban is lifted, never deleted: its record stays (nobody deletes one)
     if role == "superuser":
         return True
     if label == "articles.author" and role in ("editor", "moderator"):
@@ -53,8 +57,8 @@ def spec_allows(role, label, action):
     if role == "editor":
         return app == "articles"  # stories and results; nothing about comments or accounts
     if role == "moderator":
-        if label == "comments.comment":
-            return True
+        if label in ("comments.comment", "comments.ban"):
+            return True  # moderate comments; ban, see and lift bans
         return label == "articles.article" and action == "view"  # reads stories, edits none
     return False
 
@@ -166,6 +170,25 @@ def test_moderators_moderate_but_cannot_publish(login):
     )
     draft.refresh_from_db()
     assert draft.status == Article.Status.DRAFT
+
+
+def test_moderators_ban_from_the_queue_editors_cannot(login, client):
+    """The ban actions are offered to moderators; editors see no comment or ban page at all,
+    and a ban action posted by hand changes nothing."""
+    comment = make_comment(status="pending")
+    moderator = login("moderator")
+    assert {"ban_emails", "ban_clients"} <= action_names(
+        moderator.get(admin_url("comments.comment", "changelist"))
+    )
+    editor = login("editor")
+    response = editor.post(
+        admin_url("comments.comment", "changelist"),
+        {"action": "ban_emails", "_selected_action": [comment.pk], "reason": "x", "confirm": "1"},
+    )
+    assert response.status_code == 403
+    from comments.models import Ban
+
+    assert not Ban.objects.exists()
 
 
 def test_moderator_action_changes_the_comment(login):

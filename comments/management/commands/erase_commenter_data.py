@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from comments.services import erase_commenter_data
+from comments.privacy import erase_commenter_data
 
 from .export_commenter_data import valid_email
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
-from comments.services import export_commenter_data
+from comments.privacy import export_commenter_data
 
 
 def valid_email(value):

@@ -1,0 +1,77 @@
+"""A reader's comment from the form to the database: where a reply goes, duplicates, the rate
+limit, the moderation rules' decision, and the moderators' email when it waits."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import email_links
+from .models import Comment
+from .moderation import comments_open, decide
+from .policy import policy
+from .refusals import CommentsClosed, DuplicateComment
+from .throttling import check_rate_limit, forget_old_client_hashes, wait_for_clients_other_posts
+
+logger = logging.getLogger(__name__)
+
+
+def is_duplicate(comment, client):
+    """The same body from the same client on the same story. Never matched by email: the
+    answer would tell a stranger which address wrote a public comment."""
+    return Comment.objects.filter(
+        article_id=comment.article_id, body=comment.body, client_hash=client
+    ).exists()
+
+
+def post_comment(*, comment, client, own_ids=()):
+    """Check, decide and save a reader's comment built by the form; tell moderators if it waits.
+
+    `client` is client_hash(request); `own_ids` the ids of the comments the posting browser
+    wrote, from its signed cookie (cookies.own_ids), its only proof of identity.
+    """
+    if not comments_open(comment.article):
+        raise CommentsClosed
+    with transaction.atomic():
+        wait_for_clients_other_posts(client)
+        if is_duplicate(comment, client):
+            raise DuplicateComment
+        check_rate_limit(client)
+        comment.client_hash = client  # before deciding: a client may be banned
+        decision = decide(comment, own_ids=own_ids)
+        comment.status, comment.status_reason = decision.status, decision.reason
+        comment.save()
+    if comment.status == Comment.Status.PENDING:
+        transaction.on_commit(lambda: notify_moderators(comment))
+    forget_old_client_hashes()
+    return comment
+
+
+def notify_moderators(comment):
+    """Email the moderators that a comment waits, with signed links to approve it or mark it
+    spam (email_links.py) and its admin page. Only fixed text goes in the headers; the
+    commenter's address goes nowhere in it."""
+    if not settings.MODERATOR_EMAILS:
+        return
+    admin_path = reverse("admin:comments_comment_change", args=[comment.pk])
+    message = EmailMessage(
+        subject=f"[{settings.SITE_NAME}] A comment is waiting for moderation",
+        body=render_to_string(
+            "comments/email/pending.txt",
+            {
+                "comment": comment,
+                "admin_url": f"{settings.SITE_URL}{admin_path}",
+                "approve_url": email_links.link(comment, "approve"),
+                "spam_url": email_links.link(comment, "spam"),
+                "link_days": policy("EMAIL_LINK_DAYS"),
+            },
+        ),
+        to=settings.MODERATOR_EMAILS,
+    )
+    try:
+        message.send()
+    except (OSError, ValueError) as error:
+        logger.warning("Could not email the moderators about comment %s: %s", comment.pk, error)
