@@ -117,8 +117,9 @@ class AuthorAdmin(EditorModelAdmin):
         super().save_model(request, author, form, change)
 
 
-class BylineInline(admin.TabularInline):
-    """The story's authors, in the order the byline names them."""
+class BylineInline(admin.StackedInline):
+    """The story's authors, in the order the byline names them. Stacked: each field has its
+    own label (a tabular row's position and delete box have none, which axe refuses)."""
 
     model = Byline
     fields = ["author", "position"]
@@ -190,8 +191,9 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     ]
 
     class Media:
-        js = ["js/body_preview.js"]
-        css = {"all": ["css/body_preview.css"]}
+        # DeskAdmin is a plain mixin: Django does not merge its Media into this one.
+        js = [*DeskAdmin.Media.js, "js/body_preview.js"]
+        css = {"all": [*DeskAdmin.Media.css["all"], "css/body_preview.css"]}
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_body)  # staff only, CSRF-protected

@@ -266,15 +266,23 @@ def test_the_publish_action_keeps_a_first_publish_time(client, editor):
 
 
 def test_what_the_sanitiser_drops_from_the_body_is_said_on_save(client, editor):
-    """A Markdown image in the body used to vanish from the page without a word: the save
-    now warns, naming the picture; a body that loses nothing gets no warning."""
-    body = "Before.\n\n![Skater](/media/heroes/skater.jpg)\n\n[Bad](javascript:alert(1))"
+    """A Markdown image in the body used to vanish from the page without a word: a picture of
+    the site's own uploads is shown now, and the save warns about anything still dropped (a
+    picture from another host, a script link), naming it; a body that loses nothing gets no
+    warning."""
+    body = (
+        "Before.\n\n![Skater](/media/heroes/skater.jpg)\n\n"
+        "![Elsewhere](https://cdn.example/skater.jpg)\n\n[Bad](javascript:alert(1))"
+    )
     data = form(make_section(), editor, body=body, _publish="Publish now")
     response = client.post(reverse(ADD), data)
     assert response.status_code == 302
     warning = said(response)
     assert "Readers will not see everything in the body" in warning
-    assert "a picture (/media/heroes/skater.jpg)" in warning
+    assert "a picture from elsewhere (https://cdn.example/skater.jpg)" in warning
+    assert "/media/heroes/skater.jpg" not in warning
+    story = Article.objects.get(body=body)
+    assert '<img alt="Skater" src="/media/heroes/skater.jpg">' in story.body_html
     assert "the link to javascript:alert(1)" in warning
     client.get(reverse("admin:index"))  # the messages above are shown, then gone
     data = form(make_section(), editor, slug="clean", body="Just **news**.", _publish="Publish")

@@ -73,11 +73,11 @@ def test_the_body_is_previewed_beside_the_box_while_typing(open_page):
     sign_in(editor, "edna", groups=["Editors"])
     visit(editor, "/admin/articles/article/add/")
     preview = editor.locator(".body-preview-output")
-    editor.fill("#id_body", "A **bold** move.\n\n![Skater](/media/skater.jpg)")
+    editor.fill("#id_body", "A **bold** move.\n\n![Skater](https://cdn.example/skater.jpg)")
     expect(preview.locator("strong")).to_have_text("bold")
     expect(preview.locator("img")).to_have_count(0)
     expect(editor.locator(".body-preview-removed")).to_have_text(
-        "Readers will not see: a picture (/media/skater.jpg)."
+        "Readers will not see: a picture from elsewhere (https://cdn.example/skater.jpg)."
     )
     box, panel = editor.locator("#id_body").bounding_box(), preview.bounding_box()
     assert panel["x"] > box["x"] + box["width"] - 1, "the preview sits beside the box at 1280 px"
