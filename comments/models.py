@@ -9,6 +9,7 @@ from django.urls import reverse
 from newsroom.rendered import StoredBodyHTML
 
 from . import rendering
+from .addresses import email_key
 from .policy import policy
 
 AVATAR_COLOURS = 6
@@ -271,8 +272,6 @@ class BanQuerySet(models.QuerySet):
     def matching(self, *, email="", client=""):
         """Bans on this address (any case or IDN form: compared by privacy.email_key) or on this
         client hash; "" matches nothing."""
-        from .privacy import email_key
-
         query = Q(pk__in=[])
         if email:
             query |= Q(kind=Ban.Kind.EMAIL, value=email_key(email))

@@ -1,15 +1,13 @@
 """Who may see a commenter's email address, what everyone else sees instead, and a person's data
 by address: export, anonymise, delete."""
 
-import contextlib
-import unicodedata
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from newsroom.dates import machine_time
 
+from .addresses import email_forms, email_key  # noqa: F401  (re-exported)
 from .caching import announce_threads
 from .models import Comment
 
@@ -19,32 +17,6 @@ DOTS = "•••"
 
 def can_see_email(user):
     return user.has_perm(EMAIL_PERMISSION)
-
-
-def email_key(email):
-    """The one form of an address that lookups compare: NFKC, the local part case-folded, the
-    domain in its IDNA ASCII form, lower case ("ÉLODIE@EXÄMPLE.ORG" and
-    "élodie@xn--exmple-cua.org" -> "élodie@xn--exmple-cua.org"); "" for "" or None."""
-    email = unicodedata.normalize("NFKC", (email or "").strip())
-    local, at, domain = email.rpartition("@")
-    if not at:
-        return email.casefold()
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        domain = domain.casefold()
-    return f"{local.casefold()}@{domain.lower()}"
-
-
-def email_forms(email):
-    """The forms an address is stored under, for a case-insensitive lookup: as typed, and with
-    its domain in ASCII (punycode) and in Unicode."""
-    key = email_key(email)
-    local, _, domain = key.rpartition("@")
-    forms = {email.strip(), key}
-    with contextlib.suppress(UnicodeError):
-        forms.add(f"{local}@{domain.encode('ascii').decode('idna')}")
-    return sorted(form for form in forms if form)
 
 
 def mask_email(email):
