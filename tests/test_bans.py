@@ -13,20 +13,13 @@ from comments import banning
 from comments.models import Ban, Comment
 from comments.throttling import client_hash
 
-from .factories import comment_form_data, make_article, make_ban, make_comment, make_user
+from .factories import make_article, make_ban, make_comment, make_user
+from .test_moderating import post
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/comments/comment/"
 BANS = "/admin/comments/ban/"
-
-
-def post(browser, article, address="203.0.113.7", **fields):
-    return browser.post(
-        reverse("comments:post", kwargs={"slug": article.slug}),
-        comment_form_data(article, **fields),
-        REMOTE_ADDR=address,
-    )
 
 
 @pytest.fixture
