@@ -12,7 +12,8 @@ What becomes what:
 - an author: a staff user who cannot log in until given a password, with the display name.
 - a featured image (``_thumbnail_id``): the hero image, read from a local copy of
   ``wp-content/uploads`` and validated and rendered like any upload; an image in the text that
-  points into ``wp-content/uploads`` likewise, its WebP renditions in the body's HTML.
+  points into ``wp-content/uploads`` (or WordPress.com's file host, see uploads_path) likewise,
+  its WebP renditions in the body's HTML.
 - a comment: a comment with its thread, date, name, website, email (kept like every other
   commenter's, never shown) and status: approved (1) -> approved, 0 -> pending, spam -> spam,
   trash -> rejected; the IP address is not kept. Pingbacks and trackbacks are skipped.
@@ -450,6 +451,22 @@ def _cut(text, length, label, report, note):
         report.skip(f"{label} cut to {length} characters", note)
         return text[: length - 1].rstrip() + "…"
     return text
+
+
+def uploads_path(url):
+    """The path of a WordPress upload inside ``wp-content/uploads`` ("2024/01/x.jpg"), or None
+    for a URL that is not one. Two forms are uploads: ``https://any.host/wp-content/uploads/...``
+    (a self-hosted site, under any of its names) and WordPress.com's file host,
+    ``https://<site>.files.wordpress.com/2008/06/x.jpg`` (its path is the uploads path). The
+    query (WordPress.com's ``?w=604`` resizing) is ignored."""
+    parts = urlsplit(url.strip())
+    path = unquote(parts.path)
+    if "/wp-content/uploads/" in path:
+        return path.split("/wp-content/uploads/", 1)[1].lstrip("/")
+    host = (parts.hostname or "").lower()
+    if host.endswith(".files.wordpress.com") and path.strip("/"):
+        return path.lstrip("/")
+    return None
 
 
 def wp_id(text):
@@ -953,15 +970,14 @@ class Importer:
         """The HTML of the local copy of an image in a post's text (see html_to_markdown), or
         None when it is not brought in, reported with the reason and the image named: one
         from another site, or missing from --uploads, or refused by the upload checks."""
-        path = unquote(urlsplit(src).path)
+        relative = uploads_path(src)
         note = f"{label}: {src[:200] or '(no src)'}" + (f" “{alt[:80]}”" if alt else "")
-        if "/wp-content/uploads/" not in path:
+        if relative is None:
             self.report.skip("image in the text from elsewhere: not brought in", note)
             return None
         if self.uploads is None:
             self.report.skip("image in the text not brought in: no --uploads folder given", note)
             return None
-        relative = path.split("/wp-content/uploads/", 1)[1].lstrip("/")
         file_path = (self.uploads / relative).resolve()
         if not relative or not file_path.is_relative_to(self.uploads) or not file_path.is_file():
             self.report.skip("image in the text missing from the uploads", note)
@@ -1029,8 +1045,8 @@ class Importer:
             if meta.text("wp:meta_key") == "_wp_attached_file":
                 relative = meta.text("wp:meta_value")
         if not relative and url:
-            path = unquote(urlsplit(url).path)
-            relative = path.split("/wp-content/uploads/", 1)[-1].lstrip("/")
+            # A file elsewhere: its path is the best guess at its place in the uploads.
+            relative = uploads_path(url) or unquote(urlsplit(url).path).lstrip("/")
         alt = next(
             (
                 meta.text("wp:meta_value")

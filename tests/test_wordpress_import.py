@@ -25,6 +25,7 @@ from PIL import Image
 
 from articles.models import Article, OldLink, Section, Tag
 from comments.models import Comment, ErasedImport
+from comments.wordpress import uploads_path
 from newsroom.caching import content_changed
 
 from .test_security_privacy import email_traces
@@ -148,18 +149,48 @@ def expected_from_file():
     }
 
 
+class ThemeImport(str):
+    """The import's report, which also knows the uploads folder it was given."""
+
+    def __new__(cls, report, uploads):
+        self = super().__new__(cls, report)
+        self.uploads = uploads
+        return self
+
+
+def theme_uploads(folder):
+    """A stand-in for the theme site's wp-content/uploads in `folder`: a real picture at the
+    place of every attachment and of every image in a post's text that is one of the site's
+    uploads (on WordPress.com's file host, <site>.files.wordpress.com/2008/06/x.jpg, the path
+    is the place in the uploads). Returns the set of places made."""
+    text = THEME_DATA.read_text(encoding="utf-8")
+    places = set(re.findall(r"<wp:meta_key>_wp_attached_file</wp:meta_key>\s*"
+                            r"<wp:meta_value><!\[CDATA\[([^\]]+)\]\]>", text))  # fmt: skip
+    places |= set(re.findall(r"files\.wordpress\.com/(\d{4}/\d\d/[^\"?<\s]+)", text))
+    for number, place in enumerate(sorted(places)):
+        path = folder / place
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kind = "PNG" if place.lower().endswith(".png") else "JPEG"
+        colour = (40 + number * 5 % 200, 90, 160)
+        Image.new("RGB", (900, 600), colour).save(path, kind)
+    return places
+
+
 @pytest.fixture(scope="class")
 def theme(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The theme export imported once for the tests that only read it (committed for real,
-    so its purges and search indexing run), and everything erased again after them."""
+    """The theme export imported once, with a copy of its uploads, for the tests that only
+    read it (committed for real, so its purges and search indexing run), and everything erased
+    again after them. Yields the import's report."""
     needs_theme_data()
+    uploads = tmp_path_factory.mktemp("uploads")
+    theme_uploads(uploads)
     local = override_settings(
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         MEDIA_ROOT=tmp_path_factory.mktemp("media"),
     )
     with local, django_db_blocker.unblock():
         try:
-            yield run_import(THEME_DATA)
+            yield ThemeImport(run_import(THEME_DATA, "--uploads", str(uploads)), uploads)
         finally:
             OldLink.objects.all().delete()
             Article.objects.all().delete()  # and their comments
@@ -286,6 +317,38 @@ class TestTheThemeUnitTestData:
             for trace in traces:
                 assert trace not in body, (url, trace)
 
+    def test_featured_images_and_pictures_in_the_text_arrive(self, theme, client):
+        """Every post whose featured image is an attachment of the export gets it as its hero;
+        pictures in the text on WordPress.com's file host are the site's own uploads and are
+        shown from the local copy, in WebP renditions, never from the old host."""
+        channel = ET.parse(THEME_DATA).getroot().find("channel")
+        items = channel.findall("item")
+        attachments = {
+            i.findtext(f"{WP}post_id")
+            for i in items
+            if i.findtext(f"{WP}post_type") == "attachment"
+        }
+        featured = {
+            i.findtext(f"{WP}post_id")
+            for i in items
+            if i.findtext(f"{WP}post_type") == "post"
+            for meta in i.findall(f"{WP}postmeta")
+            if meta.findtext(f"{WP}meta_key") == "_thumbnail_id"
+            and meta.findtext(f"{WP}meta_value") in attachments
+        }
+        assert featured
+        with_hero = Article.objects.exclude(hero_image="")
+        assert {str(pk) for pk in with_hero.values_list("wordpress_id", flat=True)} == featured
+        assert re.search(r"^images in text: [1-9]\d* created", theme, re.M)
+        # The one GIF is refused by the upload checks, and said so with its name.
+        assert "spectacles.gif: “.gif” files are not accepted" in theme
+        shown = 0
+        for article in Article.objects.published():
+            body = client.get(article.get_absolute_url()).content.decode()
+            assert "files.wordpress.com" not in re.sub(r'<a [^>]*href="[^"]*"', "", body)
+            shown += len(re.findall(r'<img [^>]*src="/media/wordpress/[^"]+\.webp"', body))
+        assert shown >= 5
+
     def test_imported_pages_are_valid_html5(self, theme, client, tmp_path):
         if shutil.which("java") is None or not VNU_JAR.exists():
             pytest.skip("the Nu Html Checker needs Java and vnu.jar (`make test` installs it)")
@@ -319,7 +382,7 @@ class TestTheThemeUnitTestData:
             "links": OldLink.objects.count(),
         }
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            output = run_import(THEME_DATA)
+            output = run_import(THEME_DATA, "--uploads", str(theme.uploads))
         assert f"stories: 0 created, 0 updated, {Article.objects.count()} unchanged" in output
         assert "comments: 0 created, 0 updated" in output
         assert "old links: 0 created, 0 updated" in output
@@ -782,3 +845,22 @@ def test_sanity_of_the_admin_listing_untouched(tmp_path, committed, admin_client
     response = admin_client.get(reverse("admin:articles_article_change", args=[story.pk]))
     assert response.status_code == 200
     assert b"wordpress_id" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("url", "place"),
+    [
+        ("https://old.example/wp-content/uploads/2024/01/a.jpg", "2024/01/a.jpg"),
+        ("http://www.old.example/blog/wp-content/uploads/2024/01/a%20b.png?x=1", "2024/01/a b.png"),
+        ("https://site.files.wordpress.com/2008/06/canola2.jpg?w=604", "2008/06/canola2.jpg"),
+        ("//site.files.wordpress.com/2008/06/canola2.jpg", "2008/06/canola2.jpg"),
+        ("https://upload.wikimedia.org/wikipedia/commons/a.jpg", None),
+        ("https://files.wordpress.com.evil.example/2008/06/a.jpg", None),
+        ("https://site.files.wordpress.com/", None),
+        ("", None),
+    ],
+)
+def test_which_addresses_are_the_sites_own_uploads(url, place):
+    """Self-hosted uploads under any host name, and WordPress.com's file host, are the site's
+    own; anything else is a picture from elsewhere."""
+    assert uploads_path(url) == place
