@@ -6,10 +6,12 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from . import email_links
+from .addresses import email_key
 from .models import Comment
 from .moderation import comments_open, decide
 from .policy import policy
@@ -19,12 +21,22 @@ from .throttling import check_rate_limit, forget_old_client_hashes, wait_for_cli
 logger = logging.getLogger(__name__)
 
 
-def is_duplicate(comment, client):
-    """The same body from the same client on the same story. Never matched by email: the
-    answer would tell a stranger which address wrote a public comment."""
-    return Comment.objects.filter(
-        article_id=comment.article_id, body=comment.body, client_hash=client
-    ).exists()
+def is_duplicate(comment, client, own_ids=()):
+    """Whether the commenter already posted this text on this story: the same body, the same
+    address (compared by addresses.email_key, any case or IDN form) and the same story.
+
+    Only the comments this client wrote (its keyed hash) or this browser wrote (`own_ids`, from
+    its signed cookie) are compared, never every comment under that address: the answer would
+    tell a stranger who typed a guessed address which one wrote a public comment. So two people
+    behind one network address (a family, an office) posting the same short text are both
+    taken, and the same person sending theirs again is refused."""
+    same_text = Comment.objects.filter(article_id=comment.article_id, body=comment.body)
+    theirs = Q(client_hash=client) if client else Q(pk__in=[])
+    if own_ids:
+        theirs |= Q(pk__in=list(own_ids))
+    key = email_key(comment.email)
+    emails = same_text.filter(theirs).values_list("email", flat=True)
+    return any(email_key(email) == key for email in emails)
 
 
 def post_comment(*, comment, client, own_ids=()):
@@ -37,7 +49,7 @@ def post_comment(*, comment, client, own_ids=()):
         raise CommentsClosed
     with transaction.atomic():
         wait_for_clients_other_posts(client)
-        if is_duplicate(comment, client):
+        if is_duplicate(comment, client, own_ids):
             raise DuplicateComment
         check_rate_limit(client)
         comment.client_hash = client  # before deciding: a client may be banned
