@@ -70,6 +70,7 @@ class CommentQuerySet(models.QuerySet):
             "status",
             "is_staff_reply",
             "created_at",
+            "edited_at",
         )
 
 
@@ -122,6 +123,12 @@ class Comment(StoredBodyHTML):
         editable=False,
     )
     moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its author last edited it (comments/editing.py); empty if never.",
+    )
 
     objects = CommentQuerySet.as_manager()
 
