@@ -44,3 +44,23 @@ def test_a_reader_edits_their_comment(open_page, script):
     expect(stranger.locator("[role=alert]")).to_contain_text("browser that posted it")
     comment.refresh_from_db()
     assert comment.body == "Leerdam skated a great race." and comment.edited_at
+
+
+def test_the_edit_pages_are_accessible_at_320_px(open_page):
+    """The author's page with its edit link, the edit form and the form with its error pass
+    axe-core, at the narrowest width, without sideways scrolling."""
+    from .test_accessibility import axe_violations
+
+    page = visit(open_page(viewport={"width": 320, "height": 640}), STORY)
+    fill_comment(page, body="Words to fix later.", **READER)
+    assert send_comment(page) == 200
+    assert axe_violations(page) == []
+    page.locator(".comment-editable a").first.click()
+    page.wait_for_url("**/edit/")
+    assert axe_violations(page) == []
+    page.fill("#id_body", "")
+    with page.expect_navigation():
+        page.click(".comment-edit button[type=submit]")
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
