@@ -159,7 +159,8 @@ def edit_comment(comment_id, *, body, own_ids):
         # save() stores the body's HTML again, and the pre/post-save signals purge the story's
         # pages when the comment is or was public.
         comment.save(update_fields=["body", "edited_at", "status", "status_reason"])
-        if comment.status == Comment.Status.PENDING and was != Comment.Status.PENDING:
+        if comment.status == Comment.Status.PENDING:
+            # A new text to decide on (an earlier email's links no longer act: the stamp moved).
             transaction.on_commit(lambda: notify_moderators(comment))
     # The audit trail of readers' changes: the admin's log needs a staff user, so a log line
     # (never the address) records who changed what.

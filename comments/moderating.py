@@ -30,8 +30,16 @@ class Refused:
             if comment.moderated_at
             else "an unknown time"
         )
+        wanted = Comment.Status(self.wanted).label.lower()
+        if comment.edited_since_decided:
+            edited = timezone.localtime(comment.edited_at).strftime("%d %b %Y %H:%M:%S")
+            return (
+                f"“{comment.excerpt}” was not marked {wanted}: since you saw it, its author "
+                f"edited it at {edited} (it is {comment.get_status_display().lower()}). "
+                "Read it again before deciding."
+            )
         return (
-            f"“{comment.excerpt}” was not marked {Comment.Status(self.wanted).label.lower()}: "
+            f"“{comment.excerpt}” was not marked {wanted}: "
             f"since you saw it, {who} made it {comment.get_status_display().lower()} at {when}."
         )
 
@@ -66,7 +74,7 @@ def set_status(comments, *, status, by, seen=None, reason=None):
             locked = Comment.objects.select_for_update().filter(pk__in=list(seen))
             stale = [
                 c.pk
-                for c in locked.only("status", "moderated_at")
+                for c in locked.only("status", "moderated_at", "edited_at")
                 if seen[c.pk] != c.moderation_stamp
             ]
             if stale:

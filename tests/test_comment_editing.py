@@ -10,15 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from comments import cookies
+from comments import cookies, email_links
 from comments.models import Comment
 
-from .factories import comment_form_data, make_article, make_comment
+from .factories import comment_form_data, make_article, make_comment, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +277,41 @@ def test_the_edit_pages_are_valid_html5(client, tmp_path):
     problems = [f"{Path(m['url']).name}: {m['message']}" for m in messages if m["type"] == "error"]
     assert not problems, "\n".join(problems)
     assert "Edited words" in pages["edited.html"].content.decode()
+
+
+# --- Moderators never decide on a text they did not see --------------------------------------
+
+
+def test_a_moderator_cannot_approve_a_text_edited_since_they_saw_it(client):
+    """The admin page showed the old text; the author edits; Save with "approved" is refused
+    and says the author edited it."""
+    comment = posted(client, approve=False, body="First text")
+    moderator = Client()
+    moderator.force_login(make_user(groups=["Moderators"]))
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    seen = comment.moderation_stamp
+    assert client.post(edit_url(comment), {"body": "Sneaky second text"}).status_code == 303
+    response = moderator.post(
+        url,
+        {"name": comment.name, "website": "", "body": "Sneaky second text",
+         "status": "approved", "seen": seen, "reply": ""},
+        follow=True,
+    )  # fmt: skip
+    assert "its author edited it" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "pending"
+
+
+def test_an_email_link_sent_before_an_edit_does_not_act(client, committed):
+    """The moderators get the new text with fresh links; the old email's links say why they
+    no longer act."""
+    comment = posted(client, approve=False, body="First text")
+    link = email_links.link(comment, "approve")
+    with committed():
+        assert client.post(edit_url(comment), {"body": "Second text"}).status_code == 303
+    assert len(mail.outbox) == 1 and "Second text" in mail.outbox[0].body
+    response = Client().post(link.removeprefix(settings.SITE_URL))
+    assert response.status_code == 409
+    assert "edited the comment since this email was sent" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == "pending"
