@@ -10,6 +10,7 @@ link: the author's own page of the story lists what they can still edit (`editab
 """
 
 import logging
+import math
 from datetime import timedelta
 
 from django import forms
@@ -30,11 +31,13 @@ class CannotEdit(Exception):
     """An edit the site refuses, with a message for the reader and the HTTP status to answer."""
 
     status = 403
+    retry_after = None  # seconds, for a 429
 
-    def __init__(self, message, *, status=None):
+    def __init__(self, message, *, status=None, retry_after=None):
         super().__init__(message)
         if status is not None:
             self.status = status
+        self.retry_after = retry_after
 
 
 NOT_YOURS = (
@@ -100,6 +103,24 @@ def check_editable(comment, own_ids, *, now=None):
         raise CannotEdit(REPLIED, status=409)
 
 
+def check_edit_rate(comment, *, now=None):
+    """Raise CannotEdit (429, with retry_after) when the comment was edited less than the
+    shortest rate-limit window ago (COMMENTS["RATE_LIMITS"], 15 s by default): each edit that
+    waits emails the moderators, so edits come no faster than comments."""
+    if not comment.edited_at:
+        return
+    gap = min(window for _, window in policy("RATE_LIMITS"))
+    waited = ((now or timezone.now()) - comment.edited_at).total_seconds()
+    if waited < gap:
+        wait = max(1, math.ceil(gap - waited))
+        raise CannotEdit(
+            f"You are editing faster than we allow. Please wait {wait} "
+            f"second{'s' if wait != 1 else ''} and save your changes again.",
+            status=429,
+            retry_after=wait,
+        )
+
+
 def editable_on(article, own_ids):
     """This browser's comments on `article` it may still edit (a list, oldest first), for its
     own page of the story: one query, none without own ids."""
@@ -137,7 +158,8 @@ def edit_comment(comment_id, *, body, own_ids):
     browser whose cookie holds `own_ids`; returns the saved Comment.
 
     The rules are checked again under a row lock (a reply or the window's end may have come
-    while the reader typed): raises CannotEdit. The same moderation rules as a new comment then
+    while the reader typed), and edits come no faster than comments (check_edit_rate): raises
+    CannotEdit. The same moderation rules as a new comment then
     decide its status again; one that stops being approved makes its story's pages change
     (caching.py announces it) and the moderators are emailed as for a new waiting comment."""
     with transaction.atomic():
@@ -150,6 +172,7 @@ def edit_comment(comment_id, *, body, own_ids):
         check_editable(comment, own_ids)
         if body == comment.body:
             return comment
+        check_edit_rate(comment)
         was = comment.status
         comment.body = body
         comment.edited_at = timezone.now()

@@ -150,7 +150,10 @@ class EditCommentView(View):
                     pk, body=form.cleaned_data["body"], own_ids=cookies.own_ids(request)
                 )
         except editing.CannotEdit as refusal:
-            return self.page(comment, form=form, refusal=refusal, status=refusal.status)
+            response = self.page(comment, form=form, refusal=refusal, status=refusal.status)
+            if refusal.retry_after:
+                response["Retry-After"] = str(refusal.retry_after)
+            return response
         return HttpResponseRedirect(comment.get_absolute_url(), status=303)
 
     def page(self, comment, *, form=None, refusal=None, status=200):

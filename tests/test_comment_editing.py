@@ -315,3 +315,19 @@ def test_an_email_link_sent_before_an_edit_does_not_act(client, committed):
     assert "edited the comment since this email was sent" in response.content.decode()
     comment.refresh_from_db()
     assert comment.status == "pending"
+
+
+def test_edits_come_no_faster_than_comments(client):
+    """Each edit that waits emails the moderators: a second edit at once is a 429 with
+    Retry-After, the typed text shown again; after the wait it is taken."""
+    comment = posted(client, body="First")
+    assert client.post(edit_url(comment), {"body": "Second"}).status_code == 303
+    response = client.post(edit_url(comment), {"body": "Third at once"})
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 15
+    html = response.content.decode()
+    assert "editing faster than we allow" in html and "Third at once</textarea>" in html
+    Comment.objects.filter(pk=comment.pk).update(edited_at=timezone.now() - timedelta(seconds=16))
+    assert client.post(edit_url(comment), {"body": "Third later"}).status_code == 303
+    comment.refresh_from_db()
+    assert comment.body == "Third later"
