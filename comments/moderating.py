@@ -3,6 +3,7 @@ decided since) and staff replies: shared by the admin, its actions and the email
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from articles.models import display_name
 from .caching import announce_threads
 from .models import Comment
 from .refusals import CannotReply
+from .text import check_reply
 from .threads import reply_target
 
 
@@ -115,7 +117,15 @@ def staff_reply(*, parent, body, by):
     """An approved reply from a member of staff, under `parent`; returns the new Comment.
 
     Raises CannotReply when `parent` is not public: a held comment is never approved as a side
-    effect of answering it (that is `approve_and_reply`, a decision of its own)."""
+    effect of answering it (that is `approve_and_reply`, a decision of its own); and when the
+    body breaks the rule for text (comments/text.py: empty, nothing visible, control or
+    disguising characters)."""
+    try:
+        body = check_reply(body)
+    except ValidationError as error:
+        raise CannotReply(error.messages[0]) from error
+    if not body:
+        raise CannotReply("Write your reply.")
     if parent.status in (Comment.Status.REJECTED, Comment.Status.SPAM):
         raise CannotReply("You cannot reply to a rejected or spam comment: approve it first.")
     if parent.status == Comment.Status.PENDING:
@@ -128,7 +138,7 @@ def staff_reply(*, parent, body, by):
         article_id=parent.article_id,
         parent=reply_target(parent),
         name=display_name(by),
-        body=body.replace("\r\n", "\n").strip(),
+        body=body,
         status=Comment.Status.APPROVED,
         status_reason=f"staff reply by {by.get_username()}",
         is_staff_reply=True,

@@ -310,3 +310,22 @@ def test_the_importer_never_stores_an_invisible_name(tmp_path, committed):
         run_import(path)
     names = dict(Comment.objects.values_list("wordpress_id", "name"))
     assert names == {31: "Anonymous", 32: "Evil Twin", 33: "Zoë"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("\u200b\u200b", "Please write a reply with visible letters."),
+        ("Hi\u202e there", "Your reply contains invisible control characters"),
+        ("  \n ", "Write your reply."),
+    ],
+)
+def test_a_staff_reply_from_any_caller_follows_the_rule(body, message):
+    """moderating.staff_reply itself refuses, whoever calls it (not only the admin's form)."""
+    from comments.moderating import staff_reply
+    from comments.refusals import CannotReply
+
+    parent = make_comment(status="approved")
+    with pytest.raises(CannotReply, match=message):
+        staff_reply(parent=parent, body=body, by=make_user(groups=["Moderators"]))
+    assert Comment.objects.count() == 1
