@@ -329,3 +329,20 @@ def test_a_staff_reply_from_any_caller_follows_the_rule(body, message):
     with pytest.raises(CannotReply, match=message):
         staff_reply(parent=parent, body=body, by=make_user(groups=["Moderators"]))
     assert Comment.objects.count() == 1
+
+
+def test_names_stored_before_the_rule_are_made_visible():
+    """Migration 0010 gives a stored invisible name "Anonymous" and strips disguising
+    characters from the others; good names are left as they are."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("comments.migrations.0010_comment_edited_at")
+    names = ["\u200b\u200b", "Ev\u202eil", "Zoe\u0308", "Good Name", "\u3164"]
+    comments = [make_comment(name="x") for _ in names]
+    for comment, name in zip(comments, names, strict=True):
+        Comment.objects.filter(pk=comment.pk).update(name=name)
+    migration.make_names_visible(apps, None)
+    stored = [Comment.objects.get(pk=c.pk).name for c in comments]
+    assert stored == ["Anonymous", "Evil", "Zoë", "Good Name", "Anonymous"]

@@ -3,6 +3,24 @@
 from django.db import migrations, models
 
 
+def make_names_visible(apps, schema_editor):
+    """Names stored before comments/text.py's rule: one with nothing visible becomes
+    "Anonymous", and the control, bidirectional and invisible characters that could disguise
+    one are removed (text.imported_name). Only the rows that change are written."""
+    from comments.text import imported_name
+
+    Comment = apps.get_model("comments", "Comment")
+    changed = []
+    for pk, name in Comment.objects.values_list("pk", "name").iterator(chunk_size=2000):
+        fixed = imported_name(name)[:80]
+        if fixed != name:
+            changed.append(Comment(pk=pk, name=fixed))
+        if len(changed) >= 500:
+            Comment.objects.bulk_update(changed, ["name"])
+            changed = []
+    Comment.objects.bulk_update(changed, ["name"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,4 +33,5 @@ class Migration(migrations.Migration):
             name='edited_at',
             field=models.DateTimeField(blank=True, editable=False, help_text='When its author last edited it (comments/editing.py); empty if never.', null=True),
         ),
+        migrations.RunPython(make_names_visible, migrations.RunPython.noop, elidable=True),
     ]
