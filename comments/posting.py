@@ -6,7 +6,6 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -30,13 +29,23 @@ def is_duplicate(comment, client, own_ids=()):
     tell a stranger who typed a guessed address which one wrote a public comment. So two people
     behind one network address (a family, an office) posting the same short text are both
     taken, and the same person sending theirs again is refused."""
-    same_text = Comment.objects.filter(article_id=comment.article_id, body=comment.body)
-    theirs = Q(client_hash=client) if client else Q(pk__in=[])
-    if own_ids:
-        theirs |= Q(pk__in=list(own_ids))
     key = email_key(comment.email)
-    emails = same_text.filter(theirs).values_list("email", flat=True)
+    emails = same_text_by_them(comment, client, own_ids)
     return any(email_key(email) == key for email in emails)
+
+
+def same_text_by_them(comment, client, own_ids=()):
+    """The addresses ("email" values) of the comments with `comment`'s body on its story that
+    this client or browser wrote: the candidates is_duplicate compares. Two reads in one query,
+    each through its own index (the small one of comments that still carry a client hash, and
+    the primary key), never every comment on a busy story."""
+    same_text = Comment.objects.filter(article_id=comment.article_id, body=comment.body).order_by()
+    by_client = same_text.filter(client_hash=client) if client else same_text.none()
+    emails = by_client.values_list("email", flat=True)
+    if own_ids:
+        by_browser = same_text.filter(pk__in=list(own_ids)).values_list("email", flat=True)
+        emails = emails.union(by_browser).order_by()
+    return emails
 
 
 def post_comment(*, comment, client, own_ids=()):

@@ -76,3 +76,21 @@ def test_a_stranger_guessing_the_address_learns_nothing(client):
     response = post(client, article, address="203.0.113.99", email="marieke@example.com",
                      body="What a race!")  # fmt: skip
     assert response.status_code == 303
+
+
+def test_the_duplicate_check_reads_only_the_commenters_recent_comments():
+    """Run on every post: the client's part through the client-hash index, nothing through a
+    scan of every comment."""
+    from django.db import connection
+
+    from comments.posting import same_text_by_them
+
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL query plans")
+    comment = make_comment(article=make_article())
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = same_text_by_them(comment, "a" * 64, own_ids=[comment.pk, 7]).explain()
+    # (The browser's part reads at most cookies.PENDING_KEEP ids, by an index either way.)
+    assert "comment_client_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
