@@ -76,16 +76,19 @@ def has_replies(comment):
     return comment.replies.filter(ANSWERING).exists()
 
 
-def check_editable(comment, own_ids, *, now=None):
+def check_editable(comment, own_ids, *, pk=None, now=None):
     """Raise CannotEdit unless the browser with `own_ids` (cookies.own_ids) may edit `comment`
-    now: its own, still public or waiting, within the window, the story still open, no reply."""
+    now: its own, still public or waiting, within the window, the story still open, no reply.
+    `comment` is None when comment `pk` does not exist (any more)."""
     span = window()
     if span is None:
         raise CannotEdit(EDITING_OFF, status=404)
+    # Another browser learns nothing, not even whether the comment exists; its author is told
+    # when it is gone.
+    if (comment.pk if comment else pk) not in set(own_ids or ()):
+        raise CannotEdit(NOT_YOURS)
     if comment is None:
         raise CannotEdit(GONE, status=404)
-    if comment.pk not in set(own_ids or ()):
-        raise CannotEdit(NOT_YOURS)
     if not (
         comment.status in (Comment.Status.APPROVED, Comment.Status.PENDING)
         or (comment.looks_held_to_author)
@@ -169,7 +172,7 @@ def edit_comment(comment_id, *, body, own_ids):
             .filter(pk=comment_id)
             .first()
         )
-        check_editable(comment, own_ids)
+        check_editable(comment, own_ids, pk=comment_id)
         if body == comment.body:
             return comment
         check_edit_rate(comment)

@@ -133,7 +133,7 @@ class EditCommentView(View):
     def get(self, request, pk):
         comment = self.comment(pk)
         try:
-            editing.check_editable(comment, cookies.own_ids(request))
+            editing.check_editable(comment, cookies.own_ids(request), pk=pk)
         except editing.CannotEdit as refusal:
             return self.page(comment, refusal=refusal, status=refusal.status)
         return self.page(comment, form=editing.EditForm(initial={"body": comment.body}))
@@ -142,19 +142,21 @@ class EditCommentView(View):
         comment = self.comment(pk)
         form = editing.EditForm(request.POST)
         try:
-            editing.check_editable(comment, cookies.own_ids(request))
+            editing.check_editable(comment, cookies.own_ids(request), pk=pk)
             if not form.is_valid():
                 return self.page(comment, form=form, status=400)
+            # As for a new comment: if the database fails before the answer is built, the
+            # error page saying nothing was saved is true.
             with transaction.atomic():
                 comment = editing.edit_comment(
                     pk, body=form.cleaned_data["body"], own_ids=cookies.own_ids(request)
                 )
+                return HttpResponseRedirect(comment.get_absolute_url(), status=303)
         except editing.CannotEdit as refusal:
             response = self.page(comment, form=form, refusal=refusal, status=refusal.status)
             if refusal.retry_after:
                 response["Retry-After"] = str(refusal.retry_after)
             return response
-        return HttpResponseRedirect(comment.get_absolute_url(), status=303)
 
     def page(self, comment, *, form=None, refusal=None, status=200):
         context = {

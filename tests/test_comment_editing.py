@@ -224,9 +224,18 @@ def test_a_thrown_out_comment_cannot_be_edited(client, status):
     assert client.post(edit_url(comment), {"body": "Back again"}).status_code == 404
 
 
-def test_a_missing_comment_is_404(client):
-    assert client.get(reverse("comments:edit", args=[999999])).status_code == 404
-    assert client.post(reverse("comments:edit", args=[999999]), {"body": "x y"}).status_code == 404
+def test_a_missing_comment_looks_like_anyone_elses_to_a_stranger(client):
+    """A stranger cannot tell a missing comment from one they did not write (nor learn which
+    story a hidden one is on); the author of a deleted one is told it is gone."""
+    theirs = make_comment(status="pending", article=make_article(title="Secret draft title"))
+    missing = reverse("comments:edit", args=[999999])
+    assert client.get(missing).status_code == 403
+    refused = client.post(edit_url(theirs), {"body": "x y"})
+    assert refused.status_code == 403
+    assert "Secret draft title" not in refused.content.decode()
+    mine = posted(client)
+    Comment.objects.filter(pk=mine.pk).delete()
+    assert client.post(edit_url(mine), {"body": "x y"}).status_code == 404
 
 
 def test_editing_can_be_turned_off(client, settings):
