@@ -340,3 +340,14 @@ def test_edits_come_no_faster_than_comments(client):
     assert client.post(edit_url(comment), {"body": "Third later"}).status_code == 303
     comment.refresh_from_db()
     assert comment.body == "Third later"
+
+
+def test_moderators_see_when_a_comment_was_edited(client):
+    comment = posted(client, approve=False, body="First")
+    client.post(edit_url(comment), {"body": "Second"})
+    moderator = Client()
+    moderator.force_login(make_user(groups=["Moderators"]))
+    page = moderator.get(reverse("admin:comments_comment_change", args=[comment.pk]))
+    html = page.content.decode()
+    assert "edited at" in html.lower()
+    assert "held: new commenter (after an edit)" in html

@@ -346,3 +346,12 @@ def test_names_stored_before_the_rule_are_made_visible():
     migration.make_names_visible(apps, None)
     stored = [Comment.objects.get(pk=c.pk).name for c in comments]
     assert stored == ["Anonymous", "Evil", "Zoë", "Good Name", "Anonymous"]
+
+
+@given(st.text(max_size=30))
+def test_any_accepted_website_is_all_visible(value):
+    try:
+        url = text.check_website(value)
+    except ValidationError:
+        return
+    assert url == "" or all(text.is_visible(char) for char in url)
