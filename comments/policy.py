@@ -17,6 +17,7 @@ DEFAULTS = {
     "MAX_DEPTH": 3,
     "THREADS_PER_PAGE": 50,
     "EMAIL_LINK_DAYS": 7,
+    "EDIT_MINUTES": 15,
 }
 
 

@@ -63,6 +63,10 @@ def public_urls(article):
         "/robots.txt",
         f"/no/such/page/{EMAIL}/",
         reverse("comments:post", args=[article.slug]),
+        *(
+            reverse("comments:edit", args=[pk])
+            for pk in article.comments.values_list("pk", flat=True)
+        ),
     ]
 
 

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from comments import cookies, rendering
+from comments import cookies, editing, rendering
 from comments.caching import thread_tag
 from comments.forms import CommentForm
 from comments.models import Comment
@@ -73,6 +73,7 @@ def with_cards(nodes, cards_key):
                     comment.body,
                     comment.is_staff_reply,
                     comment.created_at.isoformat(),
+                    comment.edited_at.isoformat() if comment.edited_at else "",
                     zone,
                 )
             ).encode()
@@ -205,6 +206,8 @@ def comment_section(context, article):
         "article": article,
         "threads": threads,
         "pending": pending,
+        # This browser's comments it may still edit (its page is its own: see comments/editing.py).
+        "editable": editing.editable_on(article, own_ids),
         "form_html": render_form(context, article, form, blank=blank) if is_open else None,
         "notice": context.get("comment_notice", ""),
     }
