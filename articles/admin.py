@@ -14,6 +14,7 @@ from newsroom.caching import all_tag, announce, list_tag, tag_for
 
 from . import (
     images,
+    library_admin,
     live_admin,  # noqa: F401  (registers the live desk)
     markdown,
     publishing,
@@ -159,9 +160,9 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     form = ArticleAdminForm
     inlines = [BylineInline, CorrectionInline]
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
-    readonly_fields = ["hero_preview", "created_at", "updated_at"]
+    readonly_fields = ["hero_preview", "library_pictures", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "standfirst", "body"]}),
+        (None, {"fields": ["title", "standfirst", "body", "library_pictures"]}),
         (
             "Publishing",
             {
@@ -192,7 +193,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
 
     class Media:
         # DeskAdmin is a plain mixin: Django does not merge its Media into this one.
-        js = [*DeskAdmin.Media.js, "js/body_preview.js"]
+        js = [*DeskAdmin.Media.js, "js/body_preview.js", "js/library_picker.js"]
         css = {"all": [*DeskAdmin.Media.css["all"], "css/body_preview.css"]}
 
     def get_urls(self):
@@ -230,6 +231,10 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
         return article.public_status
+
+    @admin.display(description="pictures from the library")
+    def library_pictures(self, article):
+        return library_admin.picker_html()
 
     @admin.display(description="current image")
     def hero_preview(self, article):
@@ -343,8 +348,8 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
             self.message_user(
                 request,
                 "Readers will not see everything in the body: the page leaves out "
-                f"{'; '.join(removed)}. Pictures go in the hero image; links need http, "
-                "https or mailto.",
+                f"{'; '.join(removed)}. Pictures go in the hero image or, from the image "
+                "library, on a line of their own ([image:12]); links need http, https or mailto.",
                 messages.WARNING,
             )
 

@@ -45,6 +45,19 @@ class LiveEntry(StoredBodyHTML):
         help_text="What the picture shows, for readers who cannot see it.",
     )
     picture_renditions = models.JSONField(default=list, blank=True, editable=False)
+    # Instead of an upload of its own: a picture of the image library, or the story's hero
+    # (their files are theirs: deleting the entry leaves them).
+    library_image = models.ForeignKey(
+        "articles.LibraryImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="live_entries",
+        editable=False,
+    )
+    hero_picture = models.BooleanField(
+        "show the story's hero picture", default=False, editable=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="live_entries"
     )
@@ -74,8 +87,16 @@ class LiveEntry(StoredBodyHTML):
 
     @property
     def picture_data(self):
-        """The entry's picture for templates (see articles.images.picture), or None."""
-        return picture(self.picture_renditions, self.picture_alt)
+        """The entry's picture for templates (see articles.images.picture), or None: its own
+        upload, else the library picture it shows (with the library's alt text), else the
+        story's hero renditions (with the entry's alt text, or the hero's)."""
+        if self.picture_renditions:
+            return picture(self.picture_renditions, self.picture_alt)
+        if self.library_image_id and self.library_image is not None:
+            return self.library_image.picture_data
+        if self.hero_picture:
+            return picture(self.article.hero_renditions, self.picture_alt or self.article.hero_alt)
+        return None
 
     PICTURE_FILES = {"field": "picture", "renditions_field": "picture_renditions"}
 
