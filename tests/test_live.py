@@ -585,3 +585,110 @@ def test_an_entry_published_while_pushpin_subscribes_the_stream_is_not_missed(
         later = make_live_entry(article=story, body="And the next one")
         assert reader.next_event()["id"] == str(later.pk)  # the stream carries on
         reader.close()
+
+
+# --- An entry's picture from the image library or the story's hero; replaced, removed ------
+
+
+def test_an_entry_shows_a_library_picture_chosen_on_the_desk(editor, client, settings):
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    image = make_library_image(alt="The Thialf oval")
+    form = {"body": "Packed house", "action": "post", "library_picture": image.pk}
+    assert editor.post(desk_url(story), form).status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.library_image == image and entry.picture_renditions == []
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    assert 'alt="The Thialf oval"' in img and img.count(".webp ") == len(image.renditions)
+    with django_capture_on_commit():
+        entry.delete()
+    assert image.image.name in media_files(settings)  # the library's files stay
+
+
+def django_capture_on_commit():
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_an_entry_shows_the_storys_hero_renditions(editor, client):
+    from articles import images as article_images
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now(), hero_alt="Start of pair 1")
+    upload = SimpleUploadedFile("hero.png", image_bytes("PNG", size=(1000, 600)))
+    story.hero_renditions, _ = article_images.store_hero_image(
+        story, article_images.render_hero_image(upload)
+    )
+    story.save()
+    desk = editor.get(desk_url(story)).content.decode()
+    assert 'name="use_hero"' in desk  # offered only for a story with a hero picture
+    form = {"body": "Off they go", "action": "post", "use_hero": "on"}
+    assert editor.post(desk_url(story), form).status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.hero_picture and entry.picture_renditions == []
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    assert 'alt="Start of pair 1"' in img
+
+
+def test_choosing_two_pictures_at_once_is_refused_and_keeps_the_text(editor):
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    image = make_library_image()
+    response = post_with_picture(editor, story, image_bytes_png(), alt="Alt")
+    assert response.status_code == 302  # an upload alone is fine
+    form = {"body": "Both?", "action": "post", "library_picture": image.pk, "picture_alt": "x"}
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form["picture_upload"] = SimpleUploadedFile("a.png", image_bytes_png())
+    refused = editor.post(desk_url(story), form)
+    assert refused.status_code == 400 and "Choose one picture" in refused.content.decode()
+    assert "Both?" in refused.content.decode() and LiveEntry.objects.count() == 1
+
+
+def image_bytes_png():
+    from .factories import image_bytes
+
+    return image_bytes("PNG", size=(800, 500))
+
+
+def test_replacing_and_removing_an_entrys_picture_reaches_open_pages(
+    editor, settings, publish_endpoint, committed
+):
+    """Editing an entry: its uploaded picture replaced by a library one (its own files go),
+    then removed; each edit is pushed to open pages as an edit of that entry."""
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        post_with_picture(editor, story, image_bytes_png())
+    entry = LiveEntry.objects.get()
+    own = [entry.picture.name, *(r["name"] for r in entry.picture_renditions)]
+    image = make_library_image(alt="Library view")
+    change = reverse("admin:articles_liveentry_change", args=[entry.pk])
+    form = {"body": entry.body, "picture_alt": entry.picture_alt, "library_picture": image.pk}
+    with committed():
+        answer = editor.post(change, form)
+        assert answer.status_code == 302
+    entry.refresh_from_db()
+    assert entry.library_image == image and not entry.picture_renditions
+    assert not set(own) & set(media_files(settings))  # the replaced upload's files went
+    edits = published_on(publish_endpoint, f"live-{story.pk}-changes")
+    assert 'alt="Library view"' in json.loads(edits[-1].split("data: ", 1)[1])["html"]
+    with committed():  # the select still shows the current picture: removing it wins
+        removed = editor.post(
+            change, {"body": entry.body, "library_picture": image.pk, "remove_picture": "on"}
+        )
+    assert removed.status_code == 302
+    entry.refresh_from_db()
+    assert not entry.has_picture
+    last = json.loads(
+        published_on(publish_endpoint, f"live-{story.pk}-changes")[-1].split("data: ", 1)[1]
+    )
+    assert "live-entry-picture" not in last["html"]

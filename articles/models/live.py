@@ -20,7 +20,11 @@ class LiveEntryQuerySet(models.QuerySet):
         """A story's entries, newest first, author loaded. Declares the story's live tag
         (what shows them is purged when one is posted, edited or deleted)."""
         declare(live_tag(article.pk))
-        return self.filter(article=article).select_related("author").order_by("-created_at", "-pk")
+        return (
+            self.filter(article=article)
+            .select_related("author", "library_image")
+            .order_by("-created_at", "-pk")
+        )
 
 
 class LiveEntry(StoredBodyHTML):
@@ -84,6 +88,11 @@ class LiveEntry(StoredBodyHTML):
             raise ValidationError(
                 {"picture_alt": "Describe the picture for readers who cannot see it."}
             )
+
+    @property
+    def has_picture(self):
+        """Whether the entry shows a picture (its own, the library's or the hero), unread."""
+        return bool(self.picture_renditions or self.library_image_id or self.hero_picture)
 
     @property
     def picture_data(self):
