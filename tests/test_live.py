@@ -614,8 +614,9 @@ def django_capture_on_commit():
 
 
 def test_an_entry_shows_the_storys_hero_renditions(editor, client):
-    from articles import images as article_images
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from articles import images as article_images
 
     from .factories import image_bytes
 
