@@ -291,6 +291,8 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
                 images.delete_files_on_commit(images.stored_hero_files(article))
                 article.hero_renditions = []
         super().save_model(request, article, form, change)
+        if "slug" in form.changed_data:
+            redirects.release_address(article)
         if was_at and redirects.keep_old_address(article, was_at.get_absolute_url()):
             self.message_user(
                 request,
