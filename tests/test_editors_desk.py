@@ -205,6 +205,19 @@ def test_another_editor_on_the_page_is_named(editor):
     assert beat.json() == {"others": ["kees"]}
 
 
+def test_an_editor_who_leaves_is_no_longer_named(editor):
+    """The leave the page sends as it goes (a beacon on pagehide) takes the editor off the
+    list at once; the others' heartbeats no longer name them."""
+    article = make_article()
+    kees = Client()
+    kees.force_login(make_user("kees", groups=["Editors"]))
+    kees.get(change_url(article))
+    presence = reverse("admin:articles_article_presence", args=[article.pk])
+    assert editor.post(presence).json() == {"others": ["kees"]}
+    assert kees.post(presence, {"leave": "1"}).json() == {"others": []}
+    assert editor.post(presence).json() == {"others": []}
+
+
 # Autosave: stored per story and editor, never touching the story, offered back.
 
 

@@ -126,6 +126,23 @@ def test_a_save_over_a_colleagues_newer_save_names_them(open_page):
     assert article.title == "Maria's headline"
 
 
+def test_an_editor_who_leaves_the_page_stops_being_shown_as_editing(open_page):
+    """Maria has the story open, then goes elsewhere: the page tells the server as it goes
+    (a beacon on pagehide), and Edna's page no longer names her, long before the heartbeat's
+    expiry."""
+    article = Article.objects.get(slug=STORY_SLUG)
+    maria = open_page()
+    sign_in(maria, "maria", groups=["Editors"], first_name="Maria", last_name="Jansen")
+    edna = open_page()
+    sign_in(edna, "edna", groups=["Editors"])
+    visit(maria, change_path(article))
+    visit(edna, change_path(article))
+    expect(edna.locator("#desk-presence")).to_contain_text("Maria Jansen")
+    visit(maria, "/admin/")
+    visit(edna, change_path(article))
+    expect(edna.locator("#desk-presence")).not_to_contain_text("Maria Jansen")
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_the_story_form_fits_and_passes_axe(open_page, width):
     """Add, change, history and compare pages at 1280 and 375 px: title, standfirst and body
