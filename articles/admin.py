@@ -5,12 +5,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseNotAllowed, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from newsroom.admin_base import EditorModelAdmin
+from newsroom.admin_base import EditorModelAdmin, LocalDateTimeField, LocalDateTimeWidget
 from newsroom.caching import all_tag, announce, list_tag, tag_for
+from newsroom.dates import shown
 
 from . import (
     images,
@@ -60,6 +62,23 @@ class ArticleAdminForm(forms.ModelForm):
         cleaned = super().clean()
         publishing.settle(self, publishing.intent(self.data))
         return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """When the Schedule action's stories go live: a moment in the future."""
+
+    go_live_at = LocalDateTimeField(label="Go live at", widget=LocalDateTimeWidget)
+
+    def clean_go_live_at(self):
+        at = self.cleaned_data["go_live_at"]
+        if at is None:
+            raise forms.ValidationError("Choose when the stories should go live.")
+        if at <= timezone.now():
+            raise forms.ValidationError(
+                f"{shown(at)} has already passed: scheduled for then, the stories would go "
+                "live at once. Choose a later time, or use “Publish selected stories now”."
+            )
+        return at
 
 
 def unpin_other_leads(article):
@@ -156,7 +175,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "events"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "schedule", "unpublish"]
     form = ArticleAdminForm
     inlines = [BylineInline, CorrectionInline]
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
@@ -385,6 +404,54 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
                 links,
             ),
             messages.SUCCESS,
+        )
+
+    @admin.action(description="Schedule selected stories…", permissions=["change"])
+    def schedule(self, request, queryset):
+        """Asks when (a page with the stories and a date and time), then schedules them to go
+        live then; a time that has passed is refused there, and stories readers can already
+        see are left as they are (see publishing.schedule)."""
+        form = ScheduleForm(request.POST if "go_live_at_0" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            at = form.cleaned_data["go_live_at"]
+            announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
+            scheduled, left = publishing.schedule(list(queryset), at)
+            if scheduled:
+                self.message_user(
+                    request,
+                    format_html(
+                        "Scheduled {} {} to go live on {}: {}.",
+                        len(scheduled),
+                        "story" if len(scheduled) == 1 else "stories",
+                        shown(at),
+                        format_html_join(", ", "“{}”", ((a.title,) for a in scheduled)),
+                    ),
+                    messages.SUCCESS,
+                )
+            if left:
+                self.message_user(
+                    request,
+                    format_html(
+                        "Left as they are (readers can see them now, or their take-down "
+                        "time comes first): {}. Unpublish a story first to schedule it.",
+                        format_html_join(", ", "“{}”", ((a.title,) for a in left)),
+                    ),
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Schedule stories",
+            "opts": self.model._meta,
+            "stories": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request,
+            "admin/articles/article/schedule.html",
+            context,
+            status=400 if form.is_bound else 200,
         )
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
