@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -443,7 +444,12 @@ def test_the_results_stream_holds_the_events_channels(client):
     assert client.get(url, {"events": events}).status_code == 204  # no Pushpin: poll
     held = client.get(url, {"events": events}, HTTP_GRIP_SIG="x")
     assert held["Grip-Hold"] == "stream" and held["Cache-Control"] == "no-store"
-    assert held["Grip-Channel"] == f"results-{first.pk}, results-{second.pk}"
+    assert held["Grip-Channel"] == (
+        f"results-{first.pk}; prev-id=0, results-{second.pk}; prev-id=0"
+    )
+    assert held["Grip-Link"] == (
+        f"</live/results/stream/?events={first.pk}%2C{second.pk}&seen=0%2C0>; rel=next"
+    )
     assert client.get(url, {"events": "999999,x"}).status_code == 404
     assert held.content == b""  # nothing changed since
 
@@ -460,6 +466,42 @@ def test_the_results_stream_first_reports_changes_the_page_has_not_shown(client,
     cache.set(f"results-changed:{event.pk}", time.time() - 3600)  # the change, an hour ago
     newer_page = client.get(url, {"events": event.pk, "age": 60}, HTTP_GRIP_SIG="x")
     assert newer_page.content == b""
+
+
+def test_results_changes_are_numbered_steps_of_a_reliable_channel(publish_endpoint, committed):
+    """Each committed change to an event's results is published with the event's next number
+    as its id and the one before as prev-id; a stream holds the latest number it has."""
+    event = make_event(results_official=False)
+    for rank, time_ms in ((1, 36490), (2, 37150)):
+        with committed():
+            make_result(event=event, rank=rank, time_ms=time_ms)
+    items = [
+        item
+        for _path, payload in publish_endpoint
+        for item in payload["items"]
+        if item["channel"] == f"results-{event.pk}"
+    ]
+    assert [(item["id"], item["prev-id"]) for item in items] == [("1", "0"), ("2", "1")]
+    url = reverse("articles:live-results-stream")
+    held = Client().get(url, {"events": event.pk, "age": 0}, HTTP_GRIP_SIG="x")
+    assert held["Grip-Channel"] == f"results-{event.pk}; prev-id=2"
+
+
+def test_the_results_next_link_reports_the_events_that_moved(client, committed):
+    """Pushpin asks the next link when a change does not follow on from the stream's prev-id:
+    the answer reports each event whose number moved since, and holds the new numbers."""
+    moved, still = make_event(results_official=False), make_event(results_official=False)
+    with committed():
+        make_result(event=moved, rank=1, time_ms=36490)
+    url = reverse("articles:live-results-stream")
+    events = f"{moved.pk},{still.pk}"
+    asked = client.get(url, {"events": events, "seen": "0,0"}, HTTP_GRIP_SIG="x")
+    assert asked.content.decode() == f'event: results\ndata: {{"event":{moved.pk}}}\n\n'
+    assert f"results-{moved.pk}; prev-id=1" in asked["Grip-Channel"]
+    again = client.get(url, {"events": events, "seen": "1,0"}, HTTP_GRIP_SIG="x")
+    assert again.content == b""
+    junk = client.get(url, {"events": events, "seen": "x"}, HTTP_GRIP_SIG="x")
+    assert junk.status_code == 200 and junk.content.count(b"event: results") == 2
 
 
 # --- The demo -------------------------------------------------------------------------------
@@ -584,6 +626,41 @@ def test_an_entry_published_while_pushpin_subscribes_the_stream_is_not_missed(
         assert "Posted in the gap" in json.loads(event["data"])["html"]
         later = make_live_entry(article=story, body="And the next one")
         assert reader.next_event()["id"] == str(later.pk)  # the stream carries on
+        reader.close()
+
+
+@requires_pushpin
+@pytest.mark.django_db(transaction=True)
+def test_a_result_published_while_pushpin_subscribes_the_results_stream_is_not_missed(
+    live_server, settings, tmp_path, monkeypatch
+):
+    """The results stream's gap: a reader opens an event page, and a result row is committed
+    after the app answered the stream request but before Pushpin subscribed it. Pushpin sees
+    the channel moved past the stream's prev-id and asks the next link, which reports it."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (front, publish_url):
+        settings.PUSHPIN_PUBLISH = publish_url
+        event = make_event(results_official=False)
+        make_result(event=event, rank=1, time_ms=36490)
+        stream_url = front + reverse("articles:live-results-stream") + f"?events={event.pk}"
+        EventStream(f"{stream_url}&age=0").close()  # Pushpin is linked up
+        raced = []
+        changed_since = live.results_changed_since
+
+        def a_result_is_entered_meanwhile(event_pks, since):
+            missed = changed_since(event_pks, since)
+            if not raced:  # once: after the app looked, before Pushpin subscribes
+                raced.append(make_result(event=event, rank=2, time_ms=37150))
+                time.sleep(1)  # Pushpin has handled that publish before this stream is held
+            return missed
+
+        monkeypatch.setattr(live, "results_changed_since", a_result_is_entered_meanwhile)
+        cache.set(f"results-changed:{event.pk}", time.time() - 3600)  # the page shows row 1
+        reader = EventStream(f"{stream_url}&age=0")
+        got = reader.next_event()
+        assert got["event"] == "results" and json.loads(got["data"]) == {"event": event.pk}
+        make_result(event=event, rank=3, time_ms=37500)
+        assert reader.next_event()["event"] == "results"  # the stream carries on
         reader.close()
 
 
