@@ -215,3 +215,46 @@ def test_without_javascript_the_form_saves_and_the_autosave_offer_works(open_pag
     with editor.expect_navigation():
         editor.click("#desk-autosave-offer a")
     expect(editor.locator("#id_body")).to_have_value("Kept by the server.")
+
+
+def test_a_library_picture_is_inserted_into_the_body_and_shown_to_readers(open_page, tmp_path):
+    """An editor uploads a picture to the library (alt text required), opens a story, presses
+    its "Insert into body" button, saves; readers see it with srcset and lazy loading. The
+    library's pages pass axe."""
+    from articles.models import LibraryImage
+
+    picture = tmp_path / "oval.png"
+    picture.write_bytes(image_bytes("PNG", size=(1400, 800), color=(20, 120, 90)))
+    article = Article.objects.get(slug=STORY_SLUG)
+    editor = open_page()
+    sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, "/admin/articles/libraryimage/add/")
+    assert axe_violations(editor) == []
+    editor.set_input_files("#id_image", picture)
+    editor.fill("#id_alt", "The Thialf oval from the stands")
+    with editor.expect_navigation():
+        editor.click("input[name=_save]")
+    image = LibraryImage.objects.get(alt="The Thialf oval from the stands")
+    assert axe_violations(editor) == []  # the library's list
+    visit(editor, change_path(article))
+    editor.locator("#id_body").press("Control+End")
+    editor.click(f'button[data-insert="[image:{image.pk}]"]')
+    expect(editor.locator("#id_body")).to_have_value(re.compile(rf"\n\n\[image:{image.pk}\]$"))
+    save(editor)
+    expect(editor.locator(".messagelist .success").first).to_be_visible()
+    reader = open_page()
+    visit(reader, article.get_absolute_url())
+    shown = reader.locator('figure img[alt="The Thialf oval from the stands"]')
+    expect(shown).to_be_visible()
+    assert shown.get_attribute("loading") == "lazy" and ".webp" in shown.get_attribute("srcset")
+
+
+def test_without_javascript_the_library_snippet_is_there_to_copy(open_page):
+    from tests.factories import make_library_image
+
+    image = make_library_image()
+    editor = open_page(java_script_enabled=False)
+    sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, ADD)
+    expect(editor.locator(".library-snippet").first).to_have_text(f"[image:{image.pk}]")
+    expect(editor.locator("button.library-insert").first).to_be_hidden()
