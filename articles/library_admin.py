@@ -10,6 +10,7 @@ import logging
 
 from django import forms
 from django.contrib import admin
+from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -59,7 +60,7 @@ def thumbnail_html(image, width=120):
         return "—"
     return format_html(
         '<img src="{}" alt="{}" width="{}" loading="lazy">',
-        images.default_storage.url(image.renditions[0]["name"]),
+        default_storage.url(image.renditions[0]["name"]),
         image.alt,
         width,
     )

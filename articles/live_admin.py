@@ -67,6 +67,7 @@ class EntryPictureForm(forms.ModelForm):
     ]
 
     trim_fields = True
+    not_stored = ""  # set (on a subclass) when storage refused the upload on a first try
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,7 +112,9 @@ class EntryPictureForm(forms.ModelForm):
             self.instance.picture_renditions = []  # its own upload goes (files: on save)
         if self.picture_change == "use_hero" and not (story and story.hero_renditions):
             self.add_error("use_hero", "This story has no hero picture.")
-        if upload:
+        if upload and self.not_stored:
+            self.add_error("picture_upload", self.not_stored)
+        elif upload:
             if not cleaned.get("picture_alt", "").strip():
                 self.add_error(
                     "picture_alt",
@@ -180,6 +183,21 @@ class LiveEntryAdmin(EditorModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["article"] if obj is not None else []  # an entry stays with its story
+
+    def changeform_view(self, request, *args, **kwargs):
+        """When storage refuses a new picture (a full disk), nothing is saved and the form is
+        shown again, with what was typed and the reason beside the picture."""
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except HeroImageNotStored as error:
+            request.entry_not_stored = str(error)
+            return super().changeform_view(request, *args, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if getattr(request, "entry_not_stored", ""):
+            form = type(form.__name__, (form,), {"not_stored": request.entry_not_stored})
+        return form
 
     def save_model(self, request, entry, form, change):
         """Saves the entry with its picture replaced or removed as chosen (an edit reaches

@@ -184,3 +184,48 @@ def test_moderators_may_not_add_or_change_library_pictures(client):
     assert client.post(change, {"alt": "Changed"}).status_code == 403
     image.refresh_from_db()
     assert image.alt != "Changed" and Article.objects.count() == 0
+
+
+def fail_storing_after_the_first_file(monkeypatch):
+    from django.core.files.storage import default_storage
+
+    default_storage.exists("")  # the lazy storage is set up: its class can be patched
+    storage_class = type(default_storage._wrapped)
+    real_save = storage_class.save
+    saved = []
+
+    def save_then_fail(storage, name, content, *args, **kwargs):
+        if saved:
+            raise OSError("No space left on device")
+        saved.append(name)
+        return real_save(storage, name, content, *args, **kwargs)
+
+    monkeypatch.setattr(storage_class, "save", save_then_fail)
+    return saved
+
+
+def test_a_full_disk_is_a_form_error_and_leaves_no_file(editor, settings, monkeypatch):
+    saved = fail_storing_after_the_first_file(monkeypatch)
+    response = editor.post(ADD, {"image": png(), "alt": "Kok on the line"})
+    assert response.status_code == 200
+    assert "The image could not be stored" in response.content.decode()
+    assert 'value="Kok on the line"' in response.content.decode()  # what was typed stays
+    assert saved and media_files(settings) == [] and not LibraryImage.objects.exists()
+
+
+def test_a_full_disk_when_replacing_an_entrys_picture_is_a_form_error(
+    editor, settings, monkeypatch
+):
+    from .factories import make_live_entry
+
+    entry = make_live_entry(body="Pair 3")
+    change = reverse("admin:articles_liveentry_change", args=[entry.pk])
+    saved = fail_storing_after_the_first_file(monkeypatch)
+    response = editor.post(
+        change, {"body": "Pair 3, edited", "picture_alt": "Kok", "picture_upload": png()}
+    )
+    assert response.status_code == 200
+    assert "The image could not be stored" in response.content.decode()
+    assert saved and media_files(settings) == []
+    entry.refresh_from_db()
+    assert entry.body == "Pair 3" and not entry.has_picture
