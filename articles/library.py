@@ -116,12 +116,26 @@ def _live_entries_showing(image, using):
     announce(*(live_tag(pk) for pk in stories), using=using)
 
 
+def _push_entries_showing(image, using):
+    """Open pages of live stories get the entries showing `image` again (its alt text or
+    caption changed), as after an edit of those entries."""
+    from newsroom import grip
+
+    from . import live
+
+    for entry in image.live_entries.using(using).select_related("author", "library_image"):
+        grip.publish_on_commit(
+            live.changes_channel(entry.article_id), live.entry_event(entry, new=False), using=using
+        )
+
+
 def _image_saved(sender, instance, created, using, raw=False, **kwargs):
     if raw:
         return
     refresh_stories(instance.pk, using=using)
     if not created:
         _live_entries_showing(instance, using)
+        _push_entries_showing(instance, using)
 
 
 def _image_deleting(sender, instance, using, **kwargs):

@@ -770,3 +770,18 @@ def test_replacing_and_removing_an_entrys_picture_reaches_open_pages(
         published_on(publish_endpoint, f"live-{story.pk}-changes")[-1].split("data: ", 1)[1]
     )
     assert "live-entry-picture" not in last["html"]
+
+
+def test_a_library_pictures_new_alt_text_reaches_open_pages_of_entries_showing_it(
+    publish_endpoint, committed
+):
+    from .factories import make_library_image
+
+    image = make_library_image(alt="Old words")
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        make_live_entry(article=story, library_image=image)
+        image.alt = "Kok crossing the line"
+        image.save()
+    (edit,) = published_on(publish_endpoint, f"live-{story.pk}-changes")
+    assert 'alt="Kok crossing the line"' in json.loads(edit.split("data: ", 1)[1])["html"]
