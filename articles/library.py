@@ -19,8 +19,9 @@ from django.utils.html import format_html
 
 from newsroom.caching import announce, tag_for
 
-# On a line of its own (leading and trailing spaces allowed): "[image:12]".
-REFERENCE = re.compile(r"^[ \t]*\[image:(\d{1,12})\][ \t]*$", re.MULTILINE)
+# On a line of its own (leading and trailing spaces allowed, and the \r of a browser's \r\n):
+# "[image:12]".
+REFERENCE = re.compile(r"^[ \t]*\[image:(\d{1,12})\][ \t\r]*$", re.MULTILINE)
 SIZES = "(min-width: 50rem) 46rem, 100vw"
 
 

@@ -229,3 +229,12 @@ def test_a_full_disk_when_replacing_an_entrys_picture_is_a_form_error(
     assert saved and media_files(settings) == []
     entry.refresh_from_db()
     assert entry.body == "Pair 3" and not entry.has_picture
+
+
+def test_a_reference_on_a_line_of_its_own_as_browsers_send_it(client):
+    """Browsers send a textarea's lines with \\r\\n; a reference inside a sentence stays text."""
+    image = make_library_image()
+    html = markdown.render_markdown(f"Before.\r\n\r\n  [image:{image.pk}] \r\n\r\nAfter.")
+    assert html.count("<img ") == 1 and "<figure>" in html
+    inline = markdown.render_markdown(f"See [image:{image.pk}] here.")
+    assert "<img" not in inline and f"[image:{image.pk}]" in inline
