@@ -22,6 +22,7 @@ from newsroom.caching import announce, tag_for
 # On a line of its own (leading and trailing spaces allowed, and the \r of a browser's \r\n):
 # "[image:12]".
 REFERENCE = re.compile(r"^[ \t]*\[image:(\d{1,12})\][ \t\r]*$", re.MULTILINE)
+ANYWHERE = re.compile(r"\[image:(\d{1,12})\]")
 SIZES = "(min-width: 50rem) 46rem, 100vw"
 
 
@@ -76,14 +77,22 @@ def expand(text):
 
 
 def missing(text):
-    """What of `text`'s library references shows nothing, in words an editor knows:
-    ["the library picture [image:12], which is not in the library"]."""
+    """What of `text`'s library references shows no picture, in words an editor knows:
+    ["the library picture [image:12], which is not in the library (deleted?)", "the library
+    picture [image:3] inside a paragraph (put it on a line of its own)"]."""
     ids = referenced_ids(text)
     found = _images(ids)
+    inline = dict.fromkeys(int(pk) for pk in ANYWHERE.findall(REFERENCE.sub("", text or "")))
     return [
-        f"the library picture {reference(pk)}, which is not in the library (deleted?)"
-        for pk in ids
-        if pk not in found or not found[pk].renditions
+        *(
+            f"the library picture {reference(pk)}, which is not in the library (deleted?)"
+            for pk in ids
+            if pk not in found or not found[pk].renditions
+        ),
+        *(
+            f"the library picture {reference(pk)} inside a paragraph (put it on a line of its own)"
+            for pk in inline
+        ),
     ]
 
 

@@ -76,7 +76,9 @@ def picker_html():
         ((thumbnail_html(image, 80), image.alt, snippet_html(image)) for image in shown),
     )
     links = format_html(
-        '<a href="{}">Search the image library</a> · <a href="{}">Upload a picture</a>',
+        '<a href="{}" target="_blank" rel="noopener">Search the image library (opens in a new '
+        'tab)</a> · <a href="{}" target="_blank" rel="noopener">Upload a picture (opens in a '
+        "new tab)</a>",
         reverse("admin:articles_libraryimage_changelist"),
         reverse("admin:articles_libraryimage_add"),
     )

@@ -238,3 +238,6 @@ def test_a_reference_on_a_line_of_its_own_as_browsers_send_it(client):
     assert html.count("<img ") == 1 and "<figure>" in html
     inline = markdown.render_markdown(f"See [image:{image.pk}] here.")
     assert "<img" not in inline and f"[image:{image.pk}]" in inline
+    assert markdown.removed_by_sanitiser(f"See [image:{image.pk}] here.") == [
+        f"the library picture [image:{image.pk}] inside a paragraph (put it on a line of its own)"
+    ]
