@@ -18,7 +18,9 @@ from comments.models import Comment, ReplyNotice, ReplySubscription
 
 from .factories import comment_form_data, make_article, make_comment, make_user
 
-pytestmark = pytest.mark.django_db
+# The real worker checks its database connection between tasks as a request does, and closes
+# one left inside a transaction: these tests commit, as the site and the worker do.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ADDRESS = "secret.skater@example.com"
 SITE = "https://news.example"
