@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0009_bans'),
+        ('comments', '0010_comment_edited_at'),
     ]
 
     operations = [
