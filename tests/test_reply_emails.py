@@ -514,3 +514,19 @@ services.staff_reply(parent=comment, body="Sent after a restart", by=make_user()
         "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", env=env
     )
     assert "Sent after a restart" not in again.stdout  # sent once
+
+
+def test_a_held_reply_its_author_edits_into_an_approved_one_sends_its_email():
+    """Editing a held reply so that the moderation rules approve it (a returning commenter's
+    browser, no links left) approves it like a moderator would: the email is sent."""
+    from comments.editing import edit_comment
+
+    comment, _ = subscribe()
+    earlier = make_comment(name="Fan", email="fan@example.com", body="An earlier comment")
+    held = reply_to(comment, email="fan@example.com", status="pending")
+    Comment.objects.filter(pk=held.pk).update(name="Fan")
+    edited = edit_comment(held.pk, body="Edited: no links now", own_ids=[earlier.pk, held.pk])
+    assert edited.status == "approved"
+    run_worker()
+    assert [m.to for m in mail.outbox] == [[ADDRESS]]
+    assert "Edited: no links now" in mail.outbox[0].body
