@@ -1,3 +1,4 @@
+import re
 import time
 
 from crispy_forms.helper import FormHelper
