@@ -1,3 +1,4 @@
+import re
 import time
 
 from crispy_forms.helper import FormHelper
@@ -20,6 +21,12 @@ REQUIRED_NOTE = "Your email address will not be published. Required fields are m
 BODY_MIN, BODY_MAX = 2, 5000
 TOKEN_SALT = "comments.form-token"  # noqa: S105 - a signing namespace, not a secret
 
+
+# A slug as a URL holds it unchanged (`<slug:slug>` paths: nothing quoted, nothing escaped).
+SLUG_AS_IS = re.compile(r"[-a-zA-Z0-9_]+")
+# The slug of the stand-in story the blank form is rendered for (see blank_form_html).
+STAND_IN_SLUG = "blank-comment-form-stand-in-slug"
+_blank_form = {}  # {"html": the blank form of the stand-in story}, rendered once per process
 
 CONFIRM = "confirm"
 CONFIRM_MESSAGE = "Check your comment, then press “Post comment” again to send it."
@@ -236,3 +243,18 @@ class CommentForm(forms.ModelForm):
         if self.is_bound:
             return self.cleaned_data.get("parent") if hasattr(self, "cleaned_data") else None
         return self.initial.get("parent")
+
+
+def blank_form_html(article, render):
+    """The blank comment form of `article` as a browser without a session gets it: what
+    `render(story)` (a str of HTML) gives for it. That form carries nothing of its reader (no
+    token, no CSRF, nothing typed) and nothing of its story but the slug in its links, so it is
+    rendered once per process, for a stand-in story, and the stand-in's slug is replaced by the
+    story's. A process runs one release (code, templates, libraries), so nothing needs purging.
+    A slug a URL would not hold as it is (never a valid one) gets a full rendering."""
+    if not SLUG_AS_IS.fullmatch(article.slug or ""):
+        return render(article)
+    html = _blank_form.get("html")
+    if html is None:
+        html = _blank_form["html"] = render(type(article)(pk=article.pk, slug=STAND_IN_SLUG))
+    return html.replace(STAND_IN_SLUG, article.slug)

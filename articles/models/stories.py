@@ -107,10 +107,12 @@ class ArticleQuerySet(TaggedQuerySet):
         """Up to `limit` other published stories (a list, section loaded): sharing an event
         weighs 3, each shared tag 2, the same section 1; ties go to the newer story.
 
-        Only candidates are scored: the latest few sharing an event, a tag, the section (three
-        small index reads, one row per shared event or tag), so nothing touches the whole table
-        however popular a tag is; the scoring is a sum in Python rather than grouped joins,
-        which cost several milliseconds to build in the ORM.
+        Only candidates are scored: the latest few sharing an event, a tag, the section (up to
+        three small index reads, one row per shared event or tag), so nothing touches the whole
+        table however popular a tag is; the scoring is a sum in Python rather than grouped
+        joins, which cost several milliseconds to build in the ORM. The story's events and tags
+        are those its page shows (`covered_events`, `tag_list`, read once), given as ids: no
+        subquery to compile, and no read at all for a kind it has none of.
         """
         latest = (
             self.published()
@@ -118,9 +120,11 @@ class ArticleQuerySet(TaggedQuerySet):
             .order_by("-published_at", "-pk")
             .values_list("pk", "published_at", "section_id")
         )
+        event_ids = [event.pk for event in article.covered_events]
+        tag_ids = [tag.pk for tag in article.tag_list]
         candidates = (
-            (3, latest.filter(events__in=article.events.values("pk"))[: limit * 10]),
-            (2, latest.filter(tags__in=article.tags.values("pk"))[: limit * 10]),
+            (3, latest.filter(events__in=event_ids)[: limit * 10] if event_ids else ()),
+            (2, latest.filter(tags__in=tag_ids)[: limit * 10] if tag_ids else ()),
             (0, latest.filter(section=article.section_id)[: limit * 2 + 1]),
         )
         found = [(*row, weight) for weight, rows in candidates for row in rows]
@@ -350,6 +354,11 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
     def covered_events(self):
         """The events this story covers, each with its podium and top places (`top_results`)."""
         return list(self.events.with_top_results())
+
+    @cached_property
+    def tag_list(self):
+        """Its tags, by name (a list: the page and its related stories read them once)."""
+        return list(self.tags.all())
 
     @property
     def credits(self):

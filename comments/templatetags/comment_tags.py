@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 from comments import cookies, editing, rendering
 from comments.caching import thread_tag
-from comments.forms import CommentForm
+from comments.forms import CommentForm, blank_form_html
 from comments.models import Comment
 from comments.moderation import comments_open, policy
 from comments.threads import PAGE_PARAM, nested, thread_pages
@@ -137,27 +137,29 @@ def render_form(context, article, form, *, blank):
     """The comment form (`form`: a CommentForm, or a function making one, called only when the
     form has to be rendered). A blank one for a browser without a session carries nothing of
     its reader (no CSRF token: cross-site posts are refused by Fetch Metadata; its "shown at"
-    token comes from the script, or from the confirmation step), so it is kept for everyone;
+    token comes from the script, or from the confirmation step), so everyone shares one
+    (rendered once per process: comments.forms.blank_form_html);
     one with typed values, errors, a reply or a session's CSRF token is built for its reader."""
     request = context["request"]
     signed_in = caching.has_session(request)
 
-    def render():
-        built = form() if callable(form) else form
+    def render(story):
+        built = form(article=story) if callable(form) else form
         return render_to_string(
             "comments/form.html",
             {
                 "request": request,
                 "csrf_token": context.get("csrf_token") if signed_in else None,
-                "article": article,
+                "article": story,
                 "form": built,
                 "replying_to": built.replying_to,
             },
         )
 
     if blank and not signed_in:
-        return caching.fragment(("comment-form", article.pk), render, tags=[article.cache_tag])
-    return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
+        # The same for every story but for its slug: rendered once per process.
+        return mark_safe(blank_form_html(article, render))  # noqa: S308 - as below
+    return mark_safe(render(article))  # noqa: S308 - rendered by the template, escaped there
 
 
 @register.inclusion_tag("comments/once_published.html")
