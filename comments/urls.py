@@ -1,12 +1,19 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "comments"
 
 urlpatterns = [
     path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
     path("stories/<slug:slug>/comment/token", views.form_token, name="token"),
+    path("stories/<slug:slug>/comments/feed/", feeds.StoryCommentsFeed(), name="feed"),
+    path(
+        "stories/<slug:slug>/comments/feed/atom/",
+        feeds.StoryCommentsAtomFeed(),
+        name="feed-atom",
+    ),
+    path("comments/<int:pk>/", views.permalink, name="permalink"),
     path(
         "comments/moderate/<str:action>/<str:token>/",
         views.ModerateFromEmailView.as_view(),

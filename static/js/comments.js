@@ -53,7 +53,11 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     item.querySelector(".comment-card").after(respond);
     form.elements.parent.value = link.dataset.replyTo;
-    heading.textContent = "Reply to " + link.dataset.replyName;
+    var name = document.createElement("span");
+    name.className = "reply-name";
+    name.dir = "auto"; // a right-to-left name lays out right-to-left
+    name.textContent = link.dataset.replyName;
+    heading.replaceChildren("Reply to ", name);
     cancel.hidden = false;
     focusBody();
     return true;
