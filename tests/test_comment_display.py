@@ -382,3 +382,25 @@ def test_nothing_filters_approved_comments_by_hand():
             ):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert not offenders
+
+
+def test_an_authors_page_with_waiting_comments_costs_the_same_queries_for_more_comments():
+    """Merging the reader's waiting comments in place is a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for threads in (2, 20):
+        article = make_article()
+        parents = dated(article, threads)
+        for parent in parents:
+            make_comment(article=article, parent=parent)
+        mine = [
+            make_comment(article=article, parent=parent, status="pending") for parent in parents
+        ]
+        author = author_of(*mine[-cookies.PENDING_KEEP :])
+        with CaptureQueriesContext(connection) as queries:
+            html = author.get(article.get_absolute_url()).content.decode()
+        assert html.count("Your comment is awaiting moderation.") == min(threads, 20)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
