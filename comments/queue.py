@@ -131,7 +131,7 @@ def actions_cell(comment):
         ),
     )
     reply = ""
-    if comment.status in (Comment.Status.PENDING, Comment.Status.APPROVED):
+    if comment.status == Comment.Status.PENDING or comment.is_public:
         change = reverse("admin:comments_comment_change", args=[comment.pk])
         label = "Approve and reply" if comment.status == Comment.Status.PENDING else "Reply"
         reply = format_html(

@@ -82,7 +82,7 @@ class PostCommentView(ArticleDetailView):
         return response
 
     def posted(self, comment, form):
-        shown = comment.status == Comment.Status.APPROVED or comment.looks_held_to_author
+        shown = comment.is_public or comment.looks_held_to_author
         url = display.location(comment) if shown else f"{self.object.get_absolute_url()}#comments"
         response = HttpResponseRedirect(url, status=303)
         if shown:
