@@ -401,3 +401,25 @@ def test_an_authors_page_with_waiting_comments_costs_the_same_queries_for_more_c
         assert html.count("Your comment is awaiting moderation.") == min(threads, 20)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("name", ["comments:feed", "comments:feed-atom"])
+def test_the_comment_feed_stays_well_formed_whatever_was_stored(client, name):
+    """An old or imported comment holding characters XML forbids does not break the feed."""
+    article = make_article()
+    make_comment(article=article, name="Bell\x07 Ringer", body="Back\x08space and \x0bmore")
+    response = client.get(reverse(name, args=[article.slug]))
+    ET.fromstring(response.content)  # noqa: S314 - our own output
+    assert not feedparser.parse(response.content).bozo
+    assert "Bell Ringer" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["comments:feed", "comments:feed-atom"])
+def test_the_comment_feed_of_a_story_without_comments_is_valid_and_empty(client, name):
+    article = make_article()
+    make_comment(article=article, status="pending")
+    response = client.get(reverse(name, args=[article.slug]))
+    assert response.status_code == 200
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo and parsed.entries == []
+    assert client.head(reverse(name, args=[article.slug])).status_code == 200
