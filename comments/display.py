@@ -338,6 +338,16 @@ def render_form(context, article, form, *, blank):
     return mark_safe(render())  # noqa: S308 - rendered by the template, escaped there
 
 
+def ordered_form(order, **kwargs):
+    """A CommentForm whose post lands, once sent, on the comment in `order` (the blank form,
+    shared by every order, gets it from comments.js)."""
+    form = CommentForm(**kwargs)
+    if order != default_order():
+        action, anchor = form.helper.form_action.split("#", 1)
+        form.helper.form_action = f"{with_more(action)}{ORDER_PARAM}={order}#{anchor}"
+    return form
+
+
 def section(context, article):
     """The context of comments/section.html, the comments under a story: the threads (with this
     browser's waiting comments in place) and the form."""
@@ -356,7 +366,8 @@ def section(context, article):
         shared = blank and not caching.has_session(request)
         # Made only if the form is rendered: the blank one is usually kept.
         form = partial(
-            CommentForm,
+            ordered_form,
+            order_from(request.GET.get(ORDER_PARAM)),
             article=article,
             initial=initial,
             issue_token=caching.is_personal(request) and not shared,

@@ -83,7 +83,10 @@ class PostCommentView(ArticleDetailView):
 
     def posted(self, comment, form):
         shown = comment.is_public or comment.looks_held_to_author
-        url = display.location(comment) if shown else f"{self.object.get_absolute_url()}#comments"
+        if shown:  # in the order the reader was reading (?corder= on the form's address)
+            url = display.location(comment, self.request.GET.get(display.ORDER_PARAM))
+        else:
+            url = f"{self.object.get_absolute_url()}#comments"
         response = HttpResponseRedirect(url, status=303)
         if shown:
             # Approved or held (a banned commenter's too), the same cookie: the answer never

@@ -423,3 +423,19 @@ def test_the_comment_feed_of_a_story_without_comments_is_valid_and_empty(client,
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo and parsed.entries == []
     assert client.head(reverse(name, args=[article.slug])).status_code == 200
+
+
+def test_posting_from_a_chosen_order_lands_in_that_order(client, settings):
+    """A reply's form (no JavaScript) carries the order; the post lands on the comment in it."""
+    settings.COMMENTS = {**settings.COMMENTS, "THREADS_PER_PAGE": 2}
+    article = make_article()
+    threads = dated(article, 3)
+    url = article.get_absolute_url()
+    html = section(client.get(f"{url}?corder=newest&replyto={threads[0].pk}"))
+    action = f"{reverse('comments:post', args=[article.slug])}?corder=newest#respond"
+    assert f'action="{action}"' in html
+    data = comment_form_data(article, parent=threads[0].pk, body="In newest order")
+    response = client.post(action.split("#")[0], data)
+    reply = Comment.objects.get(body="In newest order")
+    assert response["Location"] == f"{url}?corder=newest&cpage=2#c{reply.pk}"
+    assert "In newest order" in section(client.get(response["Location"]))

@@ -83,3 +83,16 @@ document.addEventListener("DOMContentLoaded", function () {
     cancelReply();
   });
 });
+
+// The reader chose an order (?corder=): after posting, land on their comment in that order.
+// (Without JavaScript a reply's form carries it; the blank form is shared by every order.)
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("comment-form");
+  var order = new URLSearchParams(window.location.search).get("corder");
+  if (!form || !order || form.action.indexOf("corder=") !== -1) {
+    return;
+  }
+  var action = new URL(form.action, window.location.href);
+  action.searchParams.set("corder", order);
+  form.action = action.toString();
+});

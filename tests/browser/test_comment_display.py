@@ -70,3 +70,15 @@ def test_a_stranger_never_sees_someone_elses_waiting_reply(open_page):
     feed = stranger.locator("head link[rel=alternate][type='application/rss+xml']")
     expect(feed.last).to_have_attribute("href", f"{THREADED_STORY}comments/feed/")
     visit(stranger, reply.get_absolute_url(), status=404)
+
+
+def test_a_reply_posted_while_reading_newest_first_lands_there(open_page):
+    page = visit(open_page(), f"{THREADED_STORY}?corder=newest")
+    parent = Comment.objects.public().filter(article__slug=story_slug(), parent=None).first()
+    page.locator(f"#c{parent.pk} .comment-reply").first.click()
+    fill_comment(page, body="Posted while reading newest first.", **READER)
+    assert send_comment(page) == 200
+    reply = Comment.objects.get(body="Posted while reading newest first.")
+    assert "corder=newest" in page.url and page.url.endswith(f"#c{reply.pk}")
+    expect(page.locator(f"#c{parent.pk} #c{reply.pk}")).to_contain_text("awaiting moderation")
+    expect(page.locator(".comment-order a[aria-current]")).to_have_text("Newest first")
