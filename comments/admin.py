@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from newsroom.admin_base import NewsroomModelAdmin
 
-from . import banning, moderating, privacy, queue
+from . import banning, moderating, privacy, queue, text
 from .forms import BODY_MAX, BODY_MIN, WebsiteField
 from .models import Ban, Comment, pending_first
 from .privacy import can_see_email, mask_email
@@ -62,6 +62,17 @@ class CommentAdminForm(forms.ModelForm):
         seen_status = str(self.data.get("seen") or "").partition("@")[0]
         if self.is_bound and seen_status in Comment.Status.values:
             self.initial["status"] = seen_status
+
+    # The readers' rule for text (comments/text.py), for what moderators type too.
+    def clean_name(self):
+        return text.check_name(self.cleaned_data["name"])
+
+    def clean_body(self):
+        return text.check_body(self.cleaned_data["body"])
+
+    def clean_reply(self):
+        reply = self.cleaned_data.get("reply")
+        return text.check_reply(reply) if reply else reply
 
     @property
     def approve_and_reply(self):
@@ -207,6 +218,7 @@ class CommentAdmin(NewsroomModelAdmin):
             "status",
             "status_reason",
             "created_at",
+            "edited_at",
             "moderated_by",
             "moderated_at",
             "is_staff_reply",
@@ -222,6 +234,7 @@ class CommentAdmin(NewsroomModelAdmin):
             "masked_email",
             "status_reason",
             "created_at",
+            "edited_at",
             "moderated_by",
             "moderated_at",
             "is_staff_reply",

@@ -27,7 +27,7 @@ from django.utils.safestring import mark_safe
 
 from newsroom import caching
 
-from . import cookies, rendering
+from . import cookies, editing, rendering
 from .caching import thread_tag
 from .forms import CommentForm
 from .models import Comment
@@ -43,7 +43,7 @@ ORDERS = (OLDEST, NEWEST)
 CARDS_KEY = "comment-cards:" + caching.RELEASE + ":{}:{}:{}"
 CARD_SECONDS = 24 * 60 * 60
 
-# Cards and bodies, for templates (comments/pending.html and others).
+# Cards and bodies, for templates.
 comment_meta = rendering.comment_meta
 
 
@@ -173,6 +173,7 @@ def with_cards(nodes, cards_key):
                     comment.body,
                     comment.is_staff_reply,
                     comment.created_at.isoformat(),
+                    comment.edited_at.isoformat() if comment.edited_at else "",
                     zone,
                 )
             ).encode()
@@ -354,6 +355,7 @@ def section(context, article):
     request = context["request"]
     is_open = comments_open(article)
     threads = threads_html(request, article, is_open)
+    own_ids = cookies.own_ids(request)
     form, blank = context.get("comment_form"), False
     if form is None and is_open:
         initial = cookies.remembered_author(request)
@@ -376,6 +378,8 @@ def section(context, article):
     return {
         "article": article,
         "threads": threads,
+        # This browser's comments it may still edit (its page is its own: see comments/editing.py).
+        "editable": editing.editable_on(article, own_ids),
         "form_html": render_form(context, article, form, blank=blank) if is_open else None,
         "notice": context.get("comment_notice", ""),
     }

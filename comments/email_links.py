@@ -105,6 +105,14 @@ def read(action, token):
     ).first()
     if comment is None:
         raise LinkRefused(404, "This comment is gone", "The comment was deleted since.")
+    if comment.moderation_stamp != payload.get("s") and comment.edited_since_decided:
+        raise LinkRefused(
+            409,
+            "This comment was edited",
+            "Its author edited the comment since this email was sent: the email sent after the "
+            "edit (or the admin) has links for the new text. Nothing was changed.",
+            comment,
+        )
     if comment.moderation_stamp != payload.get("s"):
         raise LinkRefused(
             409,

@@ -1,4 +1,3 @@
-import re
 import time
 
 from crispy_forms.helper import FormHelper
@@ -8,6 +7,7 @@ from django.core import signing
 from django.core.validators import URLValidator
 from django.urls import reverse
 
+from . import text
 from .models import Comment
 from .moderation import policy
 from .threads import reply_target
@@ -19,10 +19,6 @@ PARENT_GONE = (
 REQUIRED_NOTE = "Your email address will not be published. Required fields are marked *"
 BODY_MIN, BODY_MAX = 2, 5000
 TOKEN_SALT = "comments.form-token"  # noqa: S105 - a signing namespace, not a secret
-# C0 and C1 control characters, except tab and line breaks (allowed in a comment body only).
-BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# In a name also line breaks, tabs and the bidirectional overrides that can disguise text.
-NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 CONFIRM = "confirm"
@@ -62,6 +58,28 @@ class WebsiteField(forms.URLField):
     default_error_messages = {
         "invalid": "Enter a web address that starts with http:// or https://.",
     }
+
+    def to_python(self, value):
+        # Invisible and control characters are refused before the address is read (text.py).
+        return super().to_python(text.check_website(value))
+
+
+def clean_comment_body(body):
+    """A reader's comment body as stored (comments/text.py's rule, then its length), or
+    ValidationError with a message for the reader. Shared by the comment and edit forms."""
+    body = text.check_body(body)
+    if not body:
+        raise forms.ValidationError("Write your comment.", code="required")
+    if len(body) < BODY_MIN:
+        raise forms.ValidationError(
+            f"Your comment is too short: write at least {BODY_MIN} characters."
+        )
+    if len(body) > BODY_MAX:
+        raise forms.ValidationError(
+            f"Your comment is too long ({len(body):,} characters): "
+            f"shorten it to {BODY_MAX:,} characters or fewer."
+        )
+    return body
 
 
 class CommentForm(forms.ModelForm):
@@ -149,31 +167,10 @@ class CommentForm(forms.ModelForm):
         )
 
     def clean_name(self):
-        name = self.cleaned_data["name"]
-        if NAME_CONTROL.search(name):
-            raise forms.ValidationError(
-                "Your name contains invisible control characters: please retype it."
-            )
-        return name
+        return text.check_name(self.cleaned_data["name"])
 
     def clean_body(self):
-        body = self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n").strip()
-        if not body:
-            raise forms.ValidationError(self.fields["body"].error_messages["required"])
-        if BODY_CONTROL.search(body):
-            raise forms.ValidationError(
-                "Your comment contains invisible control characters: please remove them."
-            )
-        if len(body) < BODY_MIN:
-            raise forms.ValidationError(
-                f"Your comment is too short: write at least {BODY_MIN} characters."
-            )
-        if len(body) > BODY_MAX:
-            raise forms.ValidationError(
-                f"Your comment is too long ({len(body):,} characters): "
-                f"shorten it to {BODY_MAX:,} characters or fewer."
-            )
-        return body
+        return clean_comment_body(self.cleaned_data["body"])
 
     def clean_parent(self):
         parent = self.cleaned_data["parent"]

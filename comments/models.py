@@ -71,6 +71,7 @@ class CommentQuerySet(models.QuerySet):
             "status",
             "is_staff_reply",
             "created_at",
+            "edited_at",
         )
 
 
@@ -123,6 +124,12 @@ class Comment(StoredBodyHTML):
         editable=False,
     )
     moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its author last edited it (comments/editing.py); empty if never.",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -223,10 +230,20 @@ class Comment(StoredBodyHTML):
     @property
     def moderation_stamp(self):
         """What a moderator sees of this comment's moderation, as a string: its status and when
-        it was last decided. The admin sends back the stamp it showed with a decision, and a
-        decision on a comment whose stamp has changed since is refused (moderating.set_status)."""
+        it was last decided, and when its author last edited it (comments/editing.py). The admin
+        sends back the stamp it showed with a decision, and a decision on a comment whose stamp
+        has changed since is refused (moderating.set_status): nobody approves a text they did
+        not see. The status comes first, before the first "@"."""
         when = self.moderated_at.isoformat() if self.moderated_at else "never"
-        return f"{self.status}@{when}"
+        edited = f"@edited {self.edited_at.isoformat()}" if self.edited_at else ""
+        return f"{self.status}@{when}{edited}"
+
+    @property
+    def edited_since_decided(self):
+        """Whether its author edited it after the last moderator's decision (or it has none)."""
+        return bool(self.edited_at) and (
+            self.moderated_at is None or self.edited_at > self.moderated_at
+        )
 
     @property
     def looks_held_to_author(self):

@@ -3,6 +3,7 @@ decided since) and staff replies: shared by the admin, its actions and the email
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from articles.models import display_name
 from .caching import announce_threads
 from .models import Comment
 from .refusals import CannotReply
+from .text import check_reply
 from .threads import reply_target
 
 
@@ -30,8 +32,16 @@ class Refused:
             if comment.moderated_at
             else "an unknown time"
         )
+        wanted = Comment.Status(self.wanted).label.lower()
+        if comment.edited_since_decided:
+            edited = timezone.localtime(comment.edited_at).strftime("%d %b %Y %H:%M:%S")
+            return (
+                f"“{comment.excerpt}” was not marked {wanted}: since you saw it, its author "
+                f"edited it at {edited} (it is {comment.get_status_display().lower()}). "
+                "Read it again before deciding."
+            )
         return (
-            f"“{comment.excerpt}” was not marked {Comment.Status(self.wanted).label.lower()}: "
+            f"“{comment.excerpt}” was not marked {wanted}: "
             f"since you saw it, {who} made it {comment.get_status_display().lower()} at {when}."
         )
 
@@ -66,7 +76,7 @@ def set_status(comments, *, status, by, seen=None, reason=None):
             locked = Comment.objects.select_for_update().filter(pk__in=list(seen))
             stale = [
                 c.pk
-                for c in locked.only("status", "moderated_at")
+                for c in locked.only("status", "moderated_at", "edited_at")
                 if seen[c.pk] != c.moderation_stamp
             ]
             if stale:
@@ -103,7 +113,15 @@ def staff_reply(*, parent, body, by):
     """An approved reply from a member of staff, under `parent`; returns the new Comment.
 
     Raises CannotReply when `parent` is not public: a held comment is never approved as a side
-    effect of answering it (that is `approve_and_reply`, a decision of its own)."""
+    effect of answering it (that is `approve_and_reply`, a decision of its own); and when the
+    body breaks the rule for text (comments/text.py: empty, nothing visible, control or
+    disguising characters)."""
+    try:
+        body = check_reply(body)
+    except ValidationError as error:
+        raise CannotReply(error.messages[0]) from error
+    if not body:
+        raise CannotReply("Write your reply.")
     if parent.status in (Comment.Status.REJECTED, Comment.Status.SPAM):
         raise CannotReply("You cannot reply to a rejected or spam comment: approve it first.")
     if parent.status == Comment.Status.PENDING:
@@ -116,7 +134,7 @@ def staff_reply(*, parent, body, by):
         article_id=parent.article_id,
         parent=reply_target(parent),
         name=display_name(by),
-        body=body.replace("\r\n", "\n").strip(),
+        body=body,
         status=Comment.Status.APPROVED,
         status_reason=f"staff reply by {by.get_username()}",
         is_staff_reply=True,

@@ -20,6 +20,7 @@ DEFAULTS = {
     # Readers' comments, thread starts "oldest" or "newest" first (a reader picks the other
     # with ?corder=, see comments/display.py).
     "ORDER": "oldest",
+    "EDIT_MINUTES": 15,
 }
 
 

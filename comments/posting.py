@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from . import email_links
+from .addresses import email_key
 from .models import Comment
 from .moderation import comments_open, decide
 from .policy import policy
@@ -19,12 +20,32 @@ from .throttling import check_rate_limit, forget_old_client_hashes, wait_for_cli
 logger = logging.getLogger(__name__)
 
 
-def is_duplicate(comment, client):
-    """The same body from the same client on the same story. Never matched by email: the
-    answer would tell a stranger which address wrote a public comment."""
-    return Comment.objects.filter(
-        article_id=comment.article_id, body=comment.body, client_hash=client
-    ).exists()
+def is_duplicate(comment, client, own_ids=()):
+    """Whether the commenter already posted this text on this story: the same body, the same
+    address (compared by addresses.email_key, any case or IDN form) and the same story.
+
+    Only the comments this client wrote (its keyed hash) or this browser wrote (`own_ids`, from
+    its signed cookie) are compared, never every comment under that address: the answer would
+    tell a stranger who typed a guessed address which one wrote a public comment. So two people
+    behind one network address (a family, an office) posting the same short text are both
+    taken, and the same person sending theirs again is refused."""
+    key = email_key(comment.email)
+    emails = same_text_by_them(comment, client, own_ids)
+    return any(email_key(email) == key for email in emails)
+
+
+def same_text_by_them(comment, client, own_ids=()):
+    """The addresses ("email" values) of the comments with `comment`'s body on its story that
+    this client or browser wrote: the candidates is_duplicate compares. Two reads in one query,
+    each through its own index (the small one of comments that still carry a client hash, and
+    the primary key), never every comment on a busy story."""
+    same_text = Comment.objects.filter(article_id=comment.article_id, body=comment.body).order_by()
+    by_client = same_text.filter(client_hash=client) if client else same_text.none()
+    emails = by_client.values_list("email", flat=True)
+    if own_ids:
+        by_browser = same_text.filter(pk__in=list(own_ids)).values_list("email", flat=True)
+        emails = emails.union(by_browser).order_by()
+    return emails
 
 
 def post_comment(*, comment, client, own_ids=()):
@@ -37,7 +58,7 @@ def post_comment(*, comment, client, own_ids=()):
         raise CommentsClosed
     with transaction.atomic():
         wait_for_clients_other_posts(client)
-        if is_duplicate(comment, client):
+        if is_duplicate(comment, client, own_ids):
             raise DuplicateComment
         check_rate_limit(client)
         comment.client_hash = client  # before deciding: a client may be banned

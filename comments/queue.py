@@ -147,7 +147,9 @@ def remember_decision(request, *, before, status):
     """Keep the moderator's last decision for Undo. `before`: {comment id: the status it had
     before the decision}, for the comments the decision changed; with each is kept the
     moderation_stamp the decision gave it, so an undo after anyone decided again is refused."""
-    changed = Comment.objects.filter(pk__in=list(before)).only("pk", "status", "moderated_at")
+    changed = Comment.objects.filter(pk__in=list(before)).only(
+        "pk", "status", "moderated_at", "edited_at"
+    )
     request.session[UNDO_KEY] = {
         "status": status,
         "comments": [[c.pk, before[c.pk], c.moderation_stamp] for c in changed],

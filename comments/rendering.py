@@ -3,7 +3,7 @@
 A story's threads can hold hundreds of comments, and Django's template engine spent about
 0.7 ms on each (includes, lookups, two date filters): most of an uncached article page. These
 functions write the same markup, every value escaped by format_html, in a fraction of that.
-The page around them stays in templates (comments/threads.html, comments/pending.html).
+The page around them stays in templates (comments/threads.html, comments/section.html).
 """
 
 import re
@@ -108,7 +108,7 @@ def comment_meta(comment):
         '  <span class="comment-author" id="c{}-author" dir="auto">{}</span>\n'
         "  {}\n"
         '  <a class="comment-permalink" href="#c{}">{}'
-        '<span class="visually-hidden"> (link to this comment)</span></a>\n'
+        '<span class="visually-hidden"> (link to this comment)</span></a>{}\n'
         "</header>",
         comment.avatar_colour,
         comment.initials,
@@ -117,6 +117,18 @@ def comment_meta(comment):
         mark_safe('<span class="comment-badge">Staff</span>') if comment.is_staff_reply else "",
         comment.pk,
         dates.time_element(comment.created_at, "DATETIME_FORMAT"),
+        edited_mark(comment),
+    )
+
+
+def edited_mark(comment):
+    """ " · edited" after the date of a comment its author edited (comments/editing.py), with
+    when; "" for one never edited."""
+    if not getattr(comment, "edited_at", None):
+        return ""
+    return format_html(
+        ' <span class="comment-edited">· edited {}</span>',
+        dates.time_element(comment.edited_at, "DATETIME_FORMAT"),
     )
 
 

@@ -7,6 +7,7 @@ app_name = "comments"
 urlpatterns = [
     path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
     path("stories/<slug:slug>/comment/token", views.form_token, name="token"),
+    path("comments/<int:pk>/edit/", views.EditCommentView.as_view(), name="edit"),
     path("stories/<slug:slug>/comments/feed/", feeds.StoryCommentsFeed(), name="feed"),
     path(
         "stories/<slug:slug>/comments/feed/atom/",

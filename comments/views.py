@@ -12,7 +12,7 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies, display, email_links
+from . import cookies, display, editing, email_links
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
@@ -130,6 +130,69 @@ def form_token(request, slug):
     response = JsonResponse({"token": issue_token(article.pk)})
     add_never_cache_headers(response)
     return response
+
+
+def private_page(request, template, context, status=200):
+    """A page built for one browser: never cached, never indexed, no Referer sent on."""
+    response = TemplateResponse(request, template, context, status=status)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@method_decorator(csrf_token_with_session, "dispatch")
+class EditCommentView(View):
+    """A commenter edits their own comment (the rules: comments/editing.py). GET shows the form,
+    POST saves and goes to the comment (303); a refusal is its page with its 4xx, and what was
+    typed is always shown again."""
+
+    http_method_names = ["get", "post"]
+    template_name = "comments/edit.html"
+
+    def comment(self, pk):
+        return Comment.objects.select_related("article").filter(pk=pk).first()
+
+    def get(self, request, pk):
+        comment = self.comment(pk)
+        try:
+            editing.check_editable(comment, cookies.own_ids(request), pk=pk)
+        except editing.CannotEdit as refusal:
+            return self.page(comment, refusal=refusal, status=refusal.status)
+        return self.page(comment, form=editing.EditForm(initial={"body": comment.body}))
+
+    def post(self, request, pk):
+        comment = self.comment(pk)
+        form = editing.EditForm(request.POST)
+        try:
+            editing.check_editable(comment, cookies.own_ids(request), pk=pk)
+            if not form.is_valid():
+                return self.page(comment, form=form, status=400)
+            # As for a new comment: if the database fails before the answer is built, the
+            # error page saying nothing was saved is true.
+            with transaction.atomic():
+                comment = editing.edit_comment(
+                    pk, body=form.cleaned_data["body"], own_ids=cookies.own_ids(request)
+                )
+                return HttpResponseRedirect(display.location(comment), status=303)
+        except editing.CannotEdit as refusal:
+            response = self.page(comment, form=form, refusal=refusal, status=refusal.status)
+            if refusal.retry_after:
+                response["Retry-After"] = str(refusal.retry_after)
+            return response
+
+    def page(self, comment, *, form=None, refusal=None, status=200):
+        context = {
+            "comment": comment,
+            "form": form,
+            "refusal": refusal,
+            "with_csrf": caching.has_session(self.request),
+            "min_length": editing.BODY_MIN,
+            "max_length": editing.BODY_MAX,
+        }
+        if comment is not None and refusal is None:
+            context["until"] = editing.edit_until(comment)
+        return private_page(self.request, self.template_name, context, status)
 
 
 @method_decorator(csrf_token_with_session, "dispatch")

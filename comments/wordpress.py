@@ -72,6 +72,7 @@ from newsroom.caching import announced_together
 from newsroom.slugs import unique_slug
 
 from .models import Comment, ErasedImport, erased_import_key
+from .text import imported_name
 from .threads import reply_target
 
 WP_NAMESPACE = "wordpress.org/export/"
@@ -923,8 +924,9 @@ class Importer:
         values = {
             "article": article,
             "parent": parent,
+            # Never an invisible name: text.py's rule, made to fit instead of refused.
             "name": _cut(
-                node.text("wp:comment_author") or "Anonymous",
+                imported_name(node.text("wp:comment_author")),
                 80,
                 "commenter name",
                 self.report,

@@ -400,6 +400,9 @@ COMMENTS = {
     "THREADS_PER_PAGE": 50,
     # The approve / spam links in the moderators' email work this long, once.
     "EMAIL_LINK_DAYS": 7,
+    # A commenter may edit their comment this long after posting it, from the browser that
+    # posted it and until someone replies (comments/editing.py); 0 turns editing off.
+    "EDIT_MINUTES": 15,
 }
 # Links typed without a scheme ("www.example.com") become https:// links, as in Django 2028.
 URLIZE_ASSUME_HTTPS = True
