@@ -22,7 +22,7 @@ PUSHPIN_PUBLISH_PORT ?= 5561
 PUSHPIN_DIR := /tmp/newsroom-pushpin-$(PUSHPIN_PORT)
 VARNISHD := $(shell command -v varnishd 2>/dev/null || ls /usr/sbin/varnishd 2>/dev/null)
 
-.PHONY: install install-site run test lint serve varnish pushpin clean
+.PHONY: install install-site run test lint serve worker varnish pushpin clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Newsroom needs Python 3.12 or newer: install it and try again."; exit 1; }
@@ -73,6 +73,13 @@ serve: install-site
 		--bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
 		--timeout 30 --graceful-timeout 10 --max-requests 100000 --max-requests-jitter 10000 \
 		--limit-request-line 8190 --access-logfile -
+
+# The task worker: sends the emails queued in the database (reply notifications and their
+# confirmation; README, "Run it in production"). Beside `make run` or `make serve`, on the same
+# DATABASE_URL; `DJANGO_DEBUG=1 make worker` beside `make run` prints them and reloads on code changes.
+worker: install-site
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py db_worker --interval 2
 
 # The front cache (deploy/varnish/newsroom.vcl) on $(HOST):$(VARNISH_PORT), in front of `make serve`
 # on $(HOST):$(PORT); run `make serve NEWSROOM_FRONT_CACHE=varnish://$(HOST):$(VARNISH_PORT)` beside it.

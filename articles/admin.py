@@ -5,15 +5,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseNotAllowed, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from newsroom.admin_base import EditorModelAdmin
+from newsroom.admin_base import EditorModelAdmin, LocalDateTimeField, LocalDateTimeWidget
 from newsroom.caching import all_tag, announce, list_tag, tag_for
+from newsroom.dates import shown
 
 from . import (
     images,
+    library_admin,
     live_admin,  # noqa: F401  (registers the live desk)
     markdown,
     publishing,
@@ -59,6 +62,23 @@ class ArticleAdminForm(forms.ModelForm):
         cleaned = super().clean()
         publishing.settle(self, publishing.intent(self.data))
         return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """When the Schedule action's stories go live: a moment in the future."""
+
+    go_live_at = LocalDateTimeField(label="Go live at", widget=LocalDateTimeWidget)
+
+    def clean_go_live_at(self):
+        at = self.cleaned_data["go_live_at"]
+        if at is None:
+            raise forms.ValidationError("Choose when the stories should go live.")
+        if at <= timezone.now():
+            raise forms.ValidationError(
+                f"{shown(at)} has already passed: scheduled for then, the stories would go "
+                "live at once. Choose a later time, or use “Publish selected stories now”."
+            )
+        return at
 
 
 def unpin_other_leads(article):
@@ -155,13 +175,13 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "events"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "schedule", "unpublish"]
     form = ArticleAdminForm
     inlines = [BylineInline, CorrectionInline]
     formfield_overrides = {models.ImageField: {"form_class": HeroImageFormField}}
-    readonly_fields = ["hero_preview", "created_at", "updated_at"]
+    readonly_fields = ["hero_preview", "library_pictures", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "standfirst", "body"]}),
+        (None, {"fields": ["title", "standfirst", "body", "library_pictures"]}),
         (
             "Publishing",
             {
@@ -192,7 +212,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
 
     class Media:
         # DeskAdmin is a plain mixin: Django does not merge its Media into this one.
-        js = [*DeskAdmin.Media.js, "js/body_preview.js"]
+        js = [*DeskAdmin.Media.js, "js/body_preview.js", "js/library_picker.js"]
         css = {"all": [*DeskAdmin.Media.css["all"], "css/body_preview.css"]}
 
     def get_urls(self):
@@ -230,6 +250,10 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
         return article.public_status
+
+    @admin.display(description="pictures from the library")
+    def library_pictures(self, article):
+        return library_admin.picker_html()
 
     @admin.display(description="current image")
     def hero_preview(self, article):
@@ -286,6 +310,8 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
                 images.delete_files_on_commit(images.stored_hero_files(article))
                 article.hero_renditions = []
         super().save_model(request, article, form, change)
+        if "slug" in form.changed_data:
+            redirects.release_address(article)
         if was_at and redirects.keep_old_address(article, was_at.get_absolute_url()):
             self.message_user(
                 request,
@@ -343,8 +369,8 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
             self.message_user(
                 request,
                 "Readers will not see everything in the body: the page leaves out "
-                f"{'; '.join(removed)}. Pictures go in the hero image; links need http, "
-                "https or mailto.",
+                f"{'; '.join(removed)}. Pictures go in the hero image or, from the image "
+                "library, on a line of their own ([image:12]); links need http, https or mailto.",
                 messages.WARNING,
             )
 
@@ -378,6 +404,54 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
                 links,
             ),
             messages.SUCCESS,
+        )
+
+    @admin.action(description="Schedule selected stories…", permissions=["change"])
+    def schedule(self, request, queryset):
+        """Asks when (a page with the stories and a date and time), then schedules them to go
+        live then; a time that has passed is refused there, and stories readers can already
+        see are left as they are (see publishing.schedule)."""
+        form = ScheduleForm(request.POST if "go_live_at_0" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            at = form.cleaned_data["go_live_at"]
+            announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
+            scheduled, left = publishing.schedule(list(queryset), at)
+            if scheduled:
+                self.message_user(
+                    request,
+                    format_html(
+                        "Scheduled {} {} to go live on {}: {}.",
+                        len(scheduled),
+                        "story" if len(scheduled) == 1 else "stories",
+                        shown(at),
+                        format_html_join(", ", "“{}”", ((a.title,) for a in scheduled)),
+                    ),
+                    messages.SUCCESS,
+                )
+            if left:
+                self.message_user(
+                    request,
+                    format_html(
+                        "Left as they are (readers can see them now, or their take-down "
+                        "time comes first): {}. Unpublish a story first to schedule it.",
+                        format_html_join(", ", "“{}”", ((a.title,) for a in left)),
+                    ),
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Schedule stories",
+            "opts": self.model._meta,
+            "stories": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request,
+            "admin/articles/article/schedule.html",
+            context,
+            status=400 if form.is_bound else 200,
         )
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])

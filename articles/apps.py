@@ -8,6 +8,7 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from . import (
             caching,
+            library,
             live,
             revisions,
             signals,  # noqa: F401 - connects the search index receivers
@@ -15,4 +16,5 @@ class ArticlesConfig(AppConfig):
 
         caching.connect()
         live.connect()
+        library.connect()
         revisions.register()

@@ -2,7 +2,8 @@
 
 DeskAdmin (a mixin for ArticleAdmin) keeps a revision of every save (articles/revisions.py) with
 a history to compare and restore; refuses a save over another editor's newer save, showing
-both versions (the form carries the `updated_at` it was opened at); shows who else has the story
+both versions (the form carries the `desk_version` it was opened at, which live coverage
+and results never move); shows who else has the story
 open (a heartbeat kept in the cache for PRESENCE_SECONDS); stores what an editor types as an
 Autosave while they type and offers it back when they return. Its script (static/js/desk.js)
 adds the live word count, the unsaved-changes question, autosave and the heartbeat; without
@@ -45,8 +46,9 @@ def reading_figures(*texts):
 
 
 def version_token(article):
-    """What the form remembers of the story it was opened on: its updated_at, exactly."""
-    return article.updated_at.isoformat() if article and article.updated_at else ""
+    """What the form remembers of the story it was opened on: its desk_version, which only
+    editors' saves move (live coverage, entries and results change updated_at, not it)."""
+    return str(article.desk_version) if article and article.pk else ""
 
 
 class Presence:
@@ -101,20 +103,18 @@ class DeskFormMixin:
         saved = type(article).objects.filter(pk=article.pk).first()
         if saved and seen and seen != version_token(saved):
             # Who saved since: the newest version, if it is of the story as saved now (none is
-            # when the change was made outside the admin's saves, e.g. live coverage started).
+            # when the change was made outside the admin's saves).
             latest = revisions.versions_of(saved).first()
-            kept_at = latest.field_dict.get("updated_at") if latest else None
-            # (Versions are kept as JSON, whose times are to the millisecond.)
-            if kept_at is None or abs(kept_at - saved.updated_at).total_seconds() >= 0.001:
+            if latest is None or latest.field_dict.get("desk_version") != saved.desk_version:
                 latest = None
             self.conflict = {
                 "article": saved,
                 "by": display_name(latest.revision.user) if latest else "Someone",
-                "at": saved.updated_at,
+                "at": latest.revision.date_created if latest else saved.updated_at,
             }
             raise forms.ValidationError(
                 f"{self.conflict['by']} saved this story at "
-                f"{dates.shown(saved.updated_at, 'TIME_FORMAT')} while you were editing it. "
+                f"{dates.shown(self.conflict['at'], 'TIME_FORMAT')} while you were editing it. "
                 "Nothing was overwritten: your version is kept in the form below, theirs is "
                 "shown above it. Take what you need from theirs, then save again to replace it.",
                 code="conflict",
@@ -164,12 +164,18 @@ class DeskAdmin:
         changed = [
             a for a in self.model.objects.filter(pk__in=before) if a.updated_at != before[a.pk]
         ]
-        if changed:
+        if changed:  # an editor's change: forms opened before it are out of date
+            for article in changed:
+                article.desk_version += 1
+            self.model.objects.bulk_update(changed, ["desk_version"])
             label = getattr(getattr(self, name, None), "short_description", name)
             revisions.record(changed, user=request.user, comment=str(label))
         return response
 
     def save_model(self, request, obj, form, change):
+        if change:  # an editor's save: forms opened on the version before are out of date
+            saved = type(obj).objects.filter(pk=obj.pk).values_list("desk_version", flat=True)
+            obj.desk_version = (saved.first() or 0) + 1
         super().save_model(request, obj, form, change)
         Autosave.objects.filter(user=request.user, article=obj if change else None).delete()
 

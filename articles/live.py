@@ -15,7 +15,10 @@ deletions (``event: remove``) and the coverage's start and end (``event: status`
 Live results: after any change to an event commits and its tags are purged (a result row saved
 or imported, the event switched to official), ``event: results`` is published on
 ``results-<event pk>``; event pages and stories covering it fetch themselves again
-(static/js/live_results.js).
+(static/js/live_results.js). That channel is reliable too: each change takes the event's next
+number (`results_sequence`, a counter in the shared cache) as its Pushpin id, the number before
+it as prev-id; a stream subscribed with another number (a change published while Pushpin was
+subscribing it) asks its next link, which reports the events whose number moved.
 """
 
 import re
@@ -168,6 +171,26 @@ EVENT_TAG = re.compile(r"^event-(\d+)$")
 
 RESULTS_CHANGED_KEY = "results-changed:{}"
 RESULTS_CHANGED_SECONDS = 24 * 3600
+RESULTS_SEQUENCE_KEY = "results-seq:{}"
+
+
+def results_sequence(event_pks):
+    """{event pk: the number of its latest results change} (0 for one not changed lately, or
+    when the cache cannot say): what a results stream holds as each channel's prev-id."""
+    keys = {RESULTS_SEQUENCE_KEY.format(pk): pk for pk in event_pks}
+    found = cache.get_many(list(keys))
+    return {pk: int(found.get(key) or 0) for key, pk in keys.items()}
+
+
+def _next_results_number(event_pk):
+    """The next number of an event's results changes (1, 2, ...), or None when the cache
+    cannot count (the change is then published unsequenced: streams get it if subscribed)."""
+    key = RESULTS_SEQUENCE_KEY.format(event_pk)
+    try:
+        cache.add(key, 0, RESULTS_CHANGED_SECONDS)
+        return cache.incr(key)
+    except ValueError:
+        return None
 
 
 def results_event(event_pk):
@@ -193,7 +216,9 @@ def _content_changed(sender, tags, **kwargs):
         if found:
             pk = int(found.group(1))
             cache.set(RESULTS_CHANGED_KEY.format(pk), time.time(), RESULTS_CHANGED_SECONDS)
-            grip.publish(results_channel(pk), results_event(pk))
+            number = _next_results_number(pk)
+            ids = {"event_id": number, "prev_id": number - 1} if number else {}
+            grip.publish(results_channel(pk), results_event(pk), **ids)
 
 
 def connect():

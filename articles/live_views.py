@@ -4,6 +4,7 @@ Both are short requests for Django; see newsroom/grip.py for how Pushpin keeps t
 """
 
 import time
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -86,27 +87,64 @@ def _since(request):
     return time.time() - int(value) - PAGE_AGE_MARGIN_SECONDS
 
 
+def _seen(request, events):
+    """{event pk: the change number the reader has} from a next link's ``?seen=N,N`` (one per
+    event, in `events` order), or None when the request is not a next link."""
+    parts = request.GET.get("seen")
+    if parts is None:
+        return None
+    numbers = [
+        int(p) if p.isascii() and p.isdigit() and len(p) < 12 else -1 for p in parts.split(",")
+    ]
+    return {pk: numbers[i] if i < len(numbers) else -1 for i, pk in enumerate(events)}
+
+
 def results_stream(request):
     """Server-sent events for the results of ``?events=PK,PK`` (up to MAX_STREAMED_EVENTS),
     held by Pushpin on ``results-<pk>``: an ``event: results`` after each committed change to
     one of them (articles/live.py), on which the page fetches itself again. First, one for each
     event changed since the page was built (see `_since`): what changed before the stream
-    connected is not missed. Without a GRIP proxy, 204 (the page polls)."""
+    connected is not missed. Each channel is held in Pushpin's reliable mode, its prev-id the
+    event's latest change number: a change published while Pushpin was subscribing does not
+    follow on from it, and Pushpin asks the next link (this view with ``&seen=`` those
+    numbers), which reports each event whose number moved since. Without a GRIP proxy, 204
+    (the page polls)."""
     wanted = {
         int(part)
         for part in request.GET.get("events", "").split(",")[:MAX_STREAMED_EVENTS]
         if part.isascii() and part.isdigit() and len(part) < 12
     }
-    events = list(Event.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    events = sorted(Event.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     if not events:
         response = HttpResponse(status=404)
     elif not grip.through_proxy(request):
         response = HttpResponse(status=204)
     else:
-        missed = live.results_changed_since(events, _since(request))
+        # The numbers first, then what changed: a change after this reading is published
+        # with a prev-id that does not follow on, so Pushpin delivers it or asks again.
+        numbers = live.results_sequence(events)
+        seen = _seen(request, events)
+        if seen is None:
+            missed = live.results_changed_since(events, _since(request))
+        else:
+            missed = [pk for pk in events if seen[pk] != numbers[pk]]
         response = HttpResponse(
             "".join(map(live.results_event, missed)), content_type="text/event-stream"
         )
-        grip.hold_stream(response, [live.results_channel(pk) for pk in sorted(events)])
+        next_link = (
+            reverse("articles:live-results-stream")
+            + "?"
+            + urlencode(
+                {
+                    "events": ",".join(map(str, events)),
+                    "seen": ",".join(str(numbers[pk]) for pk in events),
+                }
+            )
+        )
+        grip.hold_stream(
+            response,
+            [(live.results_channel(pk), numbers[pk]) for pk in events],
+            next_link=next_link,
+        )
     response["Cache-Control"] = "no-store"
     return response

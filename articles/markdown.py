@@ -1,7 +1,8 @@
 """Article bodies: Markdown in, sanitised HTML out. nh3 decides what survives.
 
-A picture in a body (an <img>, as import_wordpress writes for a post's images) is kept only
-when every address it names is the site's own upload (MEDIA_URL): no asset from another host.
+A picture in a body (an <img>, as import_wordpress writes for a post's images, or a library
+picture's reference ``[image:12]``, made HTML by articles/library.py before the Markdown) is kept
+only when every address it names is the site's own upload (MEDIA_URL): no asset from another host.
 `removed_by_sanitiser` tells the editor what did not survive."""
 
 import re
@@ -15,6 +16,8 @@ from markdown.extensions.smarty import SmartyExtension, SubstituteTextPattern
 from markdown.extensions.tables import TableExtension
 
 from newsroom.caching import renderer_version
+
+from . import library
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3", "h4",
@@ -82,7 +85,7 @@ def _keep_attribute(tag, attribute, value):
 
 def _markdown_html(text):
     return markdown_lib.markdown(
-        text or "",
+        library.expand(text or ""),
         # Column alignment as the align attribute the sanitiser keeps (not a style it drops).
         extensions=[
             TableExtension(use_align_attribute=True),
@@ -132,7 +135,7 @@ def removed_by_sanitiser(text):
     parser = _Removed()
     parser.feed(_markdown_html(text))
     parser.close()
-    return list(dict.fromkeys(parser.found))
+    return list(dict.fromkeys([*library.missing(text), *parser.found]))
 
 
 def render_markdown(text):
@@ -150,5 +153,8 @@ def render_markdown(text):
     return IMAGE_WITHOUT_SOURCE.sub("", html)  # a picture from elsewhere: nothing of it
 
 
-# What rendered a stored body: this file and the libraries it calls (see Article.body_renderer).
-RENDERER = renderer_version(__file__, "markdown", "nh3")
+# What rendered a stored body: this file, the library pictures' HTML (articles/library.py) and
+# the libraries it calls (see Article.body_renderer).
+RENDERER = (
+    renderer_version(__file__, "markdown", "nh3")[:8] + renderer_version(library.__file__)[:8]
+)

@@ -98,3 +98,25 @@ def status_message(request, article):
         article.title,
         preview,
     )
+
+
+def schedule(stories, at):
+    """Schedule `stories` (Articles) to go live at `at` (an aware datetime, which the caller
+    has checked is in the future). A story readers can see now is left as it is (scheduling it
+    would take it off the site until then), and so is one whose take-down time would come
+    first. Returns (scheduled, left): lists of Articles; the scheduled ones are saved
+    (status, publish time, updated_at) but not versioned (the admin's action does that)."""
+    now = timezone.now()
+    scheduled, left = [], []
+    for article in stories:
+        if article.is_published or (article.unpublish_at and article.unpublish_at <= at):
+            left.append(article)
+            continue
+        article.status, article.published_at, article.updated_at = (
+            Article.Status.SCHEDULED,
+            at,
+            now,
+        )
+        scheduled.append(article)
+    Article.objects.bulk_update(scheduled, ["status", "published_at", "updated_at"])
+    return scheduled, left

@@ -10,11 +10,15 @@ from django.db import DatabaseError
 from django.http import HttpResponsePermanentRedirect
 from django.utils.cache import patch_cache_control
 
+from newsroom.caching import frontcache, tag_for
+
 from .models import OldLink
 
 # WordPress's "plain" permalinks: the only query parameters an old link is looked up by.
 QUERY_LINKS = ("p", "page_id", "cat", "tag")
-# Browsers and shared caches may keep a redirect this long (it carries no tags to purge by).
+# Shared caches may keep a redirect this long: it carries its target's tag, so a change of the
+# target's address (a slug changed back: A -> B -> A) purges it. Browsers keep none (max-age=0):
+# one kept from before would send a reader round a loop that no purge can reach.
 REDIRECT_SECONDS = 3600
 
 
@@ -37,11 +41,18 @@ def keep_old_address(article, old_path):
     new_path = article.get_absolute_url()
     if old_path == new_path:
         return False
-    OldLink.objects.filter(path=new_path, article=article).delete()
+    release_address(article)
     OldLink.objects.update_or_create(
         path=old_path, defaults={"article": article, "section": None, "tag": None}
     )
     return True
+
+
+def release_address(article):
+    """The story's current address is its page again: any OldLink at that address (its own,
+    from an earlier slug, or another story's) goes, so it never redirects away from, or to,
+    itself. Called whenever a story's slug changes, published or not."""
+    OldLink.objects.filter(path=article.get_absolute_url()).delete()
 
 
 def redirect_for(path):
@@ -52,10 +63,13 @@ def redirect_for(path):
     except DatabaseError:
         return None
     url = link.target_url() if link else None
-    if url is None:
-        return None
+    if url is None or url == path:
+        return None  # (never a 301 to itself: the page there answers, or its 404 stands)
     response = HttpResponsePermanentRedirect(url)
-    patch_cache_control(response, public=True, max_age=REDIRECT_SECONDS)
+    target = link.article or link.section or link.tag
+    purger = frontcache.purger()
+    response[purger.tag_header] = purger.header_value([tag_for(target)])
+    patch_cache_control(response, public=True, max_age=0, s_maxage=REDIRECT_SECONDS)
     return response
 
 

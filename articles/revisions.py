@@ -152,6 +152,7 @@ def restore(article, version, *, user):
             ):
                 continue  # a section or author deleted since: the story keeps its current one
             setattr(article, field.attname, data[name])
+        article.desk_version += 1  # an editor's change: a form opened before it is out of date
         article.save()
         for name, model in (("tags", Tag), ("events", Event)):
             if name in data:

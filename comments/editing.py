@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from . import reply_emails
 from .forms import BODY_MAX, BODY_MIN, clean_comment_body
 from .models import BANNED_REASON, Comment
 from .moderation import comments_open, decide
@@ -182,6 +183,8 @@ def edit_comment(comment_id, *, body, own_ids):
         # save() stores the body's HTML again, and the pre/post-save signals purge the story's
         # pages when the comment is or was public.
         comment.save(update_fields=["body", "edited_at", "status", "status_reason"])
+        if comment.status == Comment.Status.APPROVED and was != Comment.Status.APPROVED:
+            reply_emails.replies_approved([comment.pk])  # a held reply the rules now approve
         if comment.status == Comment.Status.PENDING:
             # A new text to decide on (an earlier email's links no longer act: the stamp moved).
             transaction.on_commit(lambda: notify_moderators(comment))

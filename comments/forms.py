@@ -127,6 +127,11 @@ class CommentForm(forms.ModelForm):
         label="Save my name, email and website in this browser for the next time I comment.",
         required=False,
     )
+    notify_replies = forms.BooleanField(
+        label="Email me when someone replies",
+        required=False,
+        help_text="We first email you a link to confirm; every email has a link to stop them.",
+    )
 
     class Meta:
         model = Comment
@@ -163,6 +168,7 @@ class CommentForm(forms.ModelForm):
             "parent",
             "token",
             "remember",
+            "notify_replies",
             HTML('<button type="submit" class="btn">Post comment</button>'),
         )
 

@@ -374,3 +374,70 @@ class Ban(models.Model):
     @property
     def is_active(self):
         return self.lifted_at is None
+
+
+def new_subscription_secret():
+    """A random value carried (signed) by a subscription's links: they stop working when the
+    subscription is deleted, even if its id were ever used again."""
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class ReplySubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        """Subscriptions that get reply emails: confirmed by their address, not muted."""
+        return self.filter(confirmed_at__isnull=False, muted_at__isnull=True)
+
+    def for_emails(self, emails):
+        """The subscriptions of these addresses (any case or IDN form: by email_key)."""
+        keys = {email_key(email) for email in emails if email and email.strip()}
+        return self.filter(key__in=keys)
+
+
+class ReplySubscription(models.Model):
+    """One address that asked to be emailed when someone replies to its comments (the
+    comment form's "Email me when someone replies"), one row per person: `key` is its
+    email_key, `comments` the comments posted with the box ticked. Nothing is sent before the
+    address confirms by the link in an email (reply_emails.py); one click mutes it."""
+
+    key = models.CharField(max_length=400, unique=True, editable=False)
+    email = models.EmailField(max_length=254, editable=False, help_text="Where replies are sent.")
+    comments = models.ManyToManyField(Comment, related_name="reply_subscriptions", blank=True)
+    secret = models.CharField(max_length=32, default=new_subscription_secret, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirm_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    muted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReplySubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        # Never the address: this is what logs and pages call it.
+        return f"Reply subscription {self.pk}"
+
+    @property
+    def is_active(self):
+        return self.confirmed_at is not None and self.muted_at is None
+
+
+class ReplyNotice(models.Model):
+    """A reply email sent: one per reply and subscription, however often the reply is
+    approved."""
+
+    subscription = models.ForeignKey(
+        ReplySubscription, on_delete=models.CASCADE, related_name="notices"
+    )
+    reply = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "reply"], name="reply_notice_once")
+        ]
+
+    def __str__(self):
+        return f"Reply {self.reply_id} sent to subscription {self.subscription_id}"

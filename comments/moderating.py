@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from articles.models import display_name
 
+from . import reply_emails
 from .caching import announce_threads
 from .models import Comment
 from .refusals import CannotReply
@@ -94,6 +95,8 @@ def set_status(comments, *, status, by, seen=None, reason=None):
             moderated_by=by,
             moderated_at=timezone.now(),
         )
+        if status == Comment.Status.APPROVED:
+            reply_emails.replies_approved(changed)  # queued in this transaction
     return Decided(changed=changed, refused=refused)
 
 
@@ -130,18 +133,21 @@ def staff_reply(*, parent, body, by):
             "or approve it first."
         )
     now = timezone.now()
-    return Comment.objects.create(
-        article_id=parent.article_id,
-        parent=reply_target(parent),
-        name=display_name(by),
-        body=body,
-        status=Comment.Status.APPROVED,
-        status_reason=f"staff reply by {by.get_username()}",
-        is_staff_reply=True,
-        user=by,
-        moderated_by=by,
-        moderated_at=now,
-    )
+    with transaction.atomic():
+        reply = Comment.objects.create(
+            article_id=parent.article_id,
+            parent=reply_target(parent),
+            name=display_name(by),
+            body=body,
+            status=Comment.Status.APPROVED,
+            status_reason=f"staff reply by {by.get_username()}",
+            is_staff_reply=True,
+            user=by,
+            moderated_by=by,
+            moderated_at=now,
+        )
+        reply_emails.replies_approved([reply.pk])
+    return reply
 
 
 def approve_and_reply(*, parent, body, by, seen=None):

@@ -21,6 +21,8 @@ DEFAULTS = {
     # with ?corder=, see comments/display.py).
     "ORDER": "oldest",
     "EDIT_MINUTES": 15,
+    "REPLY_CONFIRM_DAYS": 7,
+    "REPLY_CONFIRM_RESEND_HOURS": 24,
 }
 
 

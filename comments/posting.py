@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from . import email_links
+from . import email_links, reply_emails
 from .addresses import email_key
 from .models import Comment
 from .moderation import comments_open, decide
@@ -48,11 +48,12 @@ def same_text_by_them(comment, client, own_ids=()):
     return emails
 
 
-def post_comment(*, comment, client, own_ids=()):
+def post_comment(*, comment, client, own_ids=(), notify_replies=False):
     """Check, decide and save a reader's comment built by the form; tell moderators if it waits.
 
     `client` is client_hash(request); `own_ids` the ids of the comments the posting browser
     wrote, from its signed cookie (cookies.own_ids), its only proof of identity.
+    `notify_replies`: the box "Email me when someone replies" was ticked (reply_emails.watch).
     """
     if not comments_open(comment.article):
         raise CommentsClosed
@@ -65,6 +66,10 @@ def post_comment(*, comment, client, own_ids=()):
         decision = decide(comment, own_ids=own_ids)
         comment.status, comment.status_reason = decision.status, decision.reason
         comment.save()
+        if notify_replies:
+            reply_emails.watch(comment)
+        if comment.status == Comment.Status.APPROVED:
+            reply_emails.replies_approved([comment.pk])
     if comment.status == Comment.Status.PENDING:
         transaction.on_commit(lambda: notify_moderators(comment))
     forget_old_client_hashes()

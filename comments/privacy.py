@@ -9,7 +9,7 @@ from newsroom.dates import machine_time
 
 from .addresses import email_forms, email_key  # noqa: F401  (re-exported)
 from .caching import announce_threads
-from .models import Comment
+from .models import Comment, ReplySubscription
 
 EMAIL_PERMISSION = "comments.view_commenter_email"
 DOTS = "•••"
@@ -60,7 +60,26 @@ def export_commenter_data(emails):
             }
             for comment in comments.select_related("article").order_by("created_at", "pk")
         ],
+        "reply_subscriptions": [
+            {
+                "email": subscription.email,
+                "comments": sorted(c.pk for c in subscription.comments.all()),
+                "created_at": machine_time(subscription.created_at),
+                "confirmation_sent_at": _optional_time(subscription.confirm_sent_at),
+                "confirmed_at": _optional_time(subscription.confirmed_at),
+                "muted_at": _optional_time(subscription.muted_at),
+                "replies_emailed": sorted(n.reply_id for n in subscription.notices.all()),
+            }
+            for subscription in ReplySubscription.objects.for_emails(emails).prefetch_related(
+                "comments", "notices"
+            )
+        ],
     }
+
+
+def _optional_time(moment):
+    """machine_time, or None for a moment that has not come (not confirmed, not muted)."""
+    return machine_time(moment) if moment else None
 
 
 @transaction.atomic
@@ -79,8 +98,10 @@ def delete_comments(comments):
 
 
 def erase_commenter_data(emails, *, delete=False):
-    """Anonymise (or delete) every comment written with these addresses; returns how many."""
+    """Anonymise (or delete) every comment written with these addresses, and delete their
+    reply subscriptions (nothing more is emailed to them); returns how many comments."""
     comments = comments_by_emails(emails)
+    ReplySubscription.objects.for_emails(emails).delete()
     if delete:
         return delete_comments(comments)
     with transaction.atomic():

@@ -20,4 +20,14 @@ urlpatterns = [
         views.ModerateFromEmailView.as_view(),
         name="moderate",
     ),
+    path(
+        "comments/replies/confirm/<str:token>/",
+        views.ConfirmReplyEmailsView.as_view(),
+        name="replies-confirm",
+    ),
+    path(
+        "comments/replies/mute/<str:token>/",
+        views.MuteReplyEmailsView.as_view(),
+        name="replies-mute",
+    ),
 ]

@@ -12,7 +12,7 @@ from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies, display, editing, email_links
+from . import cookies, display, editing, email_links, reply_emails
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
@@ -60,6 +60,7 @@ class PostCommentView(ArticleDetailView):
                     comment=form.save(commit=False),
                     client=client_hash(request),
                     own_ids=cookies.own_ids(request),
+                    notify_replies=form.cleaned_data["notify_replies"],
                 )
                 return self.posted(comment, form)
         except CommentsClosed as refusal:
@@ -229,3 +230,53 @@ class ModerateFromEmailView(View):
         response["X-Robots-Tag"] = "noindex"
         response["Referrer-Policy"] = "no-referrer"
         return response
+
+
+class ReplyEmailsView(View):
+    """A link from a commenter's email (comments/reply_emails.py), `kind` "confirm" or "mute":
+    GET shows what it would do and a button, POST does it; a refused link gets its page and
+    4xx. Never cached, never indexed, no Referer sent on (the token is in the address); never
+    shows the address."""
+
+    http_method_names = ["get", "post"]
+    template_name = "comments/reply_emails.html"
+    kind = reply_emails.CONFIRM
+    actions = {reply_emails.CONFIRM: reply_emails.confirm, reply_emails.MUTE: reply_emails.mute}
+
+    def get(self, request, token):
+        try:
+            reply_emails.read(self.kind, token)
+        except reply_emails.LinkRefused as refusal:
+            return self.page({"refusal": refusal}, status=refusal.status)
+        return self.page({})
+
+    def post(self, request, token):
+        try:
+            link = reply_emails.read(self.kind, token)
+        except reply_emails.LinkRefused as refusal:
+            return self.page({"refusal": refusal}, status=refusal.status)
+        self.actions[self.kind](link.subscription)
+        return self.page({"done": self.kind})
+
+    def page(self, context, status=200):
+        context |= {"kind": self.kind, "with_csrf": caching.has_session(self.request)}
+        response = TemplateResponse(self.request, self.template_name, context, status=status)
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+@method_decorator(csrf_token_with_session, "dispatch")
+class ConfirmReplyEmailsView(ReplyEmailsView):
+    """The confirmation link of reply emails (double opt-in)."""
+
+    kind = reply_emails.CONFIRM
+
+
+@method_decorator(csrf_exempt, "dispatch")
+class MuteReplyEmailsView(ReplyEmailsView):
+    """The mute link of reply emails. Exempt from the CSRF token: RFC 8058's one-click POST
+    comes from the mail client with no cookie and no token; the signed token is the proof."""
+
+    kind = reply_emails.MUTE

@@ -16,6 +16,7 @@ EDITOR_MODELS = {
         "liveentry",
         "oldlink",
         "byline",
+        "libraryimage",
     ],
 }
 GROUP_PERMISSIONS = {

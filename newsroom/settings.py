@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "reversion",
+    # The task queue in the database (django.tasks' DatabaseBackend): `manage.py db_worker`.
+    "django_tasks_db",
     "articles",
     "comments",
 ]
@@ -403,9 +405,20 @@ COMMENTS = {
     # A commenter may edit their comment this long after posting it, from the browser that
     # posted it and until someone replies (comments/editing.py); 0 turns editing off.
     "EDIT_MINUTES": 15,
+    # The link that confirms reply emails works this long; a new one is sent at most this often.
+    "REPLY_CONFIRM_DAYS": 7,
+    "REPLY_CONFIRM_RESEND_HOURS": 24,
 }
 # Links typed without a scheme ("www.example.com") become https:// links, as in Django 2028.
 URLIZE_ASSUME_HTTPS = True
+
+# --- Background tasks -----------------------------------------------------------------------
+
+# Emails to commenters (reply notifications and their confirmation) go through Django's task
+# framework on the database backend: a task is a row written in the same transaction as the
+# change that asks for it, so it is sent only once that commits and it survives a restart.
+# `make worker` (manage.py db_worker) sends them; without a worker they wait in the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- Site -----------------------------------------------------------------------------------
 

@@ -196,3 +196,19 @@ def make_live_entry(**fields):
     if "author" not in fields:
         fields["author"] = fields["article"].author
     return LiveEntry.objects.create(**fields)
+
+
+def make_library_image(alt="A skater crosses the line", **fields):
+    """A picture of the image library, stored and rendered as the admin does."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from articles import images
+    from articles.models import LibraryImage
+
+    upload = SimpleUploadedFile("skater.png", image_bytes("PNG", size=(900, 600)), "image/png")
+    image = LibraryImage(alt=alt, **fields)
+    image.renditions, _stored = images.store_hero_image(
+        image, images.render_hero_image(upload), **LibraryImage.PICTURE_FILES
+    )
+    image.save()
+    return image

@@ -426,3 +426,50 @@ def test_moderators_emails_and_the_pages_of_their_links_show_no_commenter_email(
         text = (response.content.decode(errors="replace") + str(response.headers)).lower()
         for needle in needles:
             assert needle not in text, f"{url} shows {needle}"
+
+
+def test_reply_emails_and_the_pages_of_their_links_show_no_commenter_email(client, settings):
+    """The reply emails' links (confirm, mute), the pages they open and every page those
+    link to, before and after their button is pressed: no commenter's address, no hash. The
+    links' tokens carry an id, never the address."""
+    from comments import reply_emails
+
+    settings.SITE_URL = "http://testserver"
+    call_command("seed_demo", verbosity=0)
+    emails = {email.lower() for email in Comment.objects.values_list("email", flat=True) if email}
+    needles = set(emails)
+    for email in emails:
+        needles |= {
+            hashlib.md5(email.encode()).hexdigest(),  # noqa: S324 - what Gravatar uses
+            hashlib.sha256(email.encode()).hexdigest(),
+        }
+    parent = Comment.objects.public().exclude(email="").first()
+    with_box = comment_form_data(parent.article, email=parent.email, notify_replies="on")
+    assert post(client, parent.article, **with_box).status_code == 303
+    subscription = reply_emails.ReplySubscription.objects.get()
+    subscription.comments.add(parent)
+    mail.outbox.clear()
+    reply_emails.send_confirmation(subscription.pk)
+    reply_emails.confirm(subscription)
+    reply = make_comment(article=parent.article, parent=parent, email="other@example.org")
+    assert reply_emails.send_replies(reply.pk) == 1
+    links = []
+    for message in mail.outbox:
+        links += re.findall(r"http://testserver(/comments/replies/\S+)", message.body)
+        links += re.findall(
+            r"<http://testserver(/comments/replies/\S+)>",
+            message.extra_headers.get("List-Unsubscribe", ""),
+        )
+    assert {link.split("/")[3] for link in links} == {"confirm", "mute"}
+    for link in links:
+        assert not any(needle in link.lower() for needle in needles)
+    pages = crawl(Client(), links)
+    for link in set(links):
+        pages["POST " + link] = Client().post(link)
+    pages["forged"] = Client().get("/comments/replies/mute/forged:token/")
+    assert pages["forged"].status_code == 400
+    assert sum(url.startswith("/comments/replies/") for url in pages) >= 2
+    for url, response in pages.items():
+        text = (response.content.decode(errors="replace") + str(response.headers)).lower()
+        for needle in needles:
+            assert needle not in text, f"{url} shows {needle}"

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article
 from newsroom import uploads
@@ -159,7 +160,7 @@ def change_form(article, **fields):
         section=article.section_id,
         published_at_0="",
         published_at_1="",
-        desk_version=article.updated_at.isoformat(),
+        desk_version=str(article.desk_version),
     )
     data.update(fields)
     return data
@@ -202,6 +203,19 @@ def test_another_editor_on_the_page_is_named(editor):
     assert "Also editing this story now: kees." in page
     beat = editor.post(reverse("admin:articles_article_presence", args=[article.pk]))
     assert beat.json() == {"others": ["kees"]}
+
+
+def test_an_editor_who_leaves_is_no_longer_named(editor):
+    """The leave the page sends as it goes (a beacon on pagehide) takes the editor off the
+    list at once; the others' heartbeats no longer name them."""
+    article = make_article()
+    kees = Client()
+    kees.force_login(make_user("kees", groups=["Editors"]))
+    kees.get(change_url(article))
+    presence = reverse("admin:articles_article_presence", args=[article.pk])
+    assert editor.post(presence).json() == {"others": ["kees"]}
+    assert kees.post(presence, {"leave": "1"}).json() == {"others": []}
+    assert editor.post(presence).json() == {"others": []}
 
 
 # Autosave: stored per story and editor, never touching the story, offered back.
@@ -334,14 +348,33 @@ def test_restoring_a_version_whose_section_is_gone_keeps_the_current_one(editor)
     assert article.body == "Old words." and article.section == current
 
 
-def test_a_change_made_outside_the_form_is_not_pinned_on_the_last_editor(editor):
-    """A story changed since opening by no admin save (live coverage started) still refuses the
-    save, without naming whoever saved it before."""
-    from articles import live, revisions
+def test_live_coverage_while_the_story_is_open_is_no_edit_conflict(editor, committed):
+    """Coverage started and entries posted (both move the story's updated_at) while an editor
+    has the story open: their save goes through, nothing refused, their words kept."""
+    from articles import live
+
+    from .factories import make_live_entry
 
     article = make_article(author=editor.user)
-    revisions.record([article], user=make_user("earlier", groups=["Editors"]), comment="Old")
     opened = change_form(article, body="Mine.")
-    live.start_coverage(article)
+    with committed():
+        live.start_coverage(article)
+        make_live_entry(article=article)
+        Article.objects.filter(pk=article.pk).update(updated_at=timezone.now())
+    saved = editor.post(change_url(article), opened)
+    assert saved.status_code == 302
+    article.refresh_from_db()
+    assert article.body == "Mine." and article.live_started_at is not None
+
+
+def test_a_publishing_action_while_the_story_is_open_is_a_conflict(editor):
+    """An action (Unpublish) taken while an editor has the story open moves its desk version:
+    their save is refused rather than silently putting the old status back."""
+    article = make_article(author=editor.user)
+    opened = change_form(article, body="Mine.")
+    changelist = reverse("admin:articles_article_changelist")
+    editor.post(changelist, {"action": "unpublish", "_selected_action": [article.pk]})
     page = editor.post(change_url(article), opened).content.decode()
-    assert "Someone saved this story at" in page and "earlier saved" not in page
+    assert "saved this story at" in page
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT and article.body != "Mine."

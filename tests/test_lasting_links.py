@@ -87,3 +87,40 @@ def test_an_unpublished_story_is_not_revealed_by_its_old_address(editor):
     rename(editor, article, "second-name")
     Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
     assert Client().get("/stories/first-name/").status_code == 404
+
+
+def test_a_slug_changed_back_loops_nowhere_and_no_browser_keeps_the_redirect(editor):
+    """A -> B -> A -> B: each address either shows the story or sends straight to it, never to
+    itself; the 301 tells browsers to keep nothing and names the story's tag, so the front
+    cache drops the A -> B redirect when the story moves back to A."""
+    from newsroom.caching import frontcache, tag_for
+
+    article = make_article(slug="a-story")
+    rename(editor, article, "b-story")
+    rename(editor, article, "a-story")
+    moved = Client().get("/stories/b-story/")
+    assert (moved.status_code, moved["Location"]) == (301, "/stories/a-story/")
+    assert "max-age=0" in moved["Cache-Control"] and "s-maxage=" in moved["Cache-Control"]
+    assert tag_for(article) in moved[frontcache.purger().tag_header]
+    assert Client().get("/stories/a-story/").status_code == 200
+    rename(editor, article, "b-story")
+    assert Client().get("/stories/b-story/").status_code == 200
+    assert Client().get("/stories/a-story/")["Location"] == "/stories/b-story/"
+    assert set(OldLink.objects.values_list("path", flat=True)) == {"/stories/a-story/"}
+
+
+def test_an_old_link_at_the_storys_own_address_never_redirects_to_itself(editor):
+    """A draft taken back to an address it once had (no redirect kept for drafts) releases
+    it; and a stale link pointing at its own address is never answered with a 301."""
+    article = make_article(slug="first-name")
+    rename(editor, article, "second-name")
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    article.refresh_from_db()
+    rename(editor, article, "first-name")
+    assert not OldLink.objects.filter(path="/stories/first-name/").exists()
+    OldLink.objects.create(path="/stories/first-name/", article=article)  # stale, by hand
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.PUBLISHED)
+    from articles import redirects
+
+    assert redirects.redirect_for("/stories/first-name/") is None
+    assert Client().get("/stories/first-name/").status_code == 200

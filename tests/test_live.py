@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -443,7 +444,12 @@ def test_the_results_stream_holds_the_events_channels(client):
     assert client.get(url, {"events": events}).status_code == 204  # no Pushpin: poll
     held = client.get(url, {"events": events}, HTTP_GRIP_SIG="x")
     assert held["Grip-Hold"] == "stream" and held["Cache-Control"] == "no-store"
-    assert held["Grip-Channel"] == f"results-{first.pk}, results-{second.pk}"
+    assert held["Grip-Channel"] == (
+        f"results-{first.pk}; prev-id=0, results-{second.pk}; prev-id=0"
+    )
+    assert held["Grip-Link"] == (
+        f"</live/results/stream/?events={first.pk}%2C{second.pk}&seen=0%2C0>; rel=next"
+    )
     assert client.get(url, {"events": "999999,x"}).status_code == 404
     assert held.content == b""  # nothing changed since
 
@@ -460,6 +466,42 @@ def test_the_results_stream_first_reports_changes_the_page_has_not_shown(client,
     cache.set(f"results-changed:{event.pk}", time.time() - 3600)  # the change, an hour ago
     newer_page = client.get(url, {"events": event.pk, "age": 60}, HTTP_GRIP_SIG="x")
     assert newer_page.content == b""
+
+
+def test_results_changes_are_numbered_steps_of_a_reliable_channel(publish_endpoint, committed):
+    """Each committed change to an event's results is published with the event's next number
+    as its id and the one before as prev-id; a stream holds the latest number it has."""
+    event = make_event(results_official=False)
+    for rank, time_ms in ((1, 36490), (2, 37150)):
+        with committed():
+            make_result(event=event, rank=rank, time_ms=time_ms)
+    items = [
+        item
+        for _path, payload in publish_endpoint
+        for item in payload["items"]
+        if item["channel"] == f"results-{event.pk}"
+    ]
+    assert [(item["id"], item["prev-id"]) for item in items] == [("1", "0"), ("2", "1")]
+    url = reverse("articles:live-results-stream")
+    held = Client().get(url, {"events": event.pk, "age": 0}, HTTP_GRIP_SIG="x")
+    assert held["Grip-Channel"] == f"results-{event.pk}; prev-id=2"
+
+
+def test_the_results_next_link_reports_the_events_that_moved(client, committed):
+    """Pushpin asks the next link when a change does not follow on from the stream's prev-id:
+    the answer reports each event whose number moved since, and holds the new numbers."""
+    moved, still = make_event(results_official=False), make_event(results_official=False)
+    with committed():
+        make_result(event=moved, rank=1, time_ms=36490)
+    url = reverse("articles:live-results-stream")
+    events = f"{moved.pk},{still.pk}"
+    asked = client.get(url, {"events": events, "seen": "0,0"}, HTTP_GRIP_SIG="x")
+    assert asked.content.decode() == f'event: results\ndata: {{"event":{moved.pk}}}\n\n'
+    assert f"results-{moved.pk}; prev-id=1" in asked["Grip-Channel"]
+    again = client.get(url, {"events": events, "seen": "1,0"}, HTTP_GRIP_SIG="x")
+    assert again.content == b""
+    junk = client.get(url, {"events": events, "seen": "x"}, HTTP_GRIP_SIG="x")
+    assert junk.status_code == 200 and junk.content.count(b"event: results") == 2
 
 
 # --- The demo -------------------------------------------------------------------------------
@@ -585,3 +627,161 @@ def test_an_entry_published_while_pushpin_subscribes_the_stream_is_not_missed(
         later = make_live_entry(article=story, body="And the next one")
         assert reader.next_event()["id"] == str(later.pk)  # the stream carries on
         reader.close()
+
+
+@requires_pushpin
+@pytest.mark.django_db(transaction=True)
+def test_a_result_published_while_pushpin_subscribes_the_results_stream_is_not_missed(
+    live_server, settings, tmp_path, monkeypatch
+):
+    """The results stream's gap: a reader opens an event page, and a result row is committed
+    after the app answered the stream request but before Pushpin subscribed it. Pushpin sees
+    the channel moved past the stream's prev-id and asks the next link, which reports it."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    with pushpin(port, tmp_path) as (front, publish_url):
+        settings.PUSHPIN_PUBLISH = publish_url
+        event = make_event(results_official=False)
+        make_result(event=event, rank=1, time_ms=36490)
+        stream_url = front + reverse("articles:live-results-stream") + f"?events={event.pk}"
+        EventStream(f"{stream_url}&age=0").close()  # Pushpin is linked up
+        raced = []
+        changed_since = live.results_changed_since
+
+        def a_result_is_entered_meanwhile(event_pks, since):
+            missed = changed_since(event_pks, since)
+            if not raced:  # once: after the app looked, before Pushpin subscribes
+                raced.append(make_result(event=event, rank=2, time_ms=37150))
+                time.sleep(1)  # Pushpin has handled that publish before this stream is held
+            return missed
+
+        monkeypatch.setattr(live, "results_changed_since", a_result_is_entered_meanwhile)
+        cache.set(f"results-changed:{event.pk}", time.time() - 3600)  # the page shows row 1
+        reader = EventStream(f"{stream_url}&age=0")
+        got = reader.next_event()
+        assert got["event"] == "results" and json.loads(got["data"]) == {"event": event.pk}
+        make_result(event=event, rank=3, time_ms=37500)
+        assert reader.next_event()["event"] == "results"  # the stream carries on
+        reader.close()
+
+
+# --- An entry's picture from the image library or the story's hero; replaced, removed ------
+
+
+def test_an_entry_shows_a_library_picture_chosen_on_the_desk(editor, client, settings):
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    image = make_library_image(alt="The Thialf oval")
+    form = {"body": "Packed house", "action": "post", "library_picture": image.pk}
+    assert editor.post(desk_url(story), form).status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.library_image == image and entry.picture_renditions == []
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    assert 'alt="The Thialf oval"' in img and img.count(".webp ") == len(image.renditions)
+    with django_capture_on_commit():
+        entry.delete()
+    assert image.image.name in media_files(settings)  # the library's files stay
+
+
+def django_capture_on_commit():
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_an_entry_shows_the_storys_hero_renditions(editor, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from articles import images as article_images
+
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now(), hero_alt="Start of pair 1")
+    upload = SimpleUploadedFile("hero.png", image_bytes("PNG", size=(1000, 600)))
+    story.hero_renditions, _ = article_images.store_hero_image(
+        story, article_images.render_hero_image(upload)
+    )
+    story.save()
+    desk = editor.get(desk_url(story)).content.decode()
+    assert 'name="use_hero"' in desk  # offered only for a story with a hero picture
+    form = {"body": "Off they go", "action": "post", "use_hero": "on"}
+    assert editor.post(desk_url(story), form).status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.hero_picture and entry.picture_renditions == []
+    page = client.get(story.get_absolute_url()).content.decode()
+    (img,) = re.findall(r'<figure class="live-entry-picture"><img [^>]*>', page)
+    assert 'alt="Start of pair 1"' in img
+
+
+def test_choosing_two_pictures_at_once_is_refused_and_keeps_the_text(editor):
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    image = make_library_image()
+    response = post_with_picture(editor, story, image_bytes_png(), alt="Alt")
+    assert response.status_code == 302  # an upload alone is fine
+    form = {"body": "Both?", "action": "post", "library_picture": image.pk, "picture_alt": "x"}
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form["picture_upload"] = SimpleUploadedFile("a.png", image_bytes_png())
+    refused = editor.post(desk_url(story), form)
+    assert refused.status_code == 400 and "Choose one picture" in refused.content.decode()
+    assert "Both?" in refused.content.decode() and LiveEntry.objects.count() == 1
+
+
+def image_bytes_png():
+    from .factories import image_bytes
+
+    return image_bytes("PNG", size=(800, 500))
+
+
+def test_replacing_and_removing_an_entrys_picture_reaches_open_pages(
+    editor, settings, publish_endpoint, committed
+):
+    """Editing an entry: its uploaded picture replaced by a library one (its own files go),
+    then removed; each edit is pushed to open pages as an edit of that entry."""
+    from .factories import make_library_image
+
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        post_with_picture(editor, story, image_bytes_png())
+    entry = LiveEntry.objects.get()
+    own = [entry.picture.name, *(r["name"] for r in entry.picture_renditions)]
+    image = make_library_image(alt="Library view")
+    change = reverse("admin:articles_liveentry_change", args=[entry.pk])
+    form = {"body": entry.body, "picture_alt": entry.picture_alt, "library_picture": image.pk}
+    with committed():
+        answer = editor.post(change, form)
+        assert answer.status_code == 302
+    entry.refresh_from_db()
+    assert entry.library_image == image and not entry.picture_renditions
+    assert not set(own) & set(media_files(settings))  # the replaced upload's files went
+    edits = published_on(publish_endpoint, f"live-{story.pk}-changes")
+    assert 'alt="Library view"' in json.loads(edits[-1].split("data: ", 1)[1])["html"]
+    with committed():  # the select still shows the current picture: removing it wins
+        removed = editor.post(
+            change, {"body": entry.body, "library_picture": image.pk, "remove_picture": "on"}
+        )
+    assert removed.status_code == 302
+    entry.refresh_from_db()
+    assert not entry.has_picture
+    last = json.loads(
+        published_on(publish_endpoint, f"live-{story.pk}-changes")[-1].split("data: ", 1)[1]
+    )
+    assert "live-entry-picture" not in last["html"]
+
+
+def test_a_library_pictures_new_alt_text_reaches_open_pages_of_entries_showing_it(
+    publish_endpoint, committed
+):
+    from .factories import make_library_image
+
+    image = make_library_image(alt="Old words")
+    story = make_article(live_started_at=timezone.now())
+    with committed():
+        make_live_entry(article=story, library_image=image)
+        image.alt = "Kok crossing the line"
+        image.save()
+    (edit,) = published_on(publish_endpoint, f"live-{story.pk}-changes")
+    assert 'alt="Kok crossing the line"' in json.loads(edit.split("data: ", 1)[1])["html"]

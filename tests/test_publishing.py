@@ -297,3 +297,59 @@ def test_aligned_table_columns_keep_their_alignment(client):
     table = "| Rank | Time |\n|:-:|--:|\n| 1 | 1:12.31 |"
     assert '<td align="right">1:12.31</td>' in render_markdown(table)
     assert removed_by_sanitiser(table) == []
+
+
+def schedule_action(client, stories, **when):
+    changelist = reverse("admin:articles_article_changelist")
+    data = {"action": "schedule", "_selected_action": [story.pk for story in stories], **when}
+    return client.post(changelist, data)
+
+
+def when(moment):
+    local = timezone.localtime(moment)
+    return {"go_live_at_0": f"{local:%Y-%m-%d}", "go_live_at_1": f"{local:%H:%M:%S}"}
+
+
+def test_the_schedule_action_asks_when_then_schedules_the_stories(client, editor):
+    """The list's Schedule action first asks for a time (the stories named), then schedules
+    every draft selected; each gets a version, and a story readers see is left as it is."""
+    from articles import revisions
+
+    drafts = [make_article(status=Article.Status.DRAFT, published_at=None) for _ in range(2)]
+    live = make_article()
+    asked = schedule_action(client, [*drafts, live])
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Go live at" in page and all(story.title in page for story in drafts)
+    at = (timezone.now() + timedelta(days=1)).replace(microsecond=0, second=0)
+    done = schedule_action(client, [*drafts, live], **when(at))
+    assert done.status_code == 302
+    for story in drafts:
+        story.refresh_from_db()
+        assert story.status == Article.Status.SCHEDULED and story.published_at == at
+        assert story.public_status == "Scheduled"
+        assert revisions.versions_of(story).exists()
+    live.refresh_from_db()
+    assert live.is_published
+    message = said(done)
+    assert "Scheduled 2 stories to go live on" in message and "Left as they are" in message
+
+
+def test_the_schedule_action_refuses_a_time_that_has_passed(client, editor):
+    draft = make_article(status=Article.Status.DRAFT, published_at=None)
+    refused = schedule_action(client, [draft], **when(timezone.now() - timedelta(hours=1)))
+    assert refused.status_code == 400
+    assert "has already passed" in refused.content.decode()
+    empty = schedule_action(client, [draft], go_live_at_0="", go_live_at_1="")
+    assert empty.status_code == 400
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT and draft.published_at is None
+
+
+def test_moderators_have_no_schedule_action(client):
+    client.force_login(make_user("mo", groups=["Moderators"]))
+    draft = make_article(status=Article.Status.DRAFT, published_at=None)
+    at = timezone.now() + timedelta(days=1)
+    schedule_action(client, [draft], **when(at))
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT

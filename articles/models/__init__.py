@@ -1,5 +1,6 @@
 from .autosave import Autosave
 from .corrections import Correction
+from .library import LibraryImage
 from .live import LiveEntry
 from .people import Author, Byline, display_name
 from .redirects import OldLink
@@ -15,6 +16,7 @@ __all__ = [
     "Competition",
     "Correction",
     "Event",
+    "LibraryImage",
     "LiveEntry",
     "Nation",
     "OldLink",

@@ -20,7 +20,11 @@ class LiveEntryQuerySet(models.QuerySet):
         """A story's entries, newest first, author loaded. Declares the story's live tag
         (what shows them is purged when one is posted, edited or deleted)."""
         declare(live_tag(article.pk))
-        return self.filter(article=article).select_related("author").order_by("-created_at", "-pk")
+        return (
+            self.filter(article=article)
+            .select_related("author", "library_image")
+            .order_by("-created_at", "-pk")
+        )
 
 
 class LiveEntry(StoredBodyHTML):
@@ -45,6 +49,19 @@ class LiveEntry(StoredBodyHTML):
         help_text="What the picture shows, for readers who cannot see it.",
     )
     picture_renditions = models.JSONField(default=list, blank=True, editable=False)
+    # Instead of an upload of its own: a picture of the image library, or the story's hero
+    # (their files are theirs: deleting the entry leaves them).
+    library_image = models.ForeignKey(
+        "articles.LibraryImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="live_entries",
+        editable=False,
+    )
+    hero_picture = models.BooleanField(
+        "show the story's hero picture", default=False, editable=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="live_entries"
     )
@@ -73,9 +90,22 @@ class LiveEntry(StoredBodyHTML):
             )
 
     @property
+    def has_picture(self):
+        """Whether the entry shows a picture (its own, the library's or the hero), unread."""
+        return bool(self.picture_renditions or self.library_image_id or self.hero_picture)
+
+    @property
     def picture_data(self):
-        """The entry's picture for templates (see articles.images.picture), or None."""
-        return picture(self.picture_renditions, self.picture_alt)
+        """The entry's picture for templates (see articles.images.picture), or None: its own
+        upload, else the library picture it shows (with the library's alt text), else the
+        story's hero renditions (with the entry's alt text, or the hero's)."""
+        if self.picture_renditions:
+            return picture(self.picture_renditions, self.picture_alt)
+        if self.library_image_id and self.library_image is not None:
+            return self.library_image.picture_data
+        if self.hero_picture:
+            return picture(self.article.hero_renditions, self.picture_alt or self.article.hero_alt)
+        return None
 
     PICTURE_FILES = {"field": "picture", "renditions_field": "picture_renditions"}
 

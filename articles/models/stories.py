@@ -213,6 +213,9 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
     # Live coverage (articles/live.py): started by an editor on the live desk, ended there too.
     live_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     live_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Moved on by editors' saves only (the story form, a restore, the publishing actions), not
+    # by live coverage or results: what the desk's edit-conflict check compares (articles/desk.py).
+    desk_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

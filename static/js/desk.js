@@ -95,6 +95,22 @@ document.addEventListener("DOMContentLoaded", function () {
       }, function () {});
     };
     setInterval(beat, 15000);
+    // Leaving the page (closing the tab, going elsewhere, saving): the others stop seeing this
+    // editor at once rather than after the heartbeat's expiry. Back from the browser's page
+    // cache: here again.
+    window.addEventListener("pagehide", function () {
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", token);
+      data.append("leave", "1");
+      if (navigator.sendBeacon) {
+        navigator.sendBeacon(presenceUrl, data);
+      }
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        beat();
+      }
+    });
   }
   if (form.elements.body) {
     grow(form.elements.body);

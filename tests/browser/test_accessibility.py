@@ -79,6 +79,7 @@ def test_keyboard_only_reader_posts_a_comment(open_page):
         page.keyboard.type(text)
     tab_to(page, "id_website", limit=1)
     tab_to(page, "id_remember", limit=1)
+    tab_to(page, "id_notify_replies", limit=1)
     page.keyboard.press("Tab")
     expect(page.locator("#comment-form button[type=submit]")).to_be_focused()
     assert page.evaluate(FOCUS_INDICATOR)

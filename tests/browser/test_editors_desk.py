@@ -126,6 +126,23 @@ def test_a_save_over_a_colleagues_newer_save_names_them(open_page):
     assert article.title == "Maria's headline"
 
 
+def test_an_editor_who_leaves_the_page_stops_being_shown_as_editing(open_page):
+    """Maria has the story open, then goes elsewhere: the page tells the server as it goes
+    (a beacon on pagehide), and Edna's page no longer names her, long before the heartbeat's
+    expiry."""
+    article = Article.objects.get(slug=STORY_SLUG)
+    maria = open_page()
+    sign_in(maria, "maria", groups=["Editors"], first_name="Maria", last_name="Jansen")
+    edna = open_page()
+    sign_in(edna, "edna", groups=["Editors"])
+    visit(maria, change_path(article))
+    visit(edna, change_path(article))
+    expect(edna.locator("#desk-presence")).to_contain_text("Maria Jansen")
+    visit(maria, "/admin/")
+    visit(edna, change_path(article))
+    expect(edna.locator("#desk-presence")).not_to_contain_text("Maria Jansen")
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_the_story_form_fits_and_passes_axe(open_page, width):
     """Add, change, history and compare pages at 1280 and 375 px: title, standfirst and body
@@ -198,3 +215,46 @@ def test_without_javascript_the_form_saves_and_the_autosave_offer_works(open_pag
     with editor.expect_navigation():
         editor.click("#desk-autosave-offer a")
     expect(editor.locator("#id_body")).to_have_value("Kept by the server.")
+
+
+def test_a_library_picture_is_inserted_into_the_body_and_shown_to_readers(open_page, tmp_path):
+    """An editor uploads a picture to the library (alt text required), opens a story, presses
+    its "Insert into body" button, saves; readers see it with srcset and lazy loading. The
+    library's pages pass axe."""
+    from articles.models import LibraryImage
+
+    picture = tmp_path / "oval.png"
+    picture.write_bytes(image_bytes("PNG", size=(1400, 800), color=(20, 120, 90)))
+    article = Article.objects.get(slug=STORY_SLUG)
+    editor = open_page()
+    sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, "/admin/articles/libraryimage/add/")
+    assert axe_violations(editor) == []
+    editor.set_input_files("#id_image", picture)
+    editor.fill("#id_alt", "The Thialf oval from the stands")
+    with editor.expect_navigation():
+        editor.click("input[name=_save]")
+    image = LibraryImage.objects.get(alt="The Thialf oval from the stands")
+    assert axe_violations(editor) == []  # the library's list
+    visit(editor, change_path(article))
+    editor.locator("#id_body").press("Control+End")
+    editor.click(f'button[data-insert="[image:{image.pk}]"]')
+    expect(editor.locator("#id_body")).to_have_value(re.compile(rf"\n\n\[image:{image.pk}\]$"))
+    save(editor)
+    expect(editor.locator(".messagelist .success").first).to_be_visible()
+    reader = open_page()
+    visit(reader, article.get_absolute_url())
+    shown = reader.locator('figure img[alt="The Thialf oval from the stands"]')
+    expect(shown).to_be_visible()
+    assert shown.get_attribute("loading") == "lazy" and ".webp" in shown.get_attribute("srcset")
+
+
+def test_without_javascript_the_library_snippet_is_there_to_copy(open_page):
+    from tests.factories import make_library_image
+
+    image = make_library_image()
+    editor = open_page(java_script_enabled=False)
+    sign_in(editor, "edna", groups=["Editors"])
+    visit(editor, ADD)
+    expect(editor.locator(".library-snippet").first).to_have_text(f"[image:{image.pk}]")
+    expect(editor.locator("button.library-insert").first).to_be_hidden()

@@ -177,3 +177,31 @@ def test_after_a_dropped_stream_the_reconnect_replays_what_was_missed(
         expect(reader.locator(f"#entry-{entry.pk}")).to_be_visible(timeout=3 * ARRIVAL_MS)
     assert streams[0] is None and streams[-1] == str(seen.pk)  # replayed from the last one seen
     expect(reader.locator("#live[data-live-state=connected]")).to_have_count(1)
+
+
+def test_an_entrys_picture_from_the_library_then_removed_reaches_an_open_reader(
+    front, live_story, open_page
+):
+    """The desk posts an entry showing a library picture; an open reader sees it; the editor
+    edits the entry and removes the picture; the reader's entry loses it without a reload."""
+    from tests.factories import make_library_image
+
+    image = make_library_image(alt="The Thialf oval from the stands")
+    reader = visit(open_page(), front + live_story.get_absolute_url())
+    reader.wait_for_selector("#live[data-live-state=connected]", state="attached")
+    editor = open_page()
+    sign_in(editor, "desk", groups=["Editors"])
+    visit(editor, reverse("admin:articles_liveentry_desk", args=[live_story.pk]))
+    editor.fill("#id_body", "A full house at Thialf")
+    editor.select_option("#id_library_picture", value=str(image.pk))
+    with editor.expect_navigation():
+        editor.click("button[value=post]")
+    picture = reader.locator('#live-entries .live-entry img[alt="The Thialf oval from the stands"]')
+    expect(picture).to_be_visible(timeout=ARRIVAL_MS)
+    with editor.expect_navigation():
+        editor.click("#content-main table a:text('Edit')")
+    editor.check("#id_remove_picture")
+    with editor.expect_navigation():
+        editor.click("input[name=_save]")
+    expect(picture).to_have_count(0, timeout=ARRIVAL_MS)
+    expect(reader.locator("#live-entries .live-entry").first).to_contain_text("A full house")
