@@ -183,7 +183,7 @@ def edit_comment(comment_id, *, body, own_ids):
         # save() stores the body's HTML again, and the pre/post-save signals purge the story's
         # pages when the comment is or was public.
         comment.save(update_fields=["body", "edited_at", "status", "status_reason"])
-        if comment.status == Comment.Status.APPROVED and was != Comment.Status.APPROVED:
+        if comment.is_public and not Comment.status_is_public(was):
             reply_emails.replies_approved([comment.pk])  # a held reply the rules now approve
         if comment.status == Comment.Status.PENDING:
             # A new text to decide on (an earlier email's links no longer act: the stamp moved).

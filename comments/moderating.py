@@ -95,7 +95,7 @@ def set_status(comments, *, status, by, seen=None, reason=None):
             moderated_by=by,
             moderated_at=timezone.now(),
         )
-        if status == Comment.Status.APPROVED:
+        if Comment.status_is_public(status):
             reply_emails.replies_approved(changed)  # queued in this transaction
     return Decided(changed=changed, refused=refused)
 

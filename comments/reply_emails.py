@@ -218,7 +218,7 @@ def send_replies(reply_id):
     answers, once per reply: never while the reply is not approved, never to the replier's own
     address. Returns how many emails were sent."""
     reply = Comment.objects.select_related("article", "parent").filter(pk=reply_id).first()
-    if reply is None or reply.status != Comment.Status.APPROVED or reply.parent is None:
+    if reply is None or not reply.is_public or reply.parent is None:
         return 0
     subscriptions = (
         ReplySubscription.objects.active()
