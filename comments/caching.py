@@ -30,16 +30,16 @@ def _before_save(sender, instance, raw, **kwargs):
         instance._was_public = False
         return
     old = Comment.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
-    instance._was_public = old == Comment.Status.APPROVED
+    instance._was_public = Comment.status_is_public(old)
 
 
 def _saved(sender, instance, using, **kwargs):
-    if instance.status == Comment.Status.APPROVED or getattr(instance, "_was_public", False):
+    if instance.is_public or getattr(instance, "_was_public", False):
         announce_threads([instance.article_id], using=using)
 
 
 def _deleted(sender, instance, using, **kwargs):
-    if instance.status == Comment.Status.APPROVED:
+    if instance.is_public:
         announce_threads([instance.article_id], using=using)
 
 

@@ -90,10 +90,7 @@ def check_editable(comment, own_ids, *, pk=None, now=None):
         raise CannotEdit(NOT_YOURS)
     if comment is None:
         raise CannotEdit(GONE, status=404)
-    if not (
-        comment.status in (Comment.Status.APPROVED, Comment.Status.PENDING)
-        or (comment.looks_held_to_author)
-    ):
+    if not (comment.is_public or comment.looks_held_to_author):
         raise CannotEdit(GONE, status=404)
     if (now or timezone.now()) > comment.created_at + span:
         minutes = policy("EDIT_MINUTES")
@@ -186,7 +183,7 @@ def edit_comment(comment_id, *, body, own_ids):
         # save() stores the body's HTML again, and the pre/post-save signals purge the story's
         # pages when the comment is or was public.
         comment.save(update_fields=["body", "edited_at", "status", "status_reason"])
-        if comment.status == Comment.Status.APPROVED and was != Comment.Status.APPROVED:
+        if comment.is_public and not Comment.status_is_public(was):
             reply_emails.replies_approved([comment.pk])  # a held reply the rules now approve
         if comment.status == Comment.Status.PENDING:
             # A new text to decide on (an earlier email's links no longer act: the stamp moved).

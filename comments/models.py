@@ -30,8 +30,9 @@ def pending_first():
 
 class CommentQuerySet(models.QuerySet):
     def public(self):
-        """The one definition of a public comment: approved."""
-        return self.filter(status=Comment.Status.APPROVED)
+        """The one definition of a public comment (approved, see `public_q`): what threads,
+        counts, feeds and permalinks show. Nothing else filters on the status by hand."""
+        return self.filter(public_q())
 
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
@@ -160,10 +161,18 @@ class Comment(StoredBodyHTML):
         return f"{self.name} on {self.article.title}: {self.body[:40]}"
 
     def get_absolute_url(self):
-        """The comment's permalink, on the page of comments that shows its thread."""
-        url = reverse("articles:detail", kwargs={"slug": self.article.slug})
-        page = self.thread_page()
-        return f"{url}?cpage={page}#c{self.pk}" if page > 1 else f"{url}#c{self.pk}"
+        """The comment's permalink (comments.views.permalink), which redirects to the page of
+        comments that shows its thread."""
+        return reverse("comments:permalink", kwargs={"pk": self.pk})
+
+    @staticmethod
+    def status_is_public(status):
+        """Whether a comment with this status is public: the test `public_q` makes in SQL."""
+        return status == Comment.Status.APPROVED
+
+    @property
+    def is_public(self):
+        return Comment.status_is_public(self.status)
 
     def thread_root(self):
         """The comment that starts the thread this comment is shown in."""
@@ -172,22 +181,29 @@ class Comment(StoredBodyHTML):
             parent = Comment.objects.only("pk", "parent_id", "status", "created_at").get(
                 pk=comment.parent_id
             )
-            if parent.status != Comment.Status.APPROVED:
+            if not parent.is_public:
                 break
             comment = parent
         return comment
 
-    def thread_page(self):
-        """The comments page (1-based) that shows this comment's thread."""
+    def thread_page(self, order="oldest"):
+        """The comments page (1-based) that shows this comment's thread, thread starts "oldest"
+        or "newest" first. A comment that waits starts its thread where a new one goes (for
+        its author: see comments.display.merge_waiting): the last page, or the first."""
         root = self.thread_root()
-        before = (
-            Comment.objects.filter(article_id=self.article_id)
-            .thread_starts()
-            .filter(created_at__lte=root.created_at)
-            .exclude(created_at=root.created_at, pk__gte=root.pk)
-            .count()
-        )
-        return before // policy("THREADS_PER_PAGE") + 1
+        starts = Comment.objects.filter(article_id=self.article_id).thread_starts()
+        per_page = policy("THREADS_PER_PAGE")
+        if not root.is_public:
+            return 1 if order == "newest" else max(1, -(-starts.count() // per_page))
+        if order == "newest":
+            before = starts.filter(created_at__gte=root.created_at).exclude(
+                created_at=root.created_at, pk__lte=root.pk
+            )
+        else:
+            before = starts.filter(created_at__lte=root.created_at).exclude(
+                created_at=root.created_at, pk__gte=root.pk
+            )
+        return before.count() // per_page + 1
 
     def body_renderer(self):
         return rendering.render_body, rendering.RENDERER
@@ -243,8 +259,14 @@ class Comment(StoredBodyHTML):
         return text if len(text) <= 80 else text[:79].rstrip() + "…"
 
 
+def public_q(prefix=""):
+    """The one definition of a public comment, as a filter: approved. `prefix` reaches a related
+    comment ("parent__")."""
+    return Q(**{f"{prefix}status": Comment.Status.APPROVED})
+
+
 # Where a public comment is shown at the top level: no parent, or a parent no longer public.
-THREAD_START = Q(parent__isnull=True) | ~Q(parent__status=Comment.Status.APPROVED)
+THREAD_START = Q(parent__isnull=True) | ~public_q("parent__")
 
 
 def erased_import_key(kind, wordpress_id):

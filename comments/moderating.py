@@ -86,11 +86,7 @@ def set_status(comments, *, status, by, seen=None, reason=None):
                 comments = comments.exclude(pk__in=stale)
         changing = comments.exclude(status=status)
         # Only comments that become, or stop being, public change a page.
-        seen_on_pages = (
-            changing
-            if status == Comment.Status.APPROVED
-            else changing.filter(status=Comment.Status.APPROVED)
-        )
+        seen_on_pages = changing if Comment.status_is_public(status) else changing.public()
         announce_threads(seen_on_pages.values_list("article_id", flat=True))  # after the commit
         changed = list(changing.values_list("pk", flat=True))
         Comment.objects.filter(pk__in=changed).update(
@@ -99,7 +95,7 @@ def set_status(comments, *, status, by, seen=None, reason=None):
             moderated_by=by,
             moderated_at=timezone.now(),
         )
-        if status == Comment.Status.APPROVED:
+        if Comment.status_is_public(status):
             reply_emails.replies_approved(changed)  # queued in this transaction
     return Decided(changed=changed, refused=refused)
 

@@ -17,6 +17,9 @@ DEFAULTS = {
     "MAX_DEPTH": 3,
     "THREADS_PER_PAGE": 50,
     "EMAIL_LINK_DAYS": 7,
+    # Readers' comments, thread starts "oldest" or "newest" first (a reader picks the other
+    # with ?corder=, see comments/display.py).
+    "ORDER": "oldest",
     "EDIT_MINUTES": 15,
     "REPLY_CONFIRM_DAYS": 7,
     "REPLY_CONFIRM_RESEND_HOURS": 24,

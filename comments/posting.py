@@ -68,7 +68,7 @@ def post_comment(*, comment, client, own_ids=(), notify_replies=False):
         comment.save()
         if notify_replies:
             reply_emails.watch(comment)
-        if comment.status == Comment.Status.APPROVED:
+        if comment.is_public:
             reply_emails.replies_approved([comment.pk])
     if comment.status == Comment.Status.PENDING:
         transaction.on_commit(lambda: notify_moderators(comment))

@@ -53,11 +53,13 @@ class StatusFilter(admin.SimpleListFilter):
 
 def comment_cell(comment):
     """The comment's excerpt, and the one it answers ("In response to NAME: excerpt")."""
+    # dir="auto" (and <bdi>): a reader's right-to-left text is laid out right to left.
     if not comment.parent_id:
-        return comment.excerpt
+        return format_html('<span dir="auto">{}</span>', comment.excerpt)
     parent = comment.parent
     return format_html(
-        '{}<span class="cq-parent">In response to {}: “{}”</span>',
+        '<span dir="auto">{}</span><span class="cq-parent">In response to <bdi>{}</bdi>: '
+        "“<bdi>{}</bdi>”</span>",
         comment.excerpt,
         parent.name,
         Truncator(parent.excerpt).chars(60),
@@ -82,7 +84,8 @@ def story_cell(comment):
 def commenter_cell(name, email):
     """The commenter's name, and under it the address as this moderator may see it."""
     return format_html(
-        '{}<span class="cq-email"><span class="visually-hidden">Email: </span>{}</span>',
+        '<span dir="auto">{}</span><span class="cq-email"><span class="visually-hidden">'
+        "Email: </span>{}</span>",
         name,
         email or "—",
     )
@@ -128,7 +131,7 @@ def actions_cell(comment):
         ),
     )
     reply = ""
-    if comment.status in (Comment.Status.PENDING, Comment.Status.APPROVED):
+    if comment.status == Comment.Status.PENDING or comment.is_public:
         change = reverse("admin:comments_comment_change", args=[comment.pk])
         label = "Approve and reply" if comment.status == Comment.Status.PENDING else "Reply"
         reply = format_html(

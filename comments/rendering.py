@@ -3,7 +3,7 @@
 A story's threads can hold hundreds of comments, and Django's template engine spent about
 0.7 ms on each (includes, lookups, two date filters): most of an uncached article page. These
 functions write the same markup, every value escaped by format_html, in a fraction of that.
-The page around them stays in templates (comments/threads.html, comments/pending.html).
+The page around them stays in templates (comments/threads.html, comments/section.html).
 """
 
 import re
@@ -105,7 +105,7 @@ def comment_meta(comment):
     return format_html(
         '<header class="comment-meta">\n'
         '  <span class="avatar avatar-{}" aria-hidden="true">{}</span>\n'
-        '  <span class="comment-author" id="c{}-author">{}</span>\n'
+        '  <span class="comment-author" id="c{}-author" dir="auto">{}</span>\n'
         "  {}\n"
         '  <a class="comment-permalink" href="#c{}">{}'
         '<span class="visually-hidden"> (link to this comment)</span></a>{}\n'
@@ -137,20 +137,30 @@ def comment_card(comment, body_html):
     other cards of its page, see comment_tags.with_cards). `body_html` is the comment_body
     filter's output."""
     return format_html(
-        '{}\n    <div class="comment-body">{}</div>', comment_meta(comment), body_html
+        '{}\n    <div class="comment-body" dir="auto">{}</div>', comment_meta(comment), body_html
     )
 
 
-def thread_items(nodes, *, article_url, page_number, page_param, is_open, max_depth):
-    """The <li> of each node in `nodes` (threads.Node, cards attached by with_cards), replies
-    nested, with a Reply link that works without JavaScript where replies are still allowed."""
-    reply_prefix = f"{article_url}?"
-    if page_number > 1:
-        reply_prefix += f"{page_param}={page_number}&"
+def pending_card(comment):
+    """The card its author sees of their own comment that waits: marked "Your comment is
+    awaiting moderation". Built for that reader alone, never kept."""
+    return format_html(
+        '{}\n    <p class="comment-awaiting">Your comment is awaiting moderation.</p>'
+        '\n    <div class="comment-body" dir="auto">{}</div>',
+        comment_meta(comment),
+        mark_safe(render_body(comment.body)),  # noqa: S308 - sanitised by nh3 there
+    )
+
+
+def thread_items(nodes, *, reply_prefix, is_open, max_depth):
+    """The <li> of each node in `nodes` (display.Node, cards attached by display.with_cards or
+    display.merge_waiting), replies nested, with a Reply link that works without JavaScript
+    where replies are still allowed (`reply_prefix`: the page's address ending in "?" or "&",
+    to which "replyto=ID" is added). A waiting comment gets no Reply link."""
 
     def item(node):
         comment = node.comment
-        if is_open and node.depth < max_depth:
+        if is_open and node.depth < max_depth and not node.pending:
             reply = format_html(
                 '\n    <p class="comment-actions"><a class="comment-reply" rel="nofollow" '
                 'href="{}replyto={}#respond" data-reply-to="{}" data-reply-name="{}">Reply'
@@ -174,7 +184,8 @@ def thread_items(nodes, *, article_url, page_number, page_param, is_open, max_de
             "    {}{}\n"
             "  </article>{}\n"
             "</li>",
-            " comment-staff" if comment.is_staff_reply else "",
+            (" comment-staff" if comment.is_staff_reply else "")
+            + (" comment-pending" if node.pending else ""),
             comment.pk,
             comment.pk,
             comment.card_html,

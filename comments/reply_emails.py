@@ -165,7 +165,8 @@ def replies_approved(comment_ids):
     """These comments were just approved (inside the deciding transaction): queue one email
     task for each that answers a comment watched by a confirmed, unmuted subscription."""
     watched = (
-        Comment.objects.filter(pk__in=list(comment_ids), status=Comment.Status.APPROVED)
+        Comment.objects.public()
+        .filter(pk__in=list(comment_ids))
         .filter(
             parent__reply_subscriptions__confirmed_at__isnull=False,
             parent__reply_subscriptions__muted_at__isnull=True,
@@ -217,7 +218,7 @@ def send_replies(reply_id):
     answers, once per reply: never while the reply is not approved, never to the replier's own
     address. Returns how many emails were sent."""
     reply = Comment.objects.select_related("article", "parent").filter(pk=reply_id).first()
-    if reply is None or reply.status != Comment.Status.APPROVED or reply.parent is None:
+    if reply is None or not reply.is_public or reply.parent is None:
         return 0
     subscriptions = (
         ReplySubscription.objects.active()

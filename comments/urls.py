@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "comments"
 
@@ -8,6 +8,13 @@ urlpatterns = [
     path("stories/<slug:slug>/comment/", views.PostCommentView.as_view(), name="post"),
     path("stories/<slug:slug>/comment/token", views.form_token, name="token"),
     path("comments/<int:pk>/edit/", views.EditCommentView.as_view(), name="edit"),
+    path("stories/<slug:slug>/comments/feed/", feeds.StoryCommentsFeed(), name="feed"),
+    path(
+        "stories/<slug:slug>/comments/feed/atom/",
+        feeds.StoryCommentsAtomFeed(),
+        name="feed-atom",
+    ),
+    path("comments/<int:pk>/", views.permalink, name="permalink"),
     path(
         "comments/moderate/<str:action>/<str:token>/",
         views.ModerateFromEmailView.as_view(),

@@ -6,13 +6,13 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from articles.models import Article
 from articles.views import ArticleDetailView
 from newsroom import caching
 
-from . import cookies, editing, email_links, reply_emails
+from . import cookies, display, editing, email_links, reply_emails
 from .forms import CommentForm, issue_token
 from .models import Comment
 from .moderation import comments_open
@@ -83,8 +83,11 @@ class PostCommentView(ArticleDetailView):
         return response
 
     def posted(self, comment, form):
-        shown = comment.status == Comment.Status.APPROVED or comment.looks_held_to_author
-        url = comment.get_absolute_url() if shown else f"{self.object.get_absolute_url()}#comments"
+        shown = comment.is_public or comment.looks_held_to_author
+        if shown:  # in the order the reader was reading (?corder= on the form's address)
+            url = display.location(comment, self.request.GET.get(display.ORDER_PARAM))
+        else:
+            url = f"{self.object.get_absolute_url()}#comments"
         response = HttpResponseRedirect(url, status=303)
         if shown:
             # Approved or held (a banned commenter's too), the same cookie: the answer never
@@ -95,6 +98,26 @@ class PostCommentView(ArticleDetailView):
         else:
             cookies.forget_author(self.request, response)
         return response
+
+
+@require_safe
+def permalink(request, pk):
+    """A comment's permalink (Comment.get_absolute_url): a 302 to its story's page of comments
+    that shows it, in the order ?corder= asks for (the site's by default), at its #c<id>
+    anchor. 404 for a comment readers cannot see (its author, by their signed cookie, is sent
+    to their own waiting comment) and for a story that is not published."""
+    comment = get_object_or_404(
+        Comment.objects.only(
+            "pk", "article_id", "parent_id", "status", "status_reason", "created_at"
+        ),
+        pk=pk,
+    )
+    if not comment.is_public:
+        own = comment.pk in cookies.own_ids(request) and comment.looks_held_to_author
+        if not own:
+            raise Http404("No such comment.")
+    comment.article = get_object_or_404(Article.objects.published(), pk=comment.article_id)
+    return HttpResponseRedirect(display.location(comment, request.GET.get(display.ORDER_PARAM)))
 
 
 @require_GET
@@ -152,7 +175,7 @@ class EditCommentView(View):
                 comment = editing.edit_comment(
                     pk, body=form.cleaned_data["body"], own_ids=cookies.own_ids(request)
                 )
-                return HttpResponseRedirect(comment.get_absolute_url(), status=303)
+                return HttpResponseRedirect(display.location(comment), status=303)
         except editing.CannotEdit as refusal:
             response = self.page(comment, form=form, refusal=refusal, status=refusal.status)
             if refusal.retry_after:

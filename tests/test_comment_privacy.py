@@ -367,8 +367,14 @@ def test_crawl_of_the_demo_site_finds_no_commenter_email(client):
         "/search/?q=example",
         "/search/?q=marieke",
         f"{article.get_absolute_url()}?replyto={Comment.objects.public().first().pk}",
+        # The story's comment feeds and every comment's permalink (a pending one's is a 404).
+        reverse("comments:feed", args=[article.slug]),
+        reverse("comments:feed-atom", args=[article.slug]),
+        f"{article.get_absolute_url()}?corder=newest",
+        *(comment.get_absolute_url() for comment in Comment.objects.all()),
     ]
     pages = crawl(client, start)
+    assert any("/comments/feed/atom/" in url for url in pages)
     assert len(pages) > 20
     assert any(response.status_code == 200 for response in pages.values())
     assert any(

@@ -98,7 +98,7 @@ def test_a_comment_answered_not_saved_is_really_not_saved(client, monkeypatch):
 
     article = make_article()
 
-    def locked(comment):  # a method: `comment` is self
+    def locked(comment, *args):  # a method: `comment` is self
         raise OperationalError("database is locked")
 
     monkeypatch.setattr("comments.models.Comment.thread_page", locked)

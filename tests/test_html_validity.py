@@ -25,6 +25,7 @@ def public_pages():
         "/",
         "/?page=1",
         article.get_absolute_url(),
+        f"{article.get_absolute_url()}?corder=newest",
         reverse("articles:detail", args=["kok-wins-olympic-500m-gold"]),  # a finished live blog
         Section.objects.first().get_absolute_url(),
         Tag.objects.first().get_absolute_url(),

@@ -334,7 +334,7 @@ def test_a_reply_shows_what_it_answers(client, moderator):
     parent = make_comment(name="Ada", body="Which lane was she in?")
     make_comment(article=parent.article, parent=parent, status="pending", body="Lane four")
     html = client.get(CHANGELIST).content.decode()
-    assert "In response to Ada: “Which lane was she in?”" in html
+    assert "In response to <bdi>Ada</bdi>: “<bdi>Which lane was she in?</bdi>”" in html
 
 
 def test_queue_can_be_sorted_by_a_column(client, moderator):

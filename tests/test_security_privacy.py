@@ -63,6 +63,10 @@ def public_urls(article):
         "/robots.txt",
         f"/no/such/page/{EMAIL}/",
         reverse("comments:post", args=[article.slug]),
+        reverse("comments:feed", args=[article.slug]),
+        reverse("comments:feed-atom", args=[article.slug]),
+        f"{article.get_absolute_url()}?corder=newest",
+        *(comment.get_absolute_url() for comment in article.comments.all()),
         *(
             reverse("comments:edit", args=[pk])
             for pk in article.comments.values_list("pk", flat=True)

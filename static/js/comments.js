@@ -53,7 +53,11 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     item.querySelector(".comment-card").after(respond);
     form.elements.parent.value = link.dataset.replyTo;
-    heading.textContent = "Reply to " + link.dataset.replyName;
+    var name = document.createElement("span");
+    name.className = "reply-name";
+    name.dir = "auto"; // a right-to-left name lays out right-to-left
+    name.textContent = link.dataset.replyName;
+    heading.replaceChildren("Reply to ", name);
     cancel.hidden = false;
     focusBody();
     return true;
@@ -78,4 +82,17 @@ document.addEventListener("DOMContentLoaded", function () {
     event.preventDefault();
     cancelReply();
   });
+});
+
+// The reader chose an order (?corder=): after posting, land on their comment in that order.
+// (Without JavaScript a reply's form carries it; the blank form is shared by every order.)
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("comment-form");
+  var order = new URLSearchParams(window.location.search).get("corder");
+  if (!form || !order || form.action.indexOf("corder=") !== -1) {
+    return;
+  }
+  var action = new URL(form.action, window.location.href);
+  action.searchParams.set("corder", order);
+  form.action = action.toString();
 });

@@ -98,6 +98,19 @@ def test_moderator_approves_a_reader_comment(open_page):
         expect(page.locator("#comments-heading")).to_have_text("1 comment")
 
 
+def assert_waiting_in_place(page, parent, reply):
+    """The reader's waiting reply is shown under the comment it answers, marked, in the
+    threads (no separate box), and the page the browser landed on is that comment's."""
+    in_place = page.locator(f"#c{parent.pk} > .comment-children > #c{reply.pk}.comment-pending")
+    expect(in_place).to_be_visible()
+    expect(in_place.locator(".comment-awaiting")).to_have_text(
+        "Your comment is awaiting moderation."
+    )
+    expect(in_place.locator(".comment-reply")).to_have_count(0)
+    expect(page.locator(".comment-pending-heading")).to_have_count(0)
+    assert page.url.endswith(f"#c{reply.pk}")
+
+
 def test_reply_with_javascript_moves_the_form_under_the_comment(open_page):
     """With JavaScript, "Reply" moves the form under the comment and the reply is threaded."""
     page = visit(open_page(), THREADED_STORY)
@@ -114,6 +127,7 @@ def test_reply_with_javascript_moves_the_form_under_the_comment(open_page):
     reply = Comment.objects.get(body="Agreed, what a race.")
     assert reply.parent == parent
     expect(page.locator(f"#c{reply.pk}")).to_contain_text("awaiting moderation")
+    assert_waiting_in_place(page, parent, reply)
 
 
 def test_cancel_reply_puts_the_form_back(open_page):
@@ -140,6 +154,7 @@ def test_reply_without_javascript_uses_the_plain_link(open_page):
     reply = Comment.objects.get(body="Replying the old-fashioned way.")
     assert reply.parent == parent
     expect(page.locator(f"#c{reply.pk}")).to_contain_text("awaiting moderation")
+    assert_waiting_in_place(page, parent, reply)
 
 
 def test_editor_writes_schedules_and_publishes_a_story(open_page, tmp_path):
