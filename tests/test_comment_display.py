@@ -458,4 +458,4 @@ def test_the_shared_blank_form_is_for_every_order_whoever_asks_first(client):
     plain = f'action="{reverse("comments:post", args=[article.slug])}#respond"'
     assert plain in section(client.get(f"{url}?corder=newest"))
     assert plain in section(client.get(url))
-    assert "corder" not in section(client.get(url)).split('<form', 1)[1].split(">", 1)[0]
+    assert "corder" not in section(client.get(url)).split("<form", 1)[1].split(">", 1)[0]
