@@ -8,7 +8,7 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from . import (
             caching,
-            library,
+            library_changes,
             live,
             revisions,
             signals,  # noqa: F401 - connects the search index receivers
@@ -16,5 +16,5 @@ class ArticlesConfig(AppConfig):
 
         caching.connect()
         live.connect()
-        library.connect()
+        library_changes.connect()
         revisions.register()

@@ -8,16 +8,14 @@ the sanitiser keeps it since every address is the site's own upload. A reference
 that is not in the library (deleted, or a number typed wrong) shows nothing, and `missing`
 names it so that the editor is told on save.
 
-A story's stored HTML holds its pictures' alt text and files: when a library picture is
-changed or deleted, `refresh_stories` renders again the stories showing it and purges their
-pages (connected in ArticlesConfig.ready through `connect`)."""
+A story's stored HTML holds its pictures' alt text and files: what follows a change of a
+library picture is in articles/library_changes.py. This module reads only the pictures
+themselves (articles/models/library.py), so the Markdown renderer that stories and live
+entries use can call it without an import circle."""
 
 import re
 
-from django.db.models.signals import post_delete, post_save, pre_delete
 from django.utils.html import format_html
-
-from newsroom.caching import announce, tag_for
 
 # On a line of its own (leading and trailing spaces allowed, and the \r of a browser's \r\n):
 # "[image:12]".
@@ -37,7 +35,7 @@ def referenced_ids(text):
 
 
 def _images(ids):
-    from .models import LibraryImage
+    from .models.library import LibraryImage
 
     return {image.pk: image for image in LibraryImage.objects.filter(pk__in=ids)} if ids else {}
 
@@ -94,74 +92,3 @@ def missing(text):
             for pk in inline
         ),
     ]
-
-
-def stories_showing(image_pk):
-    """The stories whose body refers to library picture `image_pk`."""
-    from .models import Article
-
-    return Article.objects.filter(body__contains=reference(image_pk))
-
-
-def refresh_stories(image_pk, using=None):
-    """Render again the stored HTML of every story showing library picture `image_pk` (its alt
-    text, caption or files changed, or it was deleted) and purge their pages."""
-    from .models import Article
-
-    stories = list(stories_showing(image_pk).using(using or "default"))
-    for story in stories:
-        story.render_body()
-    if stories:
-        Article.objects.using(using or "default").bulk_update(
-            stories, ["body_html", "body_rendered_with"]
-        )
-        announce(*map(tag_for, stories), using=using)
-
-
-def _live_entries_showing(image, using):
-    """Purge the live entries of the stories whose entries show `image`."""
-    from .models.live import live_tag
-
-    stories = image.live_entries.using(using).values_list("article_id", flat=True).distinct()
-    announce(*(live_tag(pk) for pk in stories), using=using)
-
-
-def _push_entries_showing(image, using):
-    """Open pages of live stories get the entries showing `image` again (its alt text or
-    caption changed), as after an edit of those entries."""
-    from newsroom import grip
-
-    from . import live
-
-    for entry in image.live_entries.using(using).select_related("author", "library_image"):
-        grip.publish_on_commit(
-            live.changes_channel(entry.article_id), live.entry_event(entry, new=False), using=using
-        )
-
-
-def _image_saved(sender, instance, created, using, raw=False, **kwargs):
-    if raw:
-        return
-    refresh_stories(instance.pk, using=using)
-    if not created:
-        _live_entries_showing(instance, using)
-        _push_entries_showing(instance, using)
-
-
-def _image_deleting(sender, instance, using, **kwargs):
-    _live_entries_showing(instance, using)  # before their entries lose it
-
-
-def _image_deleted(sender, instance, using, **kwargs):
-    from . import images
-
-    images.delete_files_on_commit(images.hero_files(instance, **instance.PICTURE_FILES))
-    refresh_stories(instance.pk, using=using)
-
-
-def connect():
-    from .models import LibraryImage
-
-    post_save.connect(_image_saved, sender=LibraryImage, dispatch_uid="library.image.saved")
-    pre_delete.connect(_image_deleting, sender=LibraryImage, dispatch_uid="library.image.deleting")
-    post_delete.connect(_image_deleted, sender=LibraryImage, dispatch_uid="library.image.deleted")
