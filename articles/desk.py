@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -245,8 +245,16 @@ class DeskAdmin:
             *super().get_urls(),
         ]
 
+    def _story_or_404(self, request, object_id):
+        """The story `object_id` (as it comes in the URL) names; Http404 for none, including an
+        id that is not a number at all ("abc", "4%00")."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404("No such story.")
+        return article
+
     def _story(self, request, object_id, *, change):
-        article = get_object_or_404(self.model, pk=unquote(object_id))
+        article = self._story_or_404(request, object_id)
         allowed = (
             self.has_change_permission(request, article)
             if change
@@ -290,7 +298,7 @@ class DeskAdmin:
         return JsonResponse({"others": Presence.beat(article.pk, request.user)})
 
     def history_view(self, request, object_id, extra_context=None):
-        article = get_object_or_404(self.model, pk=unquote(object_id))
+        article = self._story_or_404(request, object_id)
         can_change = self.has_change_permission(request, article)
         versions = list(revisions.versions_of(article)) if can_change else []
         extra = {

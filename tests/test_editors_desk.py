@@ -378,3 +378,20 @@ def test_a_publishing_action_while_the_story_is_open_is_a_conflict(editor):
     assert "saved this story at" in page
     article.refresh_from_db()
     assert article.status == Article.Status.DRAFT and article.body != "Mine."
+
+
+@pytest.mark.parametrize("story_id", ["abc", "4%00", "99999999", "-1"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "{}/autosave/"),
+        ("post", "{}/presence/"),
+        ("post", "{}/history/1/restore/"),
+        ("get", "{}/history/compare/?older=1&newer=2"),
+        ("get", "{}/history/"),
+    ],
+)
+def test_a_story_id_that_names_no_story_is_404_on_every_desk_page(editor, method, path, story_id):
+    """The desk's own pages answer an id that is no story's, a number or not, with a 404."""
+    response = getattr(editor, method)(f"/admin/articles/article/{path.format(story_id)}")
+    assert response.status_code == 404
