@@ -9,6 +9,7 @@ through Django's task framework (settings.TASKS, the database backend): the task
 in the transaction that asks for it, so nothing is sent before that commits, and a queued email
 survives a restart until `manage.py db_worker` sends it. No address reaches a log line."""
 
+import email.policy
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ class DeliveryFailed(Exception):
 
 
 def make_token(subscription, kind):
-    """The signed token of a CONFIRM or MUTE link: the subscription's id and secret."""
-    return signing.dumps({"s": subscription.pk, "v": subscription.secret}, salt=SALTS[kind])
+    """The signed token of a CONFIRM or MUTE link: the subscription's id and secret (and, for
+    CONFIRM, when it was made, in seconds since the epoch: see read)."""
+    payload = {"s": subscription.pk, "v": subscription.secret}
+    if kind == CONFIRM:
+        payload["t"] = timezone.now().timestamp()
+    return signing.dumps(payload, salt=SALTS[kind])
 
 
 def link(subscription, kind):
@@ -73,7 +78,8 @@ class Link:
 def read(kind, token):
     """The Link a token stands for, or LinkRefused: 400 for a changed or cut token (or one
     made for the other kind of link), 410 for a confirmation link older than
-    REPLY_CONFIRM_DAYS, 404 once the subscription was erased."""
+    REPLY_CONFIRM_DAYS or made before the address muted reply emails (a mute is undone only
+    by a new confirmation), 404 once the subscription was erased."""
     days = policy("REPLY_CONFIRM_DAYS")
     try:
         payload = signing.loads(
@@ -102,6 +108,14 @@ def read(kind, token):
             404,
             "This link no longer works",
             "The request it belonged to was erased. Nothing is sent to you about replies.",
+        )
+    muted = subscription.muted_at
+    if kind == CONFIRM and muted and payload.get("t", 0) < muted.timestamp():
+        raise LinkRefused(
+            410,
+            "This link no longer turns emails on",
+            "You stopped emails about replies after this link was sent. To get them again, "
+            "tick “Email me when someone replies” the next time you comment.",
         )
     return Link(kind=kind, subscription=subscription)
 
@@ -239,12 +253,23 @@ def send_replies(reply_id):
     return sent
 
 
+class OneClickEmail(EmailMessage):
+    """An EmailMessage whose headers are never folded into RFC 2047 encoded-words. Python's
+    email package folds a header longer than 78 characters, and a URL has no space to fold
+    at, so `List-Unsubscribe: <https://...>` came out as `=?utf-8?q?=3Chttps...?=`, which mail
+    providers do not read as RFC 8058's one-click link. Lines may be up to 998 characters
+    (RFC 5322, 2.1.1), which every header here fits in."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 def reply_message(reply, subscription):
     """The email telling a subscription's address of `reply`, with RFC 8058's one-click mute:
     `List-Unsubscribe: <https://.../mute/TOKEN/>` and `List-Unsubscribe-Post`."""
     mute_url = link(subscription, MUTE)
     title = " ".join(reply.article.title.split())
-    return EmailMessage(
+    return OneClickEmail(
         subject=f"[{settings.SITE_NAME}] A reply to your comment on “{title}”",
         body=render_to_string(
             "comments/email/reply.txt",

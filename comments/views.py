@@ -245,9 +245,11 @@ class ReplyEmailsView(View):
 
     def get(self, request, token):
         try:
-            reply_emails.read(self.kind, token)
+            link = reply_emails.read(self.kind, token)
         except reply_emails.LinkRefused as refusal:
             return self.page({"refusal": refusal}, status=refusal.status)
+        if self.kind == reply_emails.MUTE and link.subscription.muted_at:
+            return self.page({"done": self.kind})  # already off: nothing to ask
         return self.page({})
 
     def post(self, request, token):

@@ -2,6 +2,7 @@
 then one email per approved reply, each with a one-click mute (RFC 8058). Every email goes
 through the real task queue (the database backend) and the real worker (db_worker)."""
 
+import email.policy
 import re
 import signal
 from contextlib import contextmanager
@@ -380,6 +381,11 @@ def test_a_reply_email_carries_rfc_8058_one_click_headers():
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert url == f"{SITE}{link_in(message, 'mute')}"
     assert "secret.skater" not in url
+    # As sent on the wire (the SMTP backend's policy): the link as it is, on one line, never
+    # folded into RFC 2047 encoded-words that mail providers would not read as a link.
+    raw = message.message(policy=email.policy.SMTP).as_bytes().decode("ascii")
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n" in raw
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
 
 
 def test_the_mute_page_get_changes_nothing_and_one_click_post_mutes():
@@ -398,6 +404,24 @@ def test_the_mute_page_get_changes_nothing_and_one_click_post_mutes():
     assert "Emails about replies are off" in one_click.content.decode()
     assert ReplySubscription.objects.get().muted_at is not None
     services.staff_reply(parent=comment, body="Another answer", by=make_user())
+    run_worker()
+    assert mail.outbox == []
+
+
+def test_a_confirmation_link_from_before_a_mute_does_not_undo_it():
+    """Muted after confirming: the old confirmation link (still within its days) says it no
+    longer turns emails on, and nothing is sent; the mute link's page says emails are off."""
+    comment, confirmation = subscribe()
+    mute_path = link_in(reply_email(comment), "mute")
+    Client().post(mute_path)
+    confirm_path = link_in(confirmation, "confirm")
+    for response in (Client().get(confirm_path), Client().post(confirm_path)):
+        assert response.status_code == 410
+        assert "no longer turns emails on" in response.content.decode()
+    assert ReplySubscription.objects.get().muted_at is not None
+    again = Client().get(mute_path)
+    assert again.status_code == 200 and "Emails about replies are off" in again.content.decode()
+    services.staff_reply(parent=comment, body="Still unseen", by=make_user())
     run_worker()
     assert mail.outbox == []
 
