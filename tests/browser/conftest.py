@@ -7,6 +7,8 @@ errors and failed requests; the test fails if any page saw one.
 """
 
 import shutil
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -47,7 +49,68 @@ def demo(live_server, settings):
     # journeys type instantly, so they skip that wait. Everything else is the real policy.
     settings.COMMENTS = {**settings.COMMENTS, "MIN_SECONDS_TO_TYPE": 0, "MIN_SECONDS_TO_CONFIRM": 0}
     call_command("seed_demo", verbosity=0)
+    InFlight.watch(live_server)
     return live_server
+
+
+class Answered:
+    """A response body that calls `done` when the server closes it (PEP 3333)."""
+
+    def __init__(self, body, done):
+        self.body, self.done = body, done
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.done()
+
+
+class InFlight:
+    """Counts the requests the live server is answering, so that a test's end can wait for the
+    last ones a closing page sends (a desk page's leave beacon on pagehide, a heartbeat)
+    before the database is emptied under them (SQLite's shared in-memory database then says
+    "table is locked", and the next test inherits the rows)."""
+
+    def __init__(self, app):
+        self.app, self.count, self.lock = app, 0, threading.Lock()
+
+    @classmethod
+    def watch(cls, live_server):
+        httpd = live_server.thread.httpd
+        if not isinstance(httpd.get_app(), cls):
+            httpd.set_app(cls(httpd.get_app()))
+        return httpd.get_app()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.done()
+            raise
+        return Answered(body, self.done)  # done once the server has sent it (or dropped it)
+
+    def done(self):
+        with self.lock:
+            self.count -= 1
+
+    def settle(self, quiet=0.3, at_most=10.0):
+        """Return once no request has been in flight for `quiet` seconds (or after `at_most`)."""
+        deadline, quiet_since = time.monotonic() + at_most, None
+        while time.monotonic() < deadline:
+            if self.count:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet:
+                return
+            time.sleep(0.05)
 
 
 class Problems(list):
@@ -95,4 +158,6 @@ def open_page(chromium, demo):
     yield open_page
     for context in contexts:
         context.close()
+    # A closing page may still send requests (a desk page's leave beacon): let them finish.
+    InFlight.watch(demo).settle()
     assert problems == [], "\n".join(problems)
