@@ -2,8 +2,9 @@
 comment form, the edit form (comments/editing.py), the admin (its fields and the moderators'
 reply) and the WordPress importer.
 
-Every field needs something a reader can see: a value made only of spaces, zero-width or other
-default-ignorable characters, bidirectional controls or combining marks alone is refused. Some
+Every field needs something a reader can see (newsroom/text.py: what is visible): a value made
+only of spaces, zero-width or other default-ignorable characters, bidirectional controls or
+combining marks alone is refused, and so is one with accents stacked too high on a letter. Some
 characters are refused anywhere they appear: controls (a body keeps its line breaks and tabs),
 surrogates and noncharacters; the bidirectional embeddings, overrides and isolates that can make
 text read differently from what it holds ("Trojan Source"); and, in a name, every invisible or
@@ -16,14 +17,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 
-# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt): drawn as nothing.
-DEFAULT_IGNORABLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
-)
-# Letters, digits, punctuation and symbols that still draw nothing (a braille blank).
-BLANK_LOOKALIKES = "\u2800"
+from newsroom.text import has_visible, is_visible, marks_stacked_too_high
+
 # The explicit bidirectional formatting characters that reorder text around them.
 BIDI_REORDERING = "\u202a-\u202e\u2066-\u2069"
 # Every bidirectional control, the marks included (allowed in a body, where they help).
@@ -47,10 +42,7 @@ NAME_FORBIDDEN = re.compile(
     f"[{CONTROLS}{SURROGATES}{NONCHARACTERS}{BIDI_CONTROLS}{NAME_INVISIBLES}]"
 )
 BODY_FORBIDDEN = re.compile(f"[{BODY_CONTROLS}{SURROGATES}{NONCHARACTERS}{BIDI_REORDERING}]")
-INVISIBLE = re.compile(f"[{DEFAULT_IGNORABLE}{BLANK_LOOKALIKES}]")
 SPACES = re.compile(r"\s+")
-# Letters, marks' bases, digits, punctuation and symbols: what is drawn on the page.
-VISIBLE_CATEGORIES = frozenset("LNPS")
 
 NAME_INVISIBLE = "Please enter a name with visible letters."
 NAME_BAD = "Your name contains invisible control characters: please retype it."
@@ -59,17 +51,7 @@ BODY_BAD = "Your comment contains invisible control characters: please remove th
 REPLY_INVISIBLE = "Please write a reply with visible letters."
 REPLY_BAD = "Your reply contains invisible control characters: please remove them."
 WEBSITE_BAD = "Remove the invisible or control characters from the web address."
-
-
-def is_visible(char):
-    """Whether one character draws something: a letter, digit, punctuation mark or symbol that
-    is not default-ignorable (spaces, controls, format characters and marks alone do not)."""
-    return unicodedata.category(char)[0] in VISIBLE_CATEGORIES and not INVISIBLE.match(char)
-
-
-def has_visible(text):
-    """Whether `text` holds at least one character a reader can see."""
-    return any(is_visible(char) for char in text or "")
+STACKED = "Too many accents are stacked on one letter: please remove some."
 
 
 def tidy_name(name):
@@ -87,6 +69,8 @@ def check_name(name):
         raise ValidationError(NAME_INVISIBLE, code="invisible")
     if NAME_FORBIDDEN.search(name):
         raise ValidationError(NAME_BAD, code="forbidden")
+    if marks_stacked_too_high(name):
+        raise ValidationError(STACKED, code="stacked")
     return tidy_name(name)
 
 
@@ -105,6 +89,8 @@ def check_body(body, *, invisible=BODY_INVISIBLE, forbidden=BODY_BAD):
         raise ValidationError(invisible, code="invisible")
     if BODY_FORBIDDEN.search(body):
         raise ValidationError(forbidden, code="forbidden")
+    if marks_stacked_too_high(body):
+        raise ValidationError(STACKED, code="stacked")
     return body
 
 

@@ -61,6 +61,18 @@ def test_alt_text_is_required_and_the_chosen_file_is_kept(editor, settings):
     assert LibraryImage.objects.get().renditions
 
 
+@pytest.mark.parametrize("alt", ["\u200b\u200b", " \u2800 ", "\u3164", "\u0301\u0301"])
+def test_alt_text_of_nothing_visible_is_refused(editor, settings, alt):
+    """Alt text made only of zero-width, blank or combining characters describes nothing to a
+    screen reader: refused like none at all, the chosen file kept."""
+    refused = editor.post(ADD, {"image": png(), "alt": alt})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "Describe the picture for readers who cannot see it." in page
+    assert "Keeping <strong>skater.png</strong>" in page
+    assert not LibraryImage.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

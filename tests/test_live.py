@@ -90,6 +90,17 @@ def test_an_empty_entry_is_refused_and_what_was_typed_stays(editor):
     assert kept.status_code == 400 and "ok" in kept.content.decode()
 
 
+@pytest.mark.parametrize("body", ["\u200b\u200b", "\ufeff \u2060", "\u2800"])
+def test_an_entry_of_nothing_visible_is_refused(editor, body):
+    """An entry made only of zero-width or blank characters would show readers an empty update
+    with a time: refused on the desk, nothing posted."""
+    story = make_article(live_started_at=timezone.now())
+    response = editor.post(desk_url(story), {"body": body, "action": "post"})
+    assert response.status_code == 400
+    assert "no visible letters" in response.content.decode()
+    assert not LiveEntry.objects.exists()
+
+
 def test_ending_coverage_keeps_the_story_and_says_so(editor, client):
     story = make_article(live_started_at=timezone.now())
     make_live_entry(article=story, body="Final pair done.")

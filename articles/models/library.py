@@ -8,6 +8,7 @@ from django.db import models
 
 from articles.images import picture, validate_hero_image
 from newsroom.caching import Tagged, TaggedQuerySet
+from newsroom.text import has_visible
 
 
 class LibraryImage(Tagged):
@@ -49,7 +50,7 @@ class LibraryImage(Tagged):
 
     def clean(self):
         super().clean()
-        if not self.alt.strip():
+        if not has_visible(self.alt):
             raise ValidationError({"alt": "Describe the picture for readers who cannot see it."})
 
     @property

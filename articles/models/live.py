@@ -8,6 +8,7 @@ from articles import markdown
 from articles.images import picture, validate_hero_image
 from newsroom.caching import declare
 from newsroom.rendered import StoredBodyHTML
+from newsroom.text import has_visible
 
 
 def live_tag(article_pk):
@@ -84,10 +85,13 @@ class LiveEntry(StoredBodyHTML):
 
     def clean(self):
         super().clean()
-        if self.picture_renditions and not self.picture_alt.strip():
-            raise ValidationError(
-                {"picture_alt": "Describe the picture for readers who cannot see it."}
-            )
+        errors = {}
+        if self.body and not has_visible(self.body):  # an empty one: the field's own message
+            errors["body"] = "Write something readers can see: this holds no visible letters."
+        if self.picture_renditions and not has_visible(self.picture_alt):
+            errors["picture_alt"] = "Describe the picture for readers who cannot see it."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def has_picture(self):

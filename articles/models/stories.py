@@ -11,6 +11,7 @@ from articles.images import validate_hero_image
 from newsroom.caching import Tagged, TaggedQuerySet, declare
 from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
+from newsroom.text import has_visible
 
 # What the results, medal tables and athletes pages are called (navigation, headings, crumbs).
 RESULTS_PAGES_NAME = "Results & medals"
@@ -276,7 +277,7 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
 
     def clean(self):
         errors = {}
-        if self.hero_image and not self.hero_alt.strip():
+        if self.hero_image and not has_visible(self.hero_alt):
             errors["hero_alt"] = "Describe the hero image for readers who cannot see it."
         if self.status == self.Status.SCHEDULED and not self.published_at:
             errors["published_at"] = "Choose when the scheduled story should go live."
