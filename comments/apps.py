@@ -16,6 +16,7 @@ class CommentsConfig(AppConfig):
 
     def ready(self):
         from articles.models import Article
+        from newsroom import checks  # noqa: F401 - registers the deployment checks
 
         from . import caching
         from .models import Comment, remember_erased_import

@@ -218,8 +218,19 @@ def test_check_deploy_passes_with_debug_off():
     environment |= {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "news.example.com",
+        "NEWSROOM_SITE_URL": "https://news.example.com",
     }
-    result = subprocess.run(
+    result = check_deploy(environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    # Without the site's address, the links in emails would be relative: said, by its id.
+    del environment["NEWSROOM_SITE_URL"]
+    result = check_deploy(environment)
+    assert result.returncode != 0 and "newsroom.W001" in result.stderr + result.stdout
+
+
+def check_deploy(environment):
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=environment,
@@ -227,8 +238,6 @@ def test_check_deploy_passes_with_debug_off():
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
 
 
 def test_deployments_hash_passwords_with_argon2(monkeypatch):
