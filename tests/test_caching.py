@@ -5,6 +5,7 @@ shows: purged by tag)."""
 import pickle
 import re
 import time
+import warnings
 from datetime import timedelta
 
 import pytest
@@ -419,6 +420,20 @@ def test_the_blank_comment_form_is_shared_and_a_session_gets_its_own(story, comm
             {**comment_form_data(story), "csrfmiddlewaretoken": token},
         )
     assert response.status_code == 303
+
+
+def test_the_blank_form_renders_without_asking_for_a_token_it_does_not_have(settings):
+    """The tokenless blank form does not call {% csrf_token %} at all: with debug on, Django
+    warned on every rendering that the token was missing."""
+    from comments.forms import _blank_form
+
+    settings.DEBUG = True
+    _blank_form.clear()
+    story = make_article()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        response = Client().get(story.get_absolute_url())
+    assert response.status_code == 200 and "csrfmiddlewaretoken" not in response.content.decode()
 
 
 def test_the_shared_blank_form_is_what_a_full_rendering_of_the_story_s_form_gives():
