@@ -19,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from newsroom.admin_base import EditorModelAdmin
+from newsroom.text import has_visible
+from newsroom.uploads import KeepsUploadsForm, discard_on_commit
 from newsroom.xmltext import validate_xml_text
 
 from . import images, live
@@ -115,12 +117,8 @@ class EntryPictureForm(forms.ModelForm):
         if upload and self.not_stored:
             self.add_error("picture_upload", self.not_stored)
         elif upload:
-            if not cleaned.get("picture_alt", "").strip():
-                self.add_error(
-                    "picture_alt",
-                    "Describe the picture for readers who cannot see it (then choose the "
-                    "picture again: browsers do not keep a chosen file).",
-                )
+            if not has_visible(cleaned.get("picture_alt", "")):
+                self.add_error("picture_alt", "Describe the picture for readers who cannot see it.")
             try:
                 self.rendered = render_hero_image(upload, upload.name)
             except forms.ValidationError as error:
@@ -173,6 +171,17 @@ class EntryPictureForm(forms.ModelForm):
 DeskEntryForm = EntryPictureForm  # the desk's box for a new entry
 
 
+def keeping_uploads(form_class, request):
+    """`form_class` whose chosen picture is kept across a form error for this editor
+    (newsroom/uploads.py: re-offered, not lost). The admin's own forms already are
+    (KeepsUploadsAdmin): they are returned as they are."""
+    if issubclass(form_class, KeepsUploadsForm):
+        return form_class
+    return type(
+        form_class.__name__, (KeepsUploadsForm, form_class), {"kept_for_user": request.user.pk}
+    )
+
+
 @admin.register(LiveEntry)
 class LiveEntryAdmin(EditorModelAdmin):
     list_display = ["__str__", "article", "key_event", "author", "created_at"]
@@ -194,7 +203,7 @@ class LiveEntryAdmin(EditorModelAdmin):
             return super().changeform_view(request, *args, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = keeping_uploads(super().get_form(request, obj, change, **kwargs), request)
         if getattr(request, "entry_not_stored", ""):
             form = type(form.__name__, (form,), {"not_stored": request.entry_not_stored})
         return form
@@ -205,6 +214,7 @@ class LiveEntryAdmin(EditorModelAdmin):
         if not change:
             entry.author = request.user
         form.save_entry()
+        discard_on_commit(form.kept_uploads())
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -261,7 +271,8 @@ class LiveEntryAdmin(EditorModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         article = get_object_or_404(Article, pk=article_pk)
-        form, status = DeskEntryForm(instance=LiveEntry(article=article)), 200
+        desk_form = keeping_uploads(DeskEntryForm, request)
+        form, status = desk_form(instance=LiveEntry(article=article)), 200
         if request.method == "POST":
             action = request.POST.get("action", "post")
             if action in ("start", "end"):
@@ -274,7 +285,7 @@ class LiveEntryAdmin(EditorModelAdmin):
                     live.end_coverage(article)
                     self.message_user(request, "Live coverage ended.", messages.SUCCESS)
                 return redirect("admin:articles_liveentry_desk", article.pk)
-            form = DeskEntryForm(
+            form = desk_form(
                 request.POST,
                 request.FILES,
                 instance=LiveEntry(article=article, author=request.user),
@@ -285,6 +296,7 @@ class LiveEntryAdmin(EditorModelAdmin):
                 except HeroImageNotStored as error:
                     form.add_error("picture_upload", str(error))
                 else:
+                    discard_on_commit(form.kept_uploads())
                     self.log_addition(request, entry, [{"added": {}}])
                     self.message_user(request, "Posted.", messages.SUCCESS)
                     return redirect("admin:articles_liveentry_desk", article.pk)

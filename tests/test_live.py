@@ -257,7 +257,6 @@ def test_an_entry_with_a_picture_is_rendered_like_a_hero_image(
 @pytest.mark.parametrize(
     ("name", "data", "alt", "message"),
     [
-        ("finish.png", "png", "", "Describe the picture"),
         ("finish.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "A drawing", "not accepted"),
         ("finish.png", b"not a picture at all", "Alt", "not an image we accept"),
     ],
@@ -274,6 +273,31 @@ def test_a_picture_refused_keeps_the_text_and_stores_nothing(
     page = response.content.decode()
     assert message in page and "Pair 7: photo finish" in page  # what was typed stays
     assert not LiveEntry.objects.exists() and media_files(settings) == []
+
+
+def test_a_picture_chosen_before_an_error_is_kept_and_posted_with_the_entry(
+    editor, settings, committed
+):
+    """Forgetting the alt text keeps the chosen picture (re-offered, not lost: browsers cannot
+    send a file again); adding the alt text posts the entry with it, and the stash goes."""
+    from .factories import image_bytes
+
+    story = make_article(live_started_at=timezone.now())
+    refused = post_with_picture(editor, story, image_bytes("PNG"), alt="\u200b")
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Describe the picture" in page and "Keeping <strong>finish.png</strong>" in page
+    token = re.search(r'name="picture_upload__kept" value="([^"]+)"', page).group(1)
+    with committed():
+        posted = editor.post(
+            desk_url(story),
+            {"body": "Pair 7: photo finish", "action": "post", "picture_alt": "Kok",
+             "picture_upload__kept": token},
+        )  # fmt: skip
+    assert posted.status_code == 302
+    entry = LiveEntry.objects.get()
+    assert entry.picture_alt == "Kok" and entry.picture_renditions
+    assert not [name for name in media_files(settings) if name.startswith("kept/")]
 
 
 def test_alt_text_without_a_picture_is_dropped(editor):
