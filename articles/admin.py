@@ -458,4 +458,5 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
     def unpublish(self, request, queryset):
         announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
         count = queryset.update(status=Article.Status.DRAFT, updated_at=timezone.now())
-        self.message_user(request, f"Moved {count} stories back to draft.", messages.SUCCESS)
+        stories = "story" if count == 1 else "stories"
+        self.message_user(request, f"Moved {count} {stories} back to draft.", messages.SUCCESS)

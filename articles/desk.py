@@ -153,7 +153,8 @@ class DeskAdmin:
 
     def response_action(self, request, queryset, *args, **kwargs):
         """Run an action; each story it changed (its updated_at moved) gets a version, all in
-        one revision named after the action (publish, unpublish, and any added later)."""
+        one revision named after the action (publish, unpublish, and any added later), and an
+        entry in the admin's log."""
         name = request.POST.get("action", "")
         selected = queryset
         if request.POST.get("select_across") != "1":
@@ -170,6 +171,8 @@ class DeskAdmin:
             self.model.objects.bulk_update(changed, ["desk_version"])
             label = getattr(getattr(self, name, None), "short_description", name)
             revisions.record(changed, user=request.user, comment=str(label))
+            for article in changed:  # and in the admin's log, like a save from the form
+                self.log_change(request, article, str(label))
         return response
 
     def save_model(self, request, obj, form, change):

@@ -288,6 +288,11 @@ def test_publish_and_unpublish_actions_keep_versions(editor):
     versions = list(revisions.versions_of(article))
     assert [v.field_dict["status"] for v in versions] == ["draft", "published"]
     assert "Publish" in versions[1].revision.get_comment()
+    # The admin's log (the history page's "Admin log") has one entry per action too.
+    from django.contrib.admin.models import LogEntry
+
+    logged = LogEntry.objects.filter(object_id=str(article.pk)).order_by("pk")
+    assert [entry.get_change_message()[:9] for entry in logged] == ["Publish s", "Unpublish"]
 
 
 def test_restore_is_a_new_version_and_keeps_the_publish_time(
