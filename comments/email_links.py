@@ -14,6 +14,7 @@ from django.urls import reverse
 from .models import Comment
 from .moderating import set_status
 from .policy import policy
+from .signed_links import LinkRefused, signed_payload
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ def link(comment, action):
     return f"{settings.SITE_URL}{path}"
 
 
-class LinkRefused(Exception):
-    """A link that cannot act, with the HTTP status and what to tell the person."""
-
-    def __init__(self, status, heading, message, comment=None):
-        self.status, self.heading, self.comment = status, heading, comment
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class Request:
     """A valid link, read: the comment, the action and the stamp it was made for."""
@@ -82,23 +75,14 @@ def read(action, token):
     settings.COMMENTS["EMAIL_LINK_DAYS"]), 409 once used or the comment was decided since."""
     if action not in ACTIONS:
         raise LinkRefused(404, "No such link", "This moderation link does not exist.")
-    max_age = policy("EMAIL_LINK_DAYS") * 24 * 3600
-    try:
-        payload = signing.loads(token, salt=salt(action), max_age=max_age)
-    except signing.SignatureExpired:
-        raise LinkRefused(
-            410,
-            "This link has expired",
-            f"Links in the moderators' email work for {policy('EMAIL_LINK_DAYS')} days. "
-            "Decide this comment in the admin instead.",
-        ) from None
-    except signing.BadSignature:
-        raise LinkRefused(
-            400,
-            "This link is not valid",
-            "The link was changed or cut short. Open it again from the email, whole.",
-        ) from None
-    if not isinstance(payload, dict) or payload.get("a") != action:
+    payload = signed_payload(
+        token,
+        salt=salt(action),
+        max_age=policy("EMAIL_LINK_DAYS") * 24 * 3600,
+        expired=f"Links in the moderators' email work for {policy('EMAIL_LINK_DAYS')} days. "
+        "Decide this comment in the admin instead.",
+    )
+    if payload.get("a") != action:
         raise LinkRefused(400, "This link is not valid", "The link does not fit this action.")
     comment = (
         Comment.objects.select_related("article", "moderated_by").filter(pk=payload.get("c"))

@@ -28,6 +28,7 @@ from django.utils import timezone
 from .addresses import email_key
 from .models import Comment, ReplyNotice, ReplySubscription
 from .policy import policy
+from .signed_links import LinkRefused, signed_payload
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +60,6 @@ def link(subscription, kind):
     return f"{settings.SITE_URL}{path}"
 
 
-class LinkRefused(Exception):
-    """A link that cannot act: the HTTP status, the page's heading and what to tell."""
-
-    def __init__(self, status, heading, message):
-        self.status, self.heading = status, heading
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class Link:
     """A valid link, read: what it does and to which subscription."""
@@ -81,25 +74,13 @@ def read(kind, token):
     REPLY_CONFIRM_DAYS or made before the address muted reply emails (a mute is undone only
     by a new confirmation), 404 once the subscription was erased."""
     days = policy("REPLY_CONFIRM_DAYS")
-    try:
-        payload = signing.loads(
-            token, salt=SALTS[kind], max_age=days * 24 * 3600 if kind == CONFIRM else None
-        )
-    except signing.SignatureExpired:
-        raise LinkRefused(
-            410,
-            "This link has expired",
-            f"Confirmation links work for {days} days. Tick “Email me when someone replies” "
-            "the next time you comment to get a new one.",
-        ) from None
-    except signing.BadSignature:
-        raise LinkRefused(
-            400,
-            "This link is not valid",
-            "The link was changed or cut short. Open it again from the email, whole.",
-        ) from None
-    if not isinstance(payload, dict):
-        raise LinkRefused(400, "This link is not valid", "The link does not fit this page.")
+    payload = signed_payload(
+        token,
+        salt=SALTS[kind],
+        max_age=days * 24 * 3600 if kind == CONFIRM else None,
+        expired=f"Confirmation links work for {days} days. Tick “Email me when someone "
+        "replies” the next time you comment to get a new one.",
+    )
     subscription = ReplySubscription.objects.filter(
         pk=payload.get("s"), secret=str(payload.get("v"))
     ).first()

@@ -225,11 +225,7 @@ class ModerateFromEmailView(View):
         return self.page(context, status=refusal.status)
 
     def page(self, context, status=200):
-        response = TemplateResponse(self.request, self.template_name, context, status=status)
-        add_never_cache_headers(response)
-        response["X-Robots-Tag"] = "noindex"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return private_page(self.request, self.template_name, context, status=status)
 
 
 class ReplyEmailsView(View):
@@ -262,11 +258,7 @@ class ReplyEmailsView(View):
 
     def page(self, context, status=200):
         context |= {"kind": self.kind, "with_csrf": caching.has_session(self.request)}
-        response = TemplateResponse(self.request, self.template_name, context, status=status)
-        add_never_cache_headers(response)
-        response["X-Robots-Tag"] = "noindex"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return private_page(self.request, self.template_name, context, status=status)
 
 
 @method_decorator(csrf_token_with_session, "dispatch")
