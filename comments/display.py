@@ -13,11 +13,9 @@ first). The site default is policy("ORDER"); a reader picks the other with ?cord
 order is in the address, not a cookie, so each order's page is kept like any public page.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -38,10 +36,6 @@ PAGE_PARAM = "cpage"
 ORDER_PARAM = "corder"
 OLDEST, NEWEST = "oldest", "newest"
 ORDERS = (OLDEST, NEWEST)
-
-# The release is in the key: new card markup after a deploy is not served old cards.
-CARDS_KEY = "comment-cards:" + caching.RELEASE + ":{}:{}:{}"
-CARD_SECONDS = 24 * 60 * 60
 
 # Cards and bodies, for templates.
 comment_meta = rendering.comment_meta
@@ -154,43 +148,20 @@ def _nodes(nodes):
         yield from _nodes(node.children)
 
 
-def with_cards(nodes, cards_key):
-    """Give each public comment in the threads its header and body HTML (comment.card_html).
-    The cards of one page of threads are kept together under `cards_key`, each under a digest
-    of everything it shows, so an edit or another time zone misses; only missing cards are
-    rendered, and the page's cards are stored again only when they changed (which also drops
-    those of comments no longer shown)."""
-    zone = timezone.get_current_timezone_name()
-    kept = cache.get(cards_key) or {}
-    cards, stale = {}, []
+def with_cards(nodes):
+    """Give each public comment in the threads its card (header and body HTML), as stored with
+    it (Comment.card_html). A stale one (renderer, comment or time zone changed: see
+    rendering.card_version) is rendered again, and stored when it is for the site's zone."""
+    stale = []
     for comment in _comments(nodes):
-        digest = hashlib.sha256(
-            repr(
-                (
-                    comment.pk,
-                    comment.name,
-                    comment.website,
-                    comment.body,
-                    comment.is_staff_reply,
-                    comment.created_at.isoformat(),
-                    comment.edited_at.isoformat() if comment.edited_at else "",
-                    zone,
-                )
-            ).encode()
-        ).hexdigest()
-        html = kept.get(digest)
-        if html is None:
-            if comment.body_is_stale:  # rendered by an older release, or before bodies were stored
-                comment.render_body()
-                stale.append(comment)
-            body = mark_safe(comment.body_html)  # noqa: S308 - sanitised by nh3 when stored
-            html = str(rendering.comment_card(comment, body))
-        cards[digest] = html
-        comment.card_html = mark_safe(html)  # noqa: S308 - built by format_html, escaped there
-    if cards != kept:
-        cache.set(cards_key, cards, CARD_SECONDS)
-    if stale:
-        Comment.objects.bulk_update(stale, ["body_html", "body_rendered_with"])
+        if comment.card_is_stale:
+            comment.render_card()
+            stale.append(comment)
+        comment.card_html = mark_safe(comment.card_html)  # noqa: S308 - built by format_html
+    if stale and timezone.get_current_timezone_name() == timezone.get_default_timezone_name():
+        Comment.objects.bulk_update(
+            stale, ["body_html", "body_rendered_with", "card_html", "card_rendered_with"]
+        )
     return nodes
 
 
@@ -254,7 +225,7 @@ def render_threads(article, *, is_open, number, order, waiting=()):
     `waiting` is empty; with one reader's waiting comments merged in otherwise."""
     counts = Comment.objects.filter(article=article).public_counts()
     page = thread_pages(article, order, counts["thread_starts"]).get_page(number)
-    nodes = with_cards(nested(article, page), CARDS_KEY.format(article.pk, order, page.number))
+    nodes = with_cards(nested(article, page))
     if waiting:
         nodes = merge_waiting(nodes, waiting, page, order)
     url = article.get_absolute_url()

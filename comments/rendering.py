@@ -6,8 +6,10 @@ functions write the same markup, every value escaped by format_html, in a fracti
 The page around them stays in templates (comments/threads.html, comments/section.html).
 """
 
+import hashlib
 import re
 from html import escape as escape_text
+from pathlib import Path
 
 import nh3
 from django.utils.html import Urlizer as DjangoUrlizer
@@ -93,6 +95,40 @@ def render_body(text):
 RENDERER = renderer_version(__file__, "django", "nh3")
 
 
+# What rendered a stored card (comment_card): this module (and RENDERER's libraries), how dates
+# are written (newsroom/dates.py and the site's formats) and the initials and avatar colour
+# (comments/models.py).
+CARD_RENDERER = hashlib.sha256(
+    "".join(
+        [
+            RENDERER,
+            renderer_version(dates.__file__),
+            renderer_version(Path(dates.__file__).parent / "formats" / "en" / "formats.py"),
+            renderer_version(Path(__file__).with_name("models.py")),
+        ]
+    ).encode()
+).hexdigest()[:16]
+
+
+def card_version(comment, zone):
+    """16 hex digits naming a comment's card (comment_card) as shown in the time zone `zone` (a
+    name): the card renderer and everything the card shows. A stored card whose version is not
+    this one is stale: the comment changed (also by a queryset update, which no save sees), or
+    the renderer did, or the reader's zone differs."""
+    shown = (
+        CARD_RENDERER,
+        zone,
+        comment.pk,
+        comment.name,
+        comment.website,
+        comment.is_staff_reply,
+        comment.created_at.timestamp(),
+        comment.edited_at.timestamp() if comment.edited_at else None,
+        comment.body_html,
+    )
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
+
+
 def comment_meta(comment):
     """Avatar, author (linked to their website when it is http or https), staff badge, and the
     date as a permalink."""
@@ -133,9 +169,8 @@ def edited_mark(comment):
 
 
 def comment_card(comment, body_html):
-    """A comment's header and body: the same wherever and whenever it is shown (kept with the
-    other cards of its page, see comment_tags.with_cards). `body_html` is the comment_body
-    filter's output."""
+    """A comment's header and body: the same wherever and whenever it is shown in one time zone
+    (stored with the comment: Comment.render_card). `body_html`: its body's HTML, safe."""
     return format_html(
         '{}\n    <div class="comment-body" dir="auto">{}</div>', comment_meta(comment), body_html
     )
