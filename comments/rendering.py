@@ -95,13 +95,13 @@ def render_body(text):
 RENDERER = renderer_version(__file__, "django", "nh3")
 
 
-# What rendered a stored card (comment_card): this module (and RENDERER's libraries), how dates
-# are written (newsroom/dates.py and the site's formats) and the initials and avatar colour
-# (comments/models.py).
+# What rendered a stored card (comment_card), besides the body's RENDERER: this module, how
+# dates are written (newsroom/dates.py and the site's formats) and the initials and avatar
+# colour (comments/models.py).
 CARD_RENDERER = hashlib.sha256(
     "".join(
         [
-            RENDERER,
+            renderer_version(__file__),
             renderer_version(dates.__file__),
             renderer_version(Path(dates.__file__).parent / "formats" / "en" / "formats.py"),
             renderer_version(Path(__file__).with_name("models.py")),
@@ -117,6 +117,7 @@ def card_version(comment, zone):
     the renderer did, or the reader's zone differs."""
     shown = (
         CARD_RENDERER,
+        RENDERER,  # a new body renderer makes a new card (with the body rendered again)
         zone,
         comment.pk,
         comment.name,
