@@ -141,14 +141,19 @@ def thread_pages(article, order=OLDEST, count=None):
     return pages
 
 
-def nested(article, page):
+def nested(article, page, public_count=None):
     """The page's thread starts with their public replies nested under them, oldest first, as
-    Nodes of Shown (one query per level of depth)."""
+    Nodes of Shown (one query per level of depth). `public_count`, the story's number of public
+    comments, if given, ends the reading early on a story with one page of threads: once that
+    many are read there is nothing more to show (a story without replies: one query)."""
     public = Comment.objects.filter(article=article).public()
     nodes = [Node(Shown(values), 1) for values in page.object_list]
     level = {node.comment.pk: node for node in nodes}
+    unread = None
+    if public_count is not None and page.paginator.num_pages == 1:
+        unread = public_count - len(nodes)
     for depth in range(2, policy("MAX_DEPTH") + 1):
-        if not level:
+        if not level or unread == 0:
             break
         replies = public.filter(parent_id__in=list(level)).values_list(*Shown.FIELDS)
         next_level = {}
@@ -157,6 +162,8 @@ def nested(article, page):
             level[node.comment.parent_id].children.append(node)
             next_level[node.comment.pk] = node
         level = next_level
+        if unread is not None:
+            unread -= len(next_level)
     return nodes
 
 
@@ -255,7 +262,7 @@ def render_threads(article, *, is_open, number, order, waiting=()):
     `waiting` is empty; with one reader's waiting comments merged in otherwise."""
     counts = Comment.objects.filter(article=article).public_counts()
     page = thread_pages(article, order, counts["thread_starts"]).get_page(number)
-    nodes = with_cards(nested(article, page))
+    nodes = with_cards(nested(article, page, counts["public"]))
     if waiting:
         nodes = merge_waiting(nodes, waiting, page, order)
     url = article.get_absolute_url()
