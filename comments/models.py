@@ -250,12 +250,12 @@ class Comment(StoredBodyHTML):
     def render_stored(self, update_fields):
         """The body's HTML when the body is written, and the card whenever it is stale (a new
         comment's, which needs its id, is stored just after it is inserted: save)."""
-        rendered = list(super().render_stored(update_fields))
+        rendered = super().render_stored(update_fields)
         deferred = self.get_deferred_fields()
         adding = self._state.adding  # no id or date yet: see save
         if not adding and not deferred.intersection(CARD_SOURCES) and self.card_is_stale:
-            self.render_card()
-            rendered += CARD_FIELDS
+            self.render_card()  # which renders a stale body too: both are written
+            rendered = {*rendered, *CARD_FIELDS, "body_html", "body_rendered_with"}
         return rendered
 
     def save(self, *args, **kwargs):
