@@ -13,17 +13,15 @@ first). The site default is policy("ORDER"); a reader picks the other with ?cord
 order is in the address, not a cookie, so each order's page is kept like any public page.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from newsroom import caching
 
@@ -38,10 +36,6 @@ PAGE_PARAM = "cpage"
 ORDER_PARAM = "corder"
 OLDEST, NEWEST = "oldest", "newest"
 ORDERS = (OLDEST, NEWEST)
-
-# The release is in the key: new card markup after a deploy is not served old cards.
-CARDS_KEY = "comment-cards:" + caching.RELEASE + ":{}:{}:{}"
-CARD_SECONDS = 24 * 60 * 60
 
 # Cards and bodies, for templates.
 comment_meta = rendering.comment_meta
@@ -100,45 +94,76 @@ def feed_url(article, kind="rss"):
 # --- Threads -----------------------------------------------------------------------------------
 
 
+class Shown:
+    """What a page of threads reads of a public comment (THREAD_FIELDS, as attributes): read
+    as plain rows, which costs half what model instances do on a page of 200 comments. Its
+    card is the stored one (Comment.card_html, checked by with_cards)."""
+
+    FIELDS = (
+        "pk",
+        "parent_id",
+        "name",
+        "website",
+        "is_staff_reply",
+        "created_at",
+        "edited_at",
+        "body_html",
+        "card_html",
+        "card_rendered_with",
+    )
+    __slots__ = FIELDS
+
+    def __init__(self, values):
+        for name, value in zip(self.FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+
 @dataclass
 class Node:
-    """A comment in a thread, at `depth` (1 for a thread start); `pending`: shown to its author
-    as awaiting moderation."""
+    """A comment in a thread (a Shown, or a Comment of its author's that waits), at `depth`
+    (1 for a thread start); `pending`: shown to its author as awaiting moderation."""
 
-    comment: Comment
+    comment: Shown | Comment
     depth: int
     children: list = field(default_factory=list)
     pending: bool = False
 
 
 def thread_pages(article, order=OLDEST, count=None):
-    """The pages of an article's thread starts in `order` (asking for one costs a count query,
-    unless `count`, the number of thread starts, is given)."""
-    on_article = Comment.objects.filter(article=article).for_display().thread_starts()
+    """The pages of an article's thread starts in `order`, as rows of Shown.FIELDS (asking for
+    one costs a count query, unless `count`, the number of thread starts, is given)."""
+    on_article = Comment.objects.filter(article=article).thread_starts()
     if order == NEWEST:
         on_article = on_article.order_by("-created_at", "-pk")
-    pages = Paginator(on_article, policy("THREADS_PER_PAGE"))
+    pages = Paginator(on_article.values_list(*Shown.FIELDS), policy("THREADS_PER_PAGE"))
     if count is not None:
         pages.count = count  # Paginator.count is a cached property: this is its answer
     return pages
 
 
-def nested(article, page):
-    """The page's thread starts with their public replies nested under them, oldest first (one
-    query per level of depth)."""
-    on_article = Comment.objects.filter(article=article).for_display()
-    nodes = [Node(comment, 1) for comment in page.object_list]
+def nested(article, page, public_count=None):
+    """The page's thread starts with their public replies nested under them, oldest first, as
+    Nodes of Shown (one query per level of depth). `public_count`, the story's number of public
+    comments, if given, ends the reading early on a story with one page of threads: once that
+    many are read there is nothing more to show (a story without replies: one query)."""
+    public = Comment.objects.filter(article=article).public()
+    nodes = [Node(Shown(values), 1) for values in page.object_list]
     level = {node.comment.pk: node for node in nodes}
+    unread = None
+    if public_count is not None and page.paginator.num_pages == 1:
+        unread = public_count - len(nodes)
     for depth in range(2, policy("MAX_DEPTH") + 1):
-        if not level:
+        if not level or unread == 0:
             break
-        replies = on_article.public().filter(parent_id__in=list(level))
+        replies = public.filter(parent_id__in=list(level)).values_list(*Shown.FIELDS)
         next_level = {}
-        for reply in replies:
-            node = Node(reply, depth)
-            level[reply.parent_id].children.append(node)
-            next_level[reply.pk] = node
+        for values in replies:
+            node = Node(Shown(values), depth)
+            level[node.comment.parent_id].children.append(node)
+            next_level[node.comment.pk] = node
         level = next_level
+        if unread is not None:
+            unread -= len(next_level)
     return nodes
 
 
@@ -154,43 +179,26 @@ def _nodes(nodes):
         yield from _nodes(node.children)
 
 
-def with_cards(nodes, cards_key):
-    """Give each public comment in the threads its header and body HTML (comment.card_html).
-    The cards of one page of threads are kept together under `cards_key`, each under a digest
-    of everything it shows, so an edit or another time zone misses; only missing cards are
-    rendered, and the page's cards are stored again only when they changed (which also drops
-    those of comments no longer shown)."""
+def with_cards(nodes):
+    """Give each public comment in the threads its card (header and body HTML), as stored with
+    it (Comment.card_html). Stale ones (renderer, comment or time zone changed: see
+    rendering.card_version) are read whole and rendered again, and stored when they are for the
+    site's zone."""
     zone = timezone.get_current_timezone_name()
-    kept = cache.get(cards_key) or {}
-    cards, stale = {}, []
-    for comment in _comments(nodes):
-        digest = hashlib.sha256(
-            repr(
-                (
-                    comment.pk,
-                    comment.name,
-                    comment.website,
-                    comment.body,
-                    comment.is_staff_reply,
-                    comment.created_at.isoformat(),
-                    comment.edited_at.isoformat() if comment.edited_at else "",
-                    zone,
-                )
-            ).encode()
-        ).hexdigest()
-        html = kept.get(digest)
-        if html is None:
-            if comment.body_is_stale:  # rendered by an older release, or before bodies were stored
-                comment.render_body()
-                stale.append(comment)
-            body = mark_safe(comment.body_html)  # noqa: S308 - sanitised by nh3 when stored
-            html = str(rendering.comment_card(comment, body))
-        cards[digest] = html
-        comment.card_html = mark_safe(html)  # noqa: S308 - built by format_html, escaped there
-    if cards != kept:
-        cache.set(cards_key, cards, CARD_SECONDS)
+    stale = {}
+    for shown in _comments(nodes):
+        if shown.card_rendered_with != rendering.card_version(shown, zone):
+            stale[shown.pk] = shown
+        shown.card_html = SafeString(shown.card_html)  # built by format_html, escaped there
     if stale:
-        Comment.objects.bulk_update(stale, ["body_html", "body_rendered_with"])
+        comments = list(Comment.objects.for_display().filter(pk__in=list(stale)))
+        for comment in comments:
+            comment.render_card()
+            stale[comment.pk].card_html = SafeString(comment.card_html)
+        if zone == timezone.get_default_timezone_name():
+            Comment.objects.bulk_update(
+                comments, ["body_html", "body_rendered_with", "card_html", "card_rendered_with"]
+            )
     return nodes
 
 
@@ -254,7 +262,7 @@ def render_threads(article, *, is_open, number, order, waiting=()):
     `waiting` is empty; with one reader's waiting comments merged in otherwise."""
     counts = Comment.objects.filter(article=article).public_counts()
     page = thread_pages(article, order, counts["thread_starts"]).get_page(number)
-    nodes = with_cards(nested(article, page), CARDS_KEY.format(article.pk, order, page.number))
+    nodes = with_cards(nested(article, page, counts["public"]))
     if waiting:
         nodes = merge_waiting(nodes, waiting, page, order)
     url = article.get_absolute_url()

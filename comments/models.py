@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from newsroom.rendered import StoredBodyHTML
 
@@ -16,6 +18,20 @@ AVATAR_COLOURS = 6
 # The reason recorded on a banned commenter's new comment (moderation.rule_banned): spam, but
 # shown to its author as held, like any comment that waits.
 BANNED_REASON = "spam: banned"
+# A comment's stored card (rendering.comment_card) and what it is rendered from: a save that
+# has all of these renders the card again when it is stale.
+CARD_FIELDS = ("card_html", "card_rendered_with")
+CARD_SOURCES = (
+    "name",
+    "website",
+    "is_staff_reply",
+    "created_at",
+    "edited_at",
+    "body",
+    "body_html",
+    "body_rendered_with",
+    "card_rendered_with",
+)
 
 
 def pending_first():
@@ -68,6 +84,8 @@ class CommentQuerySet(models.QuerySet):
             "body",
             "body_html",
             "body_rendered_with",
+            "card_html",
+            "card_rendered_with",
             "status",
             "is_staff_reply",
             "created_at",
@@ -130,6 +148,12 @@ class Comment(StoredBodyHTML):
         editable=False,
         help_text="When its author last edited it (comments/editing.py); empty if never.",
     )
+    # Its card as readers see it (header and body, rendering.comment_card) in the site's time
+    # zone, stored when it is written so a page of 200 comments renders none; with the version
+    # (rendering.card_version) of what it was rendered from. A stale one (the renderer, the
+    # comment or the zone changed) is rendered again when read: display.with_cards.
+    card_html = models.TextField(blank=True, default="", editable=False)
+    card_rendered_with = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -207,6 +231,48 @@ class Comment(StoredBodyHTML):
 
     def body_renderer(self):
         return rendering.render_body, rendering.RENDERER
+
+    @property
+    def card_is_stale(self):
+        """Whether the stored card is not this comment's as shown in the current time zone."""
+        version = rendering.card_version(self, timezone.get_current_timezone_name())
+        return self.card_rendered_with != version
+
+    def render_card(self):
+        """Render the card (header and body) into `card_html` for the current time zone (not
+        saved), and the body's HTML first when that is stale."""
+        if self.body_is_stale:
+            self.render_body()
+        body = mark_safe(self.body_html)  # noqa: S308 - sanitised by nh3 when rendered
+        self.card_html = str(rendering.comment_card(self, body))
+        self.card_rendered_with = rendering.card_version(self, timezone.get_current_timezone_name())
+
+    def render_stored(self, update_fields):
+        """The body's HTML when the body is written, and the card whenever it is stale (a new
+        comment's, which needs its id, is stored just after it is inserted: save)."""
+        rendered = super().render_stored(update_fields)
+        deferred = self.get_deferred_fields()
+        adding = self._state.adding  # no id or date yet: see save
+        if not adding and not deferred.intersection(CARD_SOURCES) and self.card_is_stale:
+            self.render_card()  # which renders a stale body too: both are written
+            rendered = {*rendered, *CARD_FIELDS, "body_html", "body_rendered_with"}
+        return rendered
+
+    def save(self, *args, **kwargs):
+        """Saves, storing the body's HTML and the card as render_stored says; a new comment's
+        card is stored by one more UPDATE once its id is known."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            self.store_card()
+
+    def store_card(self, **also):
+        """Render the card and write it (with `also`, more field values) to this comment's row
+        with one UPDATE, sending no signal."""
+        self.render_card()
+        Comment.objects.filter(pk=self.pk).update(
+            card_html=self.card_html, card_rendered_with=self.card_rendered_with, **also
+        )
 
     @property
     def safe_website(self):

@@ -106,5 +106,13 @@ def erase_commenter_data(emails, *, delete=False):
         return delete_comments(comments)
     with transaction.atomic():
         announce_threads(comments.values_list("article_id", flat=True))  # after the commit
-        count = comments.update(name="Anonymous", email="", website="", client_hash="")
+        # The stored cards showed the name and website: gone too (rendered again when read).
+        count = comments.update(
+            name="Anonymous",
+            email="",
+            website="",
+            client_hash="",
+            card_html="",
+            card_rendered_with="",
+        )
     return count

@@ -6,8 +6,10 @@ functions write the same markup, every value escaped by format_html, in a fracti
 The page around them stays in templates (comments/threads.html, comments/section.html).
 """
 
+import hashlib
 import re
 from html import escape as escape_text
+from pathlib import Path
 
 import nh3
 from django.utils.html import Urlizer as DjangoUrlizer
@@ -93,6 +95,41 @@ def render_body(text):
 RENDERER = renderer_version(__file__, "django", "nh3")
 
 
+# What rendered a stored card (comment_card), besides the body's RENDERER: this module, how
+# dates are written (newsroom/dates.py and the site's formats) and the initials and avatar
+# colour (comments/models.py).
+CARD_RENDERER = hashlib.sha256(
+    "".join(
+        [
+            renderer_version(__file__),
+            renderer_version(dates.__file__),
+            renderer_version(Path(dates.__file__).parent / "formats" / "en" / "formats.py"),
+            renderer_version(Path(__file__).with_name("models.py")),
+        ]
+    ).encode()
+).hexdigest()[:16]
+
+
+def card_version(comment, zone):
+    """16 hex digits naming a comment's card (comment_card) as shown in the time zone `zone` (a
+    name): the card renderer and everything the card shows. A stored card whose version is not
+    this one is stale: the comment changed (also by a queryset update, which no save sees), or
+    the renderer did, or the reader's zone differs."""
+    shown = (
+        CARD_RENDERER,
+        RENDERER,  # a new body renderer makes a new card (with the body rendered again)
+        zone,
+        comment.pk,
+        comment.name,
+        comment.website,
+        comment.is_staff_reply,
+        comment.created_at.timestamp(),
+        comment.edited_at.timestamp() if comment.edited_at else None,
+        comment.body_html,
+    )
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
+
+
 def comment_meta(comment):
     """Avatar, author (linked to their website when it is http or https), staff badge, and the
     date as a permalink."""
@@ -133,9 +170,8 @@ def edited_mark(comment):
 
 
 def comment_card(comment, body_html):
-    """A comment's header and body: the same wherever and whenever it is shown (kept with the
-    other cards of its page, see comment_tags.with_cards). `body_html` is the comment_body
-    filter's output."""
+    """A comment's header and body: the same wherever and whenever it is shown in one time zone
+    (stored with the comment: Comment.render_card). `body_html`: its body's HTML, safe."""
     return format_html(
         '{}\n    <div class="comment-body" dir="auto">{}</div>', comment_meta(comment), body_html
     )
@@ -158,42 +194,40 @@ def thread_items(nodes, *, reply_prefix, is_open, max_depth):
     where replies are still allowed (`reply_prefix`: the page's address ending in "?" or "&",
     to which "replyto=ID" is added). A waiting comment gets no Reply link."""
 
+    # Written with f-strings: 200 comments make a thousand values, each escaped here as
+    # format_html would (the card is safe HTML, the numbers need none).
+    prefix = escape_text(str(reply_prefix))
+
     def item(node):
         comment = node.comment
+        pk = int(comment.pk)
         if is_open and node.depth < max_depth and not node.pending:
-            reply = format_html(
+            name = escape_text(comment.name)
+            reply = (
                 '\n    <p class="comment-actions"><a class="comment-reply" rel="nofollow" '
-                'href="{}replyto={}#respond" data-reply-to="{}" data-reply-name="{}">Reply'
-                '<span class="visually-hidden"> to {}</span></a></p>',
-                reply_prefix,
-                comment.pk,
-                comment.pk,
-                comment.name,
-                comment.name,
+                f'href="{prefix}replyto={pk}#respond" data-reply-to="{pk}" '
+                f'data-reply-name="{name}">Reply<span class="visually-hidden"> to {name}</span>'
+                "</a></p>"
             )
         else:
             reply = ""
         children = (
-            format_html('\n  <ol class="comment-children">\n{}\n  </ol>', items(node.children))
+            f'\n  <ol class="comment-children">\n{items(node.children)}\n  </ol>'
             if node.children
             else ""
         )
-        return format_html(
-            '<li class="comment{}" id="c{}">\n'
-            '  <article class="comment-card" aria-labelledby="c{}-author">\n'
-            "    {}{}\n"
-            "  </article>{}\n"
-            "</li>",
-            (" comment-staff" if comment.is_staff_reply else "")
-            + (" comment-pending" if node.pending else ""),
-            comment.pk,
-            comment.pk,
-            comment.card_html,
-            reply,
-            children,
+        classes = (" comment-staff" if comment.is_staff_reply else "") + (
+            " comment-pending" if node.pending else ""
+        )
+        return (
+            f'<li class="comment{classes}" id="c{pk}">\n'
+            f'  <article class="comment-card" aria-labelledby="c{pk}-author">\n'
+            f"    {_escaped(comment.card_html)}{reply}\n"
+            f"  </article>{children}\n"
+            "</li>"
         )
 
     def items(level):
-        return format_html_join("\n", "{}", ((item(node),) for node in level))
+        return "\n".join(map(item, level))
 
-    return items(nodes)
+    return mark_safe(items(nodes))  # noqa: S308 - every value escaped above

@@ -946,8 +946,8 @@ class Importer:
         comment = Comment(wordpress_id=comment_id, status_reason=IMPORTED, **values)
         comment.save()
         if created_at:
-            Comment.objects.filter(pk=comment.pk).update(created_at=created_at)
             comment.created_at = created_at
+            comment.store_card(created_at=created_at)  # the card shows the date
         self.report.count("comments", created=True)
         return comment
 

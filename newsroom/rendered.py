@@ -18,13 +18,22 @@ class StoredBodyHTML(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        """Renders the body's HTML when the save writes the body."""
+        """Renders the body's HTML when the save writes the body (and whatever else
+        `render_stored` renders)."""
         update_fields = kwargs.get("update_fields")
+        rendered = self.render_stored(update_fields)
+        if update_fields is not None and rendered:
+            kwargs["update_fields"] = {*update_fields, *rendered}
+        super().save(*args, **kwargs)
+
+    def render_stored(self, update_fields):
+        """Render the derived HTML a save writing `update_fields` (None: every field) must
+        store; returns the names of the fields rendered. Here: the body's HTML when the body is
+        written; a subclass storing more adds its own."""
         if update_fields is None or "body" in update_fields:
             self.render_body()
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, *STORED_FIELDS}
-        super().save(*args, **kwargs)
+            return STORED_FIELDS
+        return ()
 
     def body_renderer(self):
         """(render, version): the function from body text to HTML (str -> str) and its

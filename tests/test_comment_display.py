@@ -459,3 +459,99 @@ def test_the_shared_blank_form_is_for_every_order_whoever_asks_first(client):
     assert plain in section(client.get(f"{url}?corder=newest"))
     assert plain in section(client.get(url))
     assert "corder" not in section(client.get(url)).split("<form", 1)[1].split(">", 1)[0]
+
+
+# --- Cards stored with their comments ------------------------------------------------------------
+
+
+def count_cards_rendered(monkeypatch):
+    """A list that gets one entry for each comment card rendered from here on."""
+    from comments import rendering
+
+    rendered, render = [], rendering.comment_card
+
+    def counting(comment, body_html):
+        rendered.append(comment.pk)
+        return render(comment, body_html)
+
+    monkeypatch.setattr(rendering, "comment_card", counting)
+    return rendered
+
+
+def test_a_page_with_nothing_kept_shows_the_cards_stored_when_written(client, monkeypatch):
+    """A comment's card (header and body) is stored when it is written; a page built with
+    every cache empty shows it as stored and renders none."""
+    article = make_article()
+    top = make_comment(article=article, name="Ada Lovelace", website="https://ada.example")
+    reply = make_comment(article=article, parent=top, body="See https://example.com/x")
+    for comment in (top, reply):
+        comment.refresh_from_db()
+        zone = timezone.get_current_timezone_name()
+        assert comment.card_rendered_with == rendering_version(comment, zone)
+        assert f'id="c{comment.pk}-author"' in comment.card_html
+    assert "Ada Lovelace" in top.card_html and 'href="https://ada.example"' in top.card_html
+    assert 'href="https://example.com/x"' in reply.card_html
+    rendered = count_cards_rendered(monkeypatch)
+    html = threads(client.get(article.get_absolute_url()))
+    assert top.card_html in html and reply.card_html in html
+    assert rendered == []
+
+
+def rendering_version(comment, zone):
+    from comments import rendering
+
+    return rendering.card_version(comment, zone)
+
+
+def test_a_stale_card_is_rendered_again_when_read_and_stored(client, monkeypatch):
+    """A card made by an older release, or left behind by a change that saved nothing (a
+    queryset update), is rendered again for the page and stored; the next page renders none."""
+    article = make_article()
+    old = make_comment(article=article, body="Old markup")
+    renamed = make_comment(article=article, body="Renamed")
+    Comment.objects.filter(pk=old.pk).update(card_html="<p>old</p>", card_rendered_with="0" * 16)
+    Comment.objects.filter(pk=renamed.pk).update(name="Grace Hopper")
+    rendered = count_cards_rendered(monkeypatch)
+    html = threads(client.get(article.get_absolute_url()))
+    assert "<p>old</p>" not in html and "Old markup" in html
+    assert "Grace Hopper" in html
+    assert sorted(rendered) == sorted([old.pk, renamed.pk])
+    renamed.refresh_from_db()
+    assert "Grace Hopper" in renamed.card_html
+    del rendered[:]
+    display.render_threads(article, is_open=True, number=1, order="oldest")
+    assert rendered == []
+
+
+def test_a_card_for_another_time_zone_is_rendered_for_it_and_not_stored(db):
+    """Times in a card are in the reader's zone: another zone than the site's gets cards
+    rendered for it, and the stored ones (the site's zone) stay as they are."""
+    from newsroom import dates
+
+    article = make_article()
+    (comment,) = dated(article, 1)
+    display.render_threads(article, is_open=True, number=1, order="oldest")  # the new date
+    comment.refresh_from_db()
+    stored = (comment.card_html, comment.card_rendered_with)
+    with timezone.override("America/New_York"):
+        html = display.render_threads(article, is_open=True, number=1, order="oldest")
+        new_york = dates.shown(comment.created_at)
+    assert new_york in html
+    assert dates.shown(comment.created_at) not in html  # the site's zone: another hour
+    comment.refresh_from_db()
+    assert (comment.card_html, comment.card_rendered_with) == stored
+    assert dates.shown(comment.created_at) in comment.card_html
+
+
+def test_a_change_saved_to_a_comment_renders_its_card_again(db):
+    """A save that changes what the card shows (the admin's edit of a name, a body) stores
+    the new card with it."""
+    comment = make_comment(name="Kim", body="First words")
+    comment.name, comment.body = "Kim Verbeek", "Second words"
+    comment.save(update_fields=["name", "body"])
+    comment.refresh_from_db()
+    assert "Kim Verbeek" in comment.card_html and "Second words" in comment.card_html
+    assert "First words" not in comment.card_html
+    assert comment.card_rendered_with == rendering_version(
+        comment, timezone.get_current_timezone_name()
+    )

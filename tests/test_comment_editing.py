@@ -84,6 +84,10 @@ def test_the_author_edits_their_comment(client, committed):
     assert comment.edited_at is not None
     assert "<p>Leerdam was very fast</p>" in comment.body_html
     assert 'href="https://www.a.example"' in comment.body_html
+    # Its stored card (comments/rendering.py) is the edited one, marked edited.
+    assert "Leerdam was very fast" in comment.card_html
+    assert "Leerdam was fast<" not in comment.card_html
+    assert 'class="comment-edited"' in comment.card_html
     public = story(reader, comment)
     assert "Leerdam was very fast" in public and "Leerdam was fast<" not in public
     assert 'class="comment-edited"' in public

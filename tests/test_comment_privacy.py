@@ -227,6 +227,23 @@ def test_erase_anonymises(capsys):
     assert (theirs.name, theirs.email) == ("Lee", "lee@example.com")
 
 
+def test_erasing_leaves_no_name_in_a_stored_card(client, committed):
+    """The card stored with a comment showed its author's name and website: erasing their data
+    clears it, and the page shows the comment as Anonymous's."""
+    mine = make_comment(email="kim@example.com", name="Kim Verbeek", website="https://kim.example")
+    mine.refresh_from_db()
+    assert "Kim Verbeek" in mine.card_html  # stored when it was written
+    with committed():
+        call_command("erase_commenter_data", "kim@example.com")
+    mine.refresh_from_db()
+    assert "Kim" not in mine.card_html and "kim.example" not in mine.card_html
+    html = client.get(mine.article.get_absolute_url()).content.decode()
+    assert "Kim" not in html and "kim.example" not in html
+    assert "Anonymous" in html
+    mine.refresh_from_db()
+    assert "Anonymous" in mine.card_html and "Kim" not in mine.card_html
+
+
 def test_erase_with_delete_removes_but_keeps_replies_by_others(capsys):
     """--delete removes that person's comments; other people's replies move up a level."""
     top = make_comment(email="lee@example.com")

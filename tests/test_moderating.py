@@ -814,6 +814,17 @@ def test_approve_and_reply_on_a_comment_decided_since_is_refused(client, moderat
     assert not Comment.objects.filter(parent=parent).exists()
 
 
+def test_a_staff_reply_is_stored_with_its_card(db):
+    """A staff reply's card, with its Staff badge, is stored when it is published."""
+    parent = make_comment()
+    reply = services.staff_reply(parent=parent, body="Thanks for reading", by=make_user())
+    reply.refresh_from_db()
+    assert '<span class="comment-badge">Staff</span>' in reply.card_html
+    assert "Thanks for reading" in reply.card_html
+    assert f'id="c{reply.pk}-author"' in reply.card_html
+    assert not reply.card_is_stale
+
+
 def test_the_service_never_approves_a_held_comment_silently(db):
     """staff_reply refuses a held parent; approve_and_reply is the one way to do both."""
     user = make_user(groups=["Moderators"])
