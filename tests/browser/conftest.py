@@ -9,9 +9,11 @@ errors and failed requests; the test fails if any page saw one.
 import shutil
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
@@ -74,10 +76,15 @@ class InFlight:
     """Counts the requests the live server is answering, so that a test's end can wait for the
     last ones a closing page sends (a desk page's leave beacon on pagehide, a heartbeat)
     before the database is emptied under them (SQLite's shared in-memory database then says
-    "table is locked", and the next test inherits the rows)."""
+    "table is locked", and the next test inherits the rows).
+
+    On SQLite it also answers one request at a time: the live server's threads share the
+    test's one in-memory connection, and a page's own requests at once (the admin's jsi18n
+    beside the desk's heartbeat and autosave) made it answer "table is locked", a 503."""
 
     def __init__(self, app):
         self.app, self.count, self.lock = app, 0, threading.Lock()
+        self.one_at_a_time = threading.Lock() if connection.vendor == "sqlite" else None
 
     @classmethod
     def watch(cls, live_server):
@@ -87,18 +94,23 @@ class InFlight:
         return httpd.get_app()
 
     def __call__(self, environ, start_response):
+        # Released when done; never waits for ever, should a request be left unclosed.
+        held = self.one_at_a_time is not None and self.one_at_a_time.acquire(timeout=30)
         with self.lock:
             self.count += 1
+        done = partial(self.done, held)
         try:
             body = self.app(environ, start_response)
         except BaseException:
-            self.done()
+            done()
             raise
-        return Answered(body, self.done)  # done once the server has sent it (or dropped it)
+        return Answered(body, done)  # done once the server has sent it (or dropped it)
 
-    def done(self):
+    def done(self, held):
         with self.lock:
             self.count -= 1
+        if held:
+            self.one_at_a_time.release()
 
     def settle(self, quiet=0.3, at_most=10.0):
         """Return once no request has been in flight for `quiet` seconds (or after `at_most`)."""
