@@ -17,12 +17,15 @@ class CommentsConfig(AppConfig):
     def ready(self):
         from articles.models import Article
         from newsroom import checks  # noqa: F401 - registers the deployment checks
+        from newsroom.caching import register_filler
 
-        from . import caching
+        from . import caching, display
         from .models import Comment, remember_erased_import
 
         post_migrate.connect(_sync_groups, sender=self, dispatch_uid="newsroom-sync-groups")
         caching.connect()
+        # The comments under a story are its page's one hole (see display.section_html).
+        register_filler(display.SECTION_HOLE, display.fill_section)
         # An imported story or comment deleted here is not brought back by a later import.
         for model in (Article, Comment):
             post_delete.connect(

@@ -47,5 +47,7 @@ def connect():
     pre_save.connect(_before_save, sender=Comment, dispatch_uid="caching.comment.pre")
     post_save.connect(_saved, sender=Comment, dispatch_uid="caching.comment.saved")
     post_delete.connect(_deleted, sender=Comment, dispatch_uid="caching.comment.deleted")
-    register_personal_cookie(cookies.PENDING)
-    register_personal_cookie(cookies.AUTHOR)
+    # Both change only the comment section, a hole of the story's page (comments.display), and
+    # comments.cookies says so each time it reads them.
+    register_personal_cookie(cookies.PENDING, holes=True)
+    register_personal_cookie(cookies.AUTHOR, holes=True)

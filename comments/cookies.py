@@ -7,11 +7,16 @@ thing that lets its next comment under the same name and address skip moderation
 answer to a post never depends on which rule decided it.
 `author`: name, email and website, only when the reader ticked "Save my name…".
 A request carrying either is personal (both are registered with newsroom.caching in
-CommentsConfig.ready()): its page is built for it alone, private and no-store.
+CommentsConfig.ready()): its page is built for it alone, private and no-store. Both are read
+only in the comment section, a hole of the story's page (comments.display.section_html), so
+such a page is the kept public one with that section built for the reader; every read says so
+(newsroom.caching.note_personal_read), so a page reading them elsewhere is built whole.
 """
 
 from django.conf import settings
 from django.core import signing
+
+from newsroom.caching import note_personal_read
 
 PENDING = "comments_pending"
 AUTHOR = "comment_author"
@@ -27,6 +32,7 @@ def cookie_name(base):
 
 
 def _read(request, base, max_age):
+    note_personal_read()
     value = request.COOKIES.get(cookie_name(base))
     if not value:
         return None

@@ -397,6 +397,34 @@ def section(context, article):
     }
 
 
+SECTION_HOLE = "comments"
+
+
+def section_html(context, article):
+    """The HTML of comments/section.html for `article` (see `section`), a hole of the story's
+    page (newsroom.caching.holes): kept pages record it, and a request personal only through
+    the comments cookies gets it built by `fill_section`, the rest of the page kept."""
+
+    def build():
+        return render_to_string("comments/section.html", section(context, article))
+
+    return mark_safe(caching.punch(SECTION_HOLE, build, lambda: (hole_copy(article),)))  # noqa: S308
+
+
+def hole_copy(article):
+    """`article` as kept with its page to fill the hole again: its own fields only (no related
+    objects read with it)."""
+    fields = [f.attname for f in article._meta.concrete_fields]
+    return type(article).from_db(
+        article._state.db, fields, [getattr(article, name) for name in fields]
+    )
+
+
+def fill_section(request, article):
+    """The comment section for `request` (GET, no session), the hole `section_html` punched."""
+    return section_html({"request": request}, article)
+
+
 def once_published(article):
     """For an editor's preview: whether readers will be able to comment once it is published."""
     return {"will_open": comments_open(article, once_published=True)}

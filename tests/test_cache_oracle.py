@@ -2,8 +2,10 @@
 after every step each public URL as the cache layers serve it must equal a fresh render with
 caching off.
 
-Layers compared here: the app's whole-page store (a reader without a personal cookie) and the
-shared fragments (a reader with one, whose page is built from them). Varnish in front of a real
+Layers compared here: the app's whole-page store (a reader without a personal cookie), the
+kept page with its holes filled (a reader with saved comment details: newsroom.caching.holes)
+and the shared fragments (a reader with another personal cookie, whose page is built from
+them). Varnish in front of a real
 server is compared by tests/test_front_cache.py. Ignored, as documented per-request values:
 the CSP nonce (no public page has one today), and the build time an empty feed gives as its
 own date (Django's feeds say "now" when no item has a date).
@@ -274,9 +276,12 @@ class Newsroom(RuleBasedStateMachine):
         for url in self.urls():
             with override_settings(PAGE_CACHE_SECONDS=0):
                 fresh = Client().get(url)
-            personal = Client()
-            personal.cookies["comment_author"] = "unreadable"  # built from shared fragments
-            for layer, client in (("store", Client()), ("fragments", personal)):
+            holes = Client()
+            holes.cookies["comment_author"] = "unreadable"  # the kept page, its comments built
+            fragments = Client()
+            fragments.cookies["messages"] = "unreadable"  # built whole, from shared fragments
+            layers = (("store", Client()), ("holes", holes), ("fragments", fragments))
+            for layer, client in layers:
                 served = client.get(url)
                 assert served.status_code == fresh.status_code, (layer, url)
                 assert normalised(served.content) == normalised(fresh.content), (layer, url)

@@ -27,11 +27,11 @@ def comments_once_published(article):
     return display.once_published(article)
 
 
-@register.inclusion_tag("comments/section.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def comment_section(context, article):
     """The comments under a story: approved threads, this browser's waiting ones in place, the
-    form (see comments.display.section)."""
-    return display.section(context, article)
+    form (see comments.display.section_html)."""
+    return display.section_html(context, article)
 
 
 @register.simple_tag

@@ -20,10 +20,13 @@ How it fits together:
 - **The middleware** (`middleware.py`): public pages are kept whole in the store and sent with a
   ``Cache-Control`` a shared cache may keep, plus their tags; personal ones are private.
 - **Personal** (`personal.py`): the one definition of "a request personal to one browser".
+- **Holes** (`holes.py`): the parts of a kept page that one browser sees its own way; a request
+  personal only in them gets the kept page with just those parts built for it.
 - **Release** (`release.py`): a digest of everything that changes how a page looks; every key
   carries it, so a deploy starts with nothing kept.
 """
 
+from .holes import note_personal_read, punch, register_filler
 from .personal import has_session, is_personal, register_personal_cookie
 from .purge import announce, announced_together, content_changed
 from .release import RELEASE, renderer_version
@@ -45,6 +48,9 @@ __all__ = [
     "is_personal",
     "keep_seconds",
     "list_tag",
+    "note_personal_read",
+    "punch",
+    "register_filler",
     "register_personal_cookie",
     "remember",
     "renderer_version",

@@ -14,8 +14,8 @@ from django.utils.cache import (
     patch_vary_headers,
 )
 
-from . import frontcache, store
-from .personal import is_personal
+from . import frontcache, holes, store
+from .personal import is_personal, personal_only_in_holes
 from .tags import collecting
 
 PAGE_KEY_PARTS = "page"
@@ -30,16 +30,18 @@ STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
 class Snapshot:
     """What is kept of a public page: its body gzipped once, when it is kept (a public page
     holds no secret, so compressing it gives nothing away; a tenth of the bytes to read from
-    the cache), its headers and ETag, and until when shared caches may keep it (None: not
-    capped, see `mark_public`)."""
+    the cache), its headers and ETag, until when shared caches may keep it (None: not
+    capped, see `mark_public`), and its holes (see holes.cut: None when a personal request
+    for it must be built whole)."""
 
     gzipped: bytes
     headers: tuple
     etag: str
     until: float | None
+    holes: tuple | None = None
 
     @classmethod
-    def of(cls, response, until):
+    def of(cls, response, until, spans=None):
         headers = tuple(
             (name, value)
             for name, value in response.headers.items()
@@ -47,7 +49,7 @@ class Snapshot:
         )
         etag = hashlib.sha256(response.content).hexdigest()[:32]
         gzipped = gzip.compress(response.content, compresslevel=6, mtime=0)
-        return cls(gzipped, headers, etag, until)
+        return cls(gzipped, headers, etag, until, spans)
 
     def response(self, request):
         """The page for `request`: gzipped when the client accepts it."""
@@ -60,6 +62,17 @@ class Snapshot:
         patch_vary_headers(response, ["Accept-Encoding"])
         response["Content-Length"] = str(len(response.content))
         response["ETag"] = f'"{self.etag}-gzip"' if zipped else f'"{self.etag}"'
+        return response
+
+    def filled(self, request):
+        """The page for a request personal only in its holes: this page with each hole built
+        for `request` (see holes.fill), its headers, not compressed (like every page built for
+        one browser: it may hold what that reader typed)."""
+        body = holes.fill(gzip.decompress(self.gzipped), self.holes, request)
+        response = HttpResponse(body)
+        for name, value in self.headers:
+            response[name] = value
+        response["Content-Length"] = str(len(body))
         return response
 
 
@@ -135,9 +148,13 @@ class SharedCacheMiddleware:
         if not may_share(request):
             # Built for one browser (it may show a reader their own pending comment or typed
             # values): stored by no cache, unless the view said otherwise. Its shared
-            # fragments are read in one go (see store.prefetching).
-            with store.prefetching(page_key(request)), store.one_reading():
-                response = self.get_response(request)
+            # fragments are read in one go (see store.prefetching). A request personal only in
+            # a page's holes gets the kept public page with its holes filled for it.
+            key = page_key(request)
+            with store.prefetching(key), store.one_reading():
+                response = self.filled(request, key)
+                if response is None:
+                    response = self.get_response(request)
             if "Cache-Control" not in response:
                 add_never_cache_headers(response)
             patch_vary_headers(response, ["Cookie"])
@@ -150,14 +167,19 @@ class SharedCacheMiddleware:
                 kept = entry.value
                 response = kept.response(request)
             else:
-                with store.prefetching(key):
+                with store.prefetching(key), holes.punching() as punched:
                     response = self.get_response(request)
+                spans = None  # where the page's holes are (see holes.cut)
+                if not response.streaming:
+                    response.content, spans = holes.cut(response.content, punched)
+                    if response.has_header("Content-Length"):
+                        response["Content-Length"] = str(len(response.content))
                 if not may_keep(response):
                     if response.status_code != 200 and "Cache-Control" not in response:
                         patch_cache_control(response, no_cache=True)
                     patch_vary_headers(response, ["Cookie"])
                     return response
-                kept = Snapshot.of(response, shared_until(tags))
+                kept = Snapshot.of(response, shared_until(tags), spans)
                 response = kept.response(request)
                 if store.changed_since(mark, tags):
                     # A change committed while this page was built from the rows before it:
@@ -169,3 +191,14 @@ class SharedCacheMiddleware:
         patch_vary_headers(response, ["Cookie"])
         mark_public(response, tags, kept.until)
         return get_conditional_response(request, etag=response["ETag"], response=response)
+
+    @staticmethod
+    def filled(request, key):
+        """The kept public page under `key` with its holes filled for `request`, or None when
+        the request is personal beyond holes, or no fit page is kept."""
+        if not (personal_only_in_holes(request) and store.enabled()):
+            return None
+        entry, _ = store.lookup(key)
+        if entry is None or getattr(entry.value, "holes", None) is None:
+            return None
+        return entry.value.filled(request)

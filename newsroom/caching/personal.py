@@ -12,11 +12,18 @@ SAFE_METHODS = ("GET", "HEAD")
 # Apps add the cookies that make a request personal (comments: a reader's pending comments and
 # saved details) in their AppConfig.ready().
 _personal_cookies = set()
+# Those of them that change nothing of a page but its holes (see holes.py).
+_hole_cookies = set()
 
 
-def register_personal_cookie(name):
-    """Make requests carrying the cookie `name` (its __Host- form too) personal."""
-    _personal_cookies.update({name, f"__Host-{name}"})
+def register_personal_cookie(name, *, holes=False):
+    """Make requests carrying the cookie `name` (its __Host- form too) personal. `holes`: what
+    the cookie changes is only ever built inside holes (newsroom.caching.holes), and whoever
+    reads it calls holes.note_personal_read() first."""
+    names = {name, f"__Host-{name}"}
+    _personal_cookies.update(names)
+    if holes:
+        _hole_cookies.update(names)
 
 
 def personal_cookie_names():
@@ -43,3 +50,13 @@ def is_personal(request):
         or "HTTP_AUTHORIZATION" in request.META
         or not personal_cookie_names().isdisjoint(request.COOKIES)
     )
+
+
+def personal_only_in_holes(request):
+    """Whether `request` is personal (see `is_personal`) only through cookies that change
+    nothing but a page's holes: a GET or HEAD without credentials, whose personal cookies are
+    all registered with holes=True. Its page may be the kept public one with its holes filled."""
+    if request.method not in SAFE_METHODS or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    personal = personal_cookie_names().intersection(request.COOKIES)
+    return bool(personal) and personal <= _hole_cookies
