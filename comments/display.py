@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import DEFERRED, F, TextField
+from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -412,12 +413,18 @@ def section_html(context, article):
 
 
 def hole_copy(article):
-    """`article` as kept with its page to fill the hole again: its own fields only (no related
-    objects read with it)."""
-    fields = [f.attname for f in article._meta.concrete_fields]
-    return type(article).from_db(
-        article._state.db, fields, [getattr(article, name) for name in fields]
-    )
+    """`article` as kept with its page to fill the hole again, small enough to be read with
+    every such request: its own fields only, without the related objects read with it (a file
+    field as its name: a FieldFile would bring its story along) and without long text (left
+    deferred: read from the database should the section ever need it)."""
+    names, values = [], []
+    for model_field in article._meta.concrete_fields:
+        value = article.__dict__.get(model_field.attname, DEFERRED)
+        if value is DEFERRED or isinstance(model_field, TextField):
+            continue
+        names.append(model_field.attname)
+        values.append(value.name if isinstance(value, FieldFile) else value)
+    return type(article).from_db(article._state.db, names, values)
 
 
 def fill_section(request, article):
