@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+from django.utils.feedgenerator import Enclosure
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
+from newsroom import dates
 from newsroom.caching import declare
 from newsroom.xmltext import xml_safe
 
@@ -32,7 +33,7 @@ def xml_safe_values(value):
     return value
 
 
-class RssWithContent(Rss201rev2Feed):
+class RssWithContent(dates.Rss):
     """RSS 2.0 plus the story's full HTML in <content:encoded>."""
 
     def rss_attributes(self):
@@ -46,7 +47,7 @@ class RssWithContent(Rss201rev2Feed):
         handler.addQuickElement("content:encoded", item["content"])
 
 
-class AtomWithContent(Atom1Feed):
+class AtomWithContent(dates.Atom):
     """Atom with the story's full HTML in <content type="html">."""
 
     def add_item_elements(self, handler, item):
@@ -98,10 +99,10 @@ class StoryFeed(Feed):
         return author_name(article)
 
     def item_pubdate(self, article):
-        return article.published_at
+        return dates.feed_time(article.published_at)
 
     def item_updateddate(self, article):
-        return article.last_modified
+        return dates.feed_time(article.last_modified)
 
     def item_categories(self, article):
         return [article.section.name, *(tag.name for tag in article.tags.all())]

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.views.decorators.http import require_safe
 
 from articles.feeds import xml_safe_values
 from articles.models import Article
+from newsroom import dates
 from newsroom.caching import declare
 
 from .caching import thread_tag
@@ -24,7 +24,7 @@ ITEMS = 50
 class StoryCommentsFeed(Feed):
     """RSS 2.0 of one story's public comments, at /stories/<slug>/comments/feed/."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = dates.Rss
 
     @method_decorator(require_safe)
     def __call__(self, request, *args, **kwargs):
@@ -66,7 +66,7 @@ class StoryCommentsFeed(Feed):
         return comment.name
 
     def item_pubdate(self, comment):
-        return comment.created_at
+        return dates.feed_time(comment.created_at)
 
     def get_feed(self, obj, request):
         """The feed with every text made fit for XML (a reader may have typed anything)."""
@@ -79,4 +79,4 @@ class StoryCommentsFeed(Feed):
 class StoryCommentsAtomFeed(StoryCommentsFeed):
     """Atom of one story's public comments, at /stories/<slug>/comments/feed/atom/."""
 
-    feed_type = Atom1Feed
+    feed_type = dates.Atom

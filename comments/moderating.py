@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import display_name
+from newsroom import dates
 
 from . import reply_emails
 from .caching import announce_threads
@@ -29,13 +30,13 @@ class Refused:
         comment = self.comment
         who = comment.moderated_by.get_username() if comment.moderated_by else "the site"
         when = (
-            timezone.localtime(comment.moderated_at).strftime("%d %b %Y %H:%M:%S")
+            dates.shown(comment.moderated_at, "SHORT_DATETIME_FORMAT")
             if comment.moderated_at
             else "an unknown time"
         )
         wanted = Comment.Status(self.wanted).label.lower()
         if comment.edited_since_decided:
-            edited = timezone.localtime(comment.edited_at).strftime("%d %b %Y %H:%M:%S")
+            edited = dates.shown(comment.edited_at, "SHORT_DATETIME_FORMAT")
             return (
                 f"“{comment.excerpt}” was not marked {wanted}: since you saw it, its author "
                 f"edited it at {edited} (it is {comment.get_status_display().lower()}). "

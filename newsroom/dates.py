@@ -6,14 +6,16 @@
 - In templates: `{% time moment "DATE_FORMAT" %}` writes both as `<time datetime=...>...</time>`
   (newsroom/template_library.py).
 
-RSS and Atom dates are written by Django's feed generator in the formats those standards fix
-(RFC 822 and RFC 3339).
+- In RSS and Atom: `feed_time()` for every item's dates, and the generators `Rss` and `Atom`
+  for the feed's own date. Django's feed generator writes them in the formats those standards
+  fix (RFC 822 and RFC 3339), in the site's time zone and whole seconds like everything else.
 """
 
 import datetime
 import html
 
 from django.utils import dateformat, timezone
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 
@@ -21,6 +23,7 @@ FORMAT_NAMES = (
     "DATE_FORMAT",
     "DATETIME_FORMAT",
     "SHORT_DATE_FORMAT",
+    "SHORT_DATETIME_FORMAT",
     "YEAR_MONTH_FORMAT",
     "TIME_FORMAT",
 )
@@ -132,3 +135,27 @@ def which_reading(moment):
     except NonExistentTimeError:  # pragma: no cover - a moment's own wall time always exists
         pass
     return ""
+
+
+def feed_time(moment):
+    """An aware datetime as an RSS or Atom feed gives it to Django's feed generator: in the
+    site's time zone (the offset every page writes) and whole seconds; None stays None."""
+    if moment is None:
+        return None
+    return _in_site_zone(moment).replace(microsecond=0)
+
+
+class FeedDates:
+    """For Django's feed generators: the feed's own date (its newest item's, or now for a feed
+    without items) written like its items' (see `feed_time`)."""
+
+    def latest_post_date(self):
+        return feed_time(super().latest_post_date())
+
+
+class Rss(FeedDates, Rss201rev2Feed):
+    """RSS 2.0 with the site's dates."""
+
+
+class Atom(FeedDates, Atom1Feed):
+    """Atom 1.0 with the site's dates."""

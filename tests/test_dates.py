@@ -4,6 +4,7 @@ sitemaps, the site's named formats for people (newsroom/dates.py)."""
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,10 +68,78 @@ def test_the_named_formats_are_the_only_formats(settings):
     assert dates.shown(WINTER, "DATE_FORMAT") == "12 February 2026"
     assert dates.shown(WINTER, "SHORT_DATE_FORMAT") == "12 Feb 2026"
     assert dates.shown(SUMMER, "DATETIME_FORMAT") == "2 July 2026, 09:05"
+    assert dates.shown(SUMMER, "SHORT_DATETIME_FORMAT") == "2 Jul 2026, 09:05"
     assert dates.shown(WINTER.date(), "YEAR_MONTH_FORMAT") == "February 2026"
     assert dates.machine_time(WINTER.date()) == "2026-02-12"
     with pytest.raises(ValueError, match="not one of the site's date formats"):
         dates.shown(WINTER, "j F Y")
+
+
+RSS_DATE = re.compile(r"<(pubDate|lastBuildDate)>([^<]*)</\1>")
+ATOM_DATE = re.compile(r"<(published|updated)>([^<]*)</\1>")
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_feeds_write_dates_in_the_sites_zone_and_whole_seconds(client, kind):
+    """Stories', sections' and comments' feeds, with items and without: every date in the
+    offset the pages write for that moment (+01:00 in winter, +02:00 in summer), no fractions
+    of a second (what a fresh item's auto-set time would bring)."""
+    winter = make_article(title="Winter story", published_at=WINTER)
+    summer = make_article(title="Summer story", published_at=SUMMER, section=winter.section)
+    for moment in (WINTER, SUMMER):
+        Comment.objects.filter(pk=make_comment(article=summer).pk).update(created_at=moment)
+    empty = make_article(title="Nobody commented", published_at=WINTER)
+    suffix = "atom/" if kind == "atom" else ""
+    urls = [
+        f"/feed/{suffix}",
+        f"{winter.section.get_absolute_url()}feed/{suffix}",
+        f"{summer.get_absolute_url()}comments/feed/{suffix}",
+        f"{empty.get_absolute_url()}comments/feed/{suffix}",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found = (RSS_DATE if kind == "rss" else ATOM_DATE).findall(response.content.decode())
+        assert found, url
+        for _element, text in found:
+            if kind == "rss":
+                assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0[12]00", text)
+            else:
+                assert W3C_DATETIME.match(text), (url, text)
+                assert text.endswith(("+01:00", "+02:00")), (url, text)
+    rss_or_atom = client.get(f"/feed/{suffix}").content.decode()
+    if kind == "rss":
+        assert "Thu, 12 Feb 2026 19:30:05 +0100" in rss_or_atom
+        assert "Thu, 02 Jul 2026 09:05:00 +0200" in rss_or_atom
+    else:
+        assert "2026-02-12T19:30:05+01:00" in rss_or_atom
+        assert "2026-07-02T09:05:00+02:00" in rss_or_atom
+
+
+# Dates written for machines outside newsroom/dates.py, each with why it is not for people.
+MACHINE_DATES = {
+    "comments/admin.py": "the export's file name",
+}
+DATE_FILTER = re.compile(r"""\|(date|time):["']([^"']*)["']""")
+
+
+def test_every_date_for_people_is_written_in_one_of_the_named_formats():
+    """Templates name a format (`|date:"DATE_FORMAT"`, `{% time %}`), never spell one out, and
+    Python code writes dates through newsroom.dates, never strftime."""
+    root = Path(__file__).resolve().parent.parent
+    spelled = []
+    for template in sorted((root / "templates").rglob("*.html")):
+        for _filter, argument in DATE_FILTER.findall(template.read_text()):
+            if argument not in dates.FORMAT_NAMES:
+                spelled.append(f"{template.relative_to(root)}: {argument}")
+    for package in ("articles", "comments", "newsroom"):
+        for module in sorted((root / package).rglob("*.py")):
+            name = str(module.relative_to(root))
+            if "migrations" in name or name in MACHINE_DATES or name == "newsroom/dates.py":
+                continue
+            if ".strftime(" in module.read_text():
+                spelled.append(f"{name}: strftime")
+    assert spelled == []
 
 
 @settings(max_examples=200, deadline=None)
