@@ -516,3 +516,47 @@ def test_the_redis_cache_keeps_an_entry_and_its_tags_in_one_go(redis_store):
     assert cache.get_many(["tag-a", "tag-b", "entry"]) == {"tag-a": 1, "tag-b": 7, "entry": "page"}
     cache.add_many_and_set({"tag-c": 8}, "entry", "newer", 0)
     assert cache.get_many(["tag-c", "entry"]) == {"tag-c": 8}
+
+
+def test_what_one_request_keeps_is_written_once_it_ends_and_is_fresh(redis_store):
+    """Within one request (store.one_reading) every entry kept is written when it ends, in one
+    pipeline; entries sharing a tag with different marks are all fresh afterwards, and a purge
+    between building and writing still retires what was built before it."""
+    from django.core.cache import caches
+
+    from newsroom.caching import store
+
+    cache = caches["default"]
+    key_a, key_b, key_c = (store.entry_key(("test", name)) for name in "abc")
+    with store.one_reading():
+        _entry, early = store.lookup(key_a)
+        store.purge(["unrelated"])  # the sequence moves on between the two builds
+        _entry, later = store.lookup(key_b)
+        assert later[0] > early[0]
+        store.keep(key_a, "a", tags={"shared", "only-a"}, mark=early, seconds=60)
+        store.keep(key_b, "b", tags={"shared"}, mark=later, seconds=60)
+        _entry, mark_c = store.lookup(key_c)
+        store.keep(key_c, "c", tags={"purged-meanwhile"}, mark=mark_c, seconds=60)
+        store.purge(["purged-meanwhile"])
+        assert cache.get_many([key_a, key_b, key_c]) == {}
+    assert store.lookup(key_a)[0].value == "a"
+    assert store.lookup(key_b)[0].value == "b"
+    assert store.lookup(key_c)[0] is None
+
+
+def test_the_redis_cache_keeps_many_entries_and_their_tags_in_one_go(redis_store):
+    """add_many_and_set_many: every add before every set, a zero timeout keeps nothing."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    cache.set("tag-a", 1)
+    cache.set("gone", "old")
+    cache.add_many_and_set_many(
+        {"tag-a": 7, "tag-b": 7}, [("one", "page", 60), ("two", "fragment", 60), ("gone", "x", 0)]
+    )
+    assert cache.get_many(["tag-a", "tag-b", "one", "two", "gone"]) == {
+        "tag-a": 1,
+        "tag-b": 7,
+        "one": "page",
+        "two": "fragment",
+    }
