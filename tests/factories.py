@@ -4,6 +4,7 @@ import io
 import itertools
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -212,3 +213,10 @@ def make_library_image(alt="A skater crosses the line", **fields):
     )
     image.save()
     return image
+
+
+def media_files(settings):
+    """Every file under MEDIA_ROOT (uploads, renditions, kept files), as sorted relative paths:
+    what tests compare to say nothing was left behind."""
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

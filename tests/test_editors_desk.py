@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles.models import Article
 from newsroom import uploads
 
-from .factories import image_bytes, make_article, make_section, make_user
+from .factories import image_bytes, make_article, make_section, make_user, media_files
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,6 @@ def editor(client):
     client.force_login(user)
     client.user = user
     return client
-
-
-def media_files(settings):
-    root = settings.MEDIA_ROOT
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def story_form(user, **fields):

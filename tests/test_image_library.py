@@ -13,7 +13,14 @@ from articles import library, markdown
 from articles.models import Article, LibraryImage
 from newsroom.caching import content_changed, tag_for
 
-from .factories import image_bytes, make_article, make_library_image, make_section, make_user
+from .factories import (
+    image_bytes,
+    make_article,
+    make_library_image,
+    make_section,
+    make_user,
+    media_files,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +34,6 @@ def editor(client):
     client.force_login(user)
     client.user = user
     return client
-
-
-def media_files(settings):
-    root = settings.MEDIA_ROOT
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def png(name="skater.png", size=(1600, 900)):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from articles.images import process_hero_image, validate_hero_image
 
-from .factories import image_bytes, make_article
+from .factories import image_bytes, make_article, media_files
 
 pytestmark = pytest.mark.django_db
 
@@ -116,12 +116,6 @@ def editor(client):
 
     client.force_login(make_user(groups=["Editors"]))
     return client
-
-
-def media_files(settings):
-    """Every file under MEDIA_ROOT, as paths relative to it."""
-    root = settings.MEDIA_ROOT
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 def article_form(editor_client, data, name, **fields):

@@ -28,6 +28,7 @@ from .factories import (
     make_live_entry,
     make_result,
     make_user,
+    media_files,
 )
 from .frontcache import requires_varnish, varnish
 from .pushpin import EventStream, pushpin, requires_pushpin
@@ -204,11 +205,6 @@ def test_the_polled_fragment_is_public_for_a_few_seconds(client):
 
 
 # --- A picture on an entry ----------------------------------------------------------------
-
-
-def media_files(settings):
-    root = settings.MEDIA_ROOT
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def post_with_picture(editor, story, data, name="finish.png", alt="Kok crossing the line"):

@@ -625,7 +625,7 @@ def test_images_in_the_text_come_from_uploads_and_the_body_shows_the_local_copy(
     upload, and the body shows the local copy (srcset, width, height, lazy); one missing from
     --uploads, one from another site and one the checks refuse are reported by name, and the
     story is imported without them. A second import stores nothing again and changes nothing."""
-    from .factories import image_bytes
+    from .factories import image_bytes, media_files
 
     uploads = tmp_path / "uploads"
     (uploads / "2024/01").mkdir(parents=True)
@@ -673,11 +673,6 @@ def test_images_in_the_text_come_from_uploads_and_the_body_shows_the_local_copy(
     assert "images in text: 0 created, 0 updated, 1 unchanged" in again
     assert "stories: 0 created, 0 updated, 1 unchanged" in again
     assert media_files(settings) == stored
-
-
-def media_files(settings):
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def test_text_about_markup_stays_text(tmp_path, committed):
