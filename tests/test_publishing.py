@@ -2,7 +2,7 @@
 exactly what readers get: the live link, the scheduled time, or that nobody can see it."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
@@ -353,3 +353,39 @@ def test_moderators_have_no_schedule_action(client):
     schedule_action(client, [draft], **when(at))
     draft.refresh_from_db()
     assert draft.status == Article.Status.DRAFT
+
+
+def next_time_that_happens_twice():
+    """The next local 02:30 that the site's clocks show twice (the autumn change), a naive
+    datetime, found from the time zone's own rules (no date that goes stale)."""
+    zone = timezone.get_current_timezone()
+    day = timezone.localdate() + timedelta(days=1)
+    while True:
+        moment = datetime.combine(day, time(2, 30))
+        first = moment.replace(tzinfo=zone, fold=0)
+        second = moment.replace(tzinfo=zone, fold=1)
+        if first.utcoffset() > second.utcoffset():  # a fold (a gap has them the other way)
+            return moment
+        day += timedelta(days=1)
+
+
+def test_the_schedule_action_asks_which_of_a_time_that_happens_twice(client, editor):
+    """Scheduling from the list at 02:30 the night the clocks go back asks which of the two,
+    as the story form does; each answer schedules that moment."""
+    moment = next_time_that_happens_twice()
+    typed = {"go_live_at_0": f"{moment:%Y-%m-%d}", "go_live_at_1": "02:30"}
+    draft = make_article(status=Article.Status.DRAFT, published_at=None)
+    asked = schedule_action(client, [draft], **typed)
+    assert asked.status_code == 400
+    page = asked.content.decode()
+    assert "happens twice" in page and '<option value="first">' in page
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
+    zone = timezone.get_current_timezone()
+    for which, fold in [("first", 0), ("second", 1)]:
+        story = make_article(status=Article.Status.DRAFT, published_at=None)
+        done = schedule_action(client, [story], **typed, go_live_at_2=which)
+        assert done.status_code == 302
+        story.refresh_from_db()
+        # (an ambiguous local time never equals a time in another zone: compare in UTC)
+        assert story.published_at == moment.replace(tzinfo=zone, fold=fold).astimezone(UTC)
