@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -200,3 +200,27 @@ def test_hole_marks_without_their_record_are_taken_out_and_never_filled():
         pass
     content, found = holes.cut(b"<p><!--hole 0-->old<!--/hole 0--></p>", punched)
     assert content == b"<p>old</p>" and found is None
+
+
+def test_a_returning_commenter_gets_the_styled_503_when_the_database_is_down(
+    story, committed, monkeypatch
+):
+    """With the database gone, readers without cookies still get the kept page, and a returning
+    commenter, whose comment section needs the database, gets the site's 503 with Retry-After,
+    as when their page is built whole: never a 500 from filling the hole. (The failure is
+    injected where the driver runs each statement, as in tests/test_faults.py.)"""
+    url = story.get_absolute_url()
+    with committed():
+        mine = own_pending(story, body="Mine, waiting.")
+    assert Client().get(url).status_code == 200  # kept
+
+    def refused(self, *args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr("django.db.backends.utils.CursorWrapper.execute", refused)
+    assert Client().get(url).status_code == 200
+    commenter = reader(pending=[mine.pk])
+    commenter.raise_request_exception = False
+    response = commenter.get(url)
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "briefly unavailable" in response.content.decode()

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.utils.cache import (
     add_never_cache_headers,
@@ -201,4 +202,10 @@ class SharedCacheMiddleware:
         entry, _ = store.lookup(key)
         if entry is None or getattr(entry.value, "holes", None) is None:
             return None
-        return entry.value.filled(request)
+        try:
+            return entry.value.filled(request)
+        except DatabaseError:
+            # A hole the database cannot fill now: the page is built whole instead, so the
+            # view's failure is answered like any other (the site's 503 with Retry-After, from
+            # newsroom.middleware.DatabaseUnavailableMiddleware), never a 500 from here.
+            return None
