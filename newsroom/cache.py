@@ -83,8 +83,8 @@ class TolerantRedisCacheClient(RedisCacheClient):
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
 
-    def add_many(self, data, timeout, then_set=()):
-        """add() of each (key, value), then set() of each (key, value, timeout) of `then_set`,
+    def add_many(self, data, timeout, then_set=None):
+        """add() of each (key, value), then set() of `then_set` (key, value, timeout) if given,
         in one round trip (a pipeline of SET NX, then SET)."""
         if time.monotonic() < self.down_until:
             return None
@@ -93,7 +93,8 @@ class TolerantRedisCacheClient(RedisCacheClient):
             pipeline = self.get_client(None, write=True).pipeline(transaction=False)
             for key, value in data.items():
                 pipeline.set(key, self._serializer.dumps(value), ex=timeout, nx=True)
-            for key, value, seconds in then_set:
+            if then_set is not None:
+                key, value, seconds = then_set
                 if seconds == 0:
                     pipeline.delete(key)  # as set() does: kept for no time at all
                 else:
@@ -134,15 +135,6 @@ class TolerantRedisCache(RedisCache):
     def add_many_and_set(self, data, key, value, timeout=DEFAULT_TIMEOUT):
         """cache.add() of each item of `data` (kept until evicted), then cache.set(key, value,
         timeout), in one round trip: how the store keeps an entry with its tags."""
-        self.add_many_and_set_many(data, [(key, value, timeout)])
-
-    def add_many_and_set_many(self, data, items):
-        """cache.add() of each item of `data` (kept until evicted), then cache.set() of each
-        (key, value, timeout) of `items`, in one round trip: how the store keeps every entry a
-        request built with their tags."""
         keys = {self.make_and_validate_key(k): v for k, v in data.items()}
-        then_set = [
-            (self.make_and_validate_key(key), value, self.get_backend_timeout(timeout))
-            for key, value, timeout in items
-        ]
+        then_set = (self.make_and_validate_key(key), value, self.get_backend_timeout(timeout))
         self._cache.add_many(keys, None, then_set=then_set)

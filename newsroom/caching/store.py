@@ -55,8 +55,6 @@ _known_lookups = {}
 _prefetched = ContextVar("store_prefetched", default=None)
 # What `keep_seconds` found while one request is being answered (see `one_reading`).
 _moments_read = ContextVar("expiry_moments_read", default=None)
-# What `keep` was asked to write while one request is being answered (see `one_reading`).
-_deferred_writes = ContextVar("store_deferred_writes", default=None)
 
 
 @dataclass(frozen=True)
@@ -250,11 +248,12 @@ def keep(key, value, *, tags, mark, seconds):
     sequence, epoch = mark
     unless_purged = dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence)
     entry = Entry(sequence, frozenset(tags), value, epoch)
-    deferred = _deferred_writes.get()
-    if deferred is not None:  # written with the request's others (see `one_reading`)
-        deferred.append((unless_purged, key, entry, keep_seconds(seconds)))
+    writer = getattr(cache, "add_many_and_set", None)  # one round trip (newsroom.cache)
+    if writer is not None:
+        writer(unless_purged, key, entry, keep_seconds(seconds))
     else:
-        _write([(unless_purged, key, entry, keep_seconds(seconds))])
+        add_many(unless_purged)
+        cache.set(key, entry, keep_seconds(seconds))
     _remember_tags(key, tags)
     prefetch = _prefetched.get()
     if prefetch is not None:
@@ -266,40 +265,16 @@ def register_expiry(source):
     _expiry_sources.append(source)
 
 
-def _write(writes):
-    """Keep each (tags' purge numbers to add, key, Entry, seconds) of `writes`: one round trip
-    where the cache can (newsroom.cache), the adds before every set."""
-    if not writes:
-        return
-    writer = getattr(cache, "add_many_and_set_many", None)
-    if writer is not None:
-        adds = {}  # a tag two entries carry: noted at the earlier mark, which neither outdates
-        for unless_purged, _key, _entry, _seconds in writes:
-            for tag_key, sequence in unless_purged.items():
-                adds[tag_key] = min(sequence, adds.get(tag_key, sequence))
-        writer(adds, [(key, entry, seconds) for _adds, key, entry, seconds in writes])
-        return
-    for unless_purged, key, entry, seconds in writes:
-        add_many(unless_purged)
-        cache.set(key, entry, seconds)
-
-
 @contextmanager
 def one_reading():
     """Within this block (one request), the moments of `register_expiry`'s sources are read
     once, however many pages and fragments are kept: a page and its fragments share one idea of
-    when content changes by itself next. What it keeps is written when it ends, in one round
-    trip (an entry kept later than it was built is still checked against every purge since
-    its mark: see `keep`)."""
+    when content changes by itself next."""
     token = _moments_read.set({})
-    writes = []
-    deferred = _deferred_writes.set(writes)
     try:
         yield
     finally:
-        _deferred_writes.reset(deferred)
         _moments_read.reset(token)
-        _write(writes)
 
 
 def _expiry_moments(now):
