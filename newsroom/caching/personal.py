@@ -42,13 +42,16 @@ def has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
+def _personal_whatever_its_cookies(request):
+    """Anything but GET and HEAD, or a request with credentials."""
+    return request.method not in SAFE_METHODS or "HTTP_AUTHORIZATION" in request.META
+
+
 def is_personal(request):
     """Whether the response to `request` may differ from browser to browser: anything but GET
     and HEAD, a request with credentials, or one that carries a personal cookie."""
-    return (
-        request.method not in SAFE_METHODS
-        or "HTTP_AUTHORIZATION" in request.META
-        or not personal_cookie_names().isdisjoint(request.COOKIES)
+    return _personal_whatever_its_cookies(request) or not personal_cookie_names().isdisjoint(
+        request.COOKIES
     )
 
 
@@ -56,7 +59,7 @@ def personal_only_in_holes(request):
     """Whether `request` is personal (see `is_personal`) only through cookies that change
     nothing but a page's holes: a GET or HEAD without credentials, whose personal cookies are
     all registered with holes=True. Its page may be the kept public one with its holes filled."""
-    if request.method not in SAFE_METHODS or "HTTP_AUTHORIZATION" in request.META:
+    if _personal_whatever_its_cookies(request):
         return False
     personal = personal_cookie_names().intersection(request.COOKIES)
     return bool(personal) and personal <= _hole_cookies
