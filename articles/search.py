@@ -41,8 +41,10 @@ from django.dispatch import receiver
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from newsroom.caching import all_tag
+
 from .markdown import render_markdown
-from .models import Article, Athlete, Event
+from .models import Article, Athlete, Competition, Event, Nation
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -162,15 +164,23 @@ def newest_matches(query, most):
 
 
 def athletes(query):
+    """Athletes whose name or nation matches every term. Any athlete or nation renamed may
+    start or stop matching, so a kept page of results depends on them all."""
     if not query:
         return Athlete.objects.none()
-    return _backend().athletes(Athlete.objects.select_related("nation"), query.terms)
+    matching = Athlete.objects.select_related("nation").declaring(all_tag(Athlete), all_tag(Nation))
+    return _backend().athletes(matching, query.terms)
 
 
 def events(query):
+    """Events whose name, sport, venue or competition matches every term (and, like
+    `athletes`, a kept page of them depends on every event and competition)."""
     if not query:
         return Event.objects.none()
-    return _backend().events(Event.objects.select_related("competition"), query.terms)
+    matching = Event.objects.select_related("competition").declaring(
+        all_tag(Event), all_tag(Competition)
+    )
+    return _backend().events(matching, query.terms)
 
 
 def hits(stories):

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from articles.importers import import_results
-from articles.models import Article, Event, Result, Section, Tag
+from articles.models import Article, Athlete, Event, Nation, Result, Section, Tag
 from comments import services
 from comments.models import Comment
 
@@ -94,7 +94,8 @@ class Newsroom(RuleBasedStateMachine):
             self.tags = [make_tag(name=f"Topic {n}.{self.run}") for n in range(2)]
             competition = make_competition()
             self.events = [make_event(competition=competition) for _ in range(2)]
-            self.nation = make_nation()
+            self.nations = [make_nation(), make_nation()]
+            self.nation = self.nations[0]
             self.athletes = [make_athlete(nation=self.nation) for _ in range(3)]
             self.moderator = make_user(is_staff=True)
             self.stories = [
@@ -195,6 +196,34 @@ class Newsroom(RuleBasedStateMachine):
             tag.name = f"{name} topic {which}.{self.run}"
             tag.save()
 
+    @rule(which=st.integers(0, 2), name=WORDS)
+    def rename_athlete(self, which, name):
+        with self.committed():
+            athlete = Athlete.objects.get(pk=self.athletes[which].pk)
+            athlete.name = f"{name} skater {which}.{self.run}"
+            athlete.save()
+
+    @rule(which=st.integers(0, 2), nation=st.integers(0, 1))
+    def move_athlete(self, which, nation):
+        with self.committed():
+            athlete = Athlete.objects.get(pk=self.athletes[which].pk)
+            athlete.nation = self.nations[nation]
+            athlete.save()
+
+    @rule(which=st.integers(0, 1), name=WORDS)
+    def rename_nation(self, which, name):
+        with self.committed():
+            nation = Nation.objects.get(pk=self.nations[which].pk)
+            nation.name = f"{name} land {which}.{self.run}"
+            nation.save()
+
+    @rule(which=st.integers(0, 1), name=WORDS)
+    def rename_event(self, which, name):
+        with self.committed():
+            event = Event.objects.get(pk=self.events[which].pk)
+            event.name = f"{name} race {which}.{self.run}"
+            event.save()
+
     @rule(event=st.integers(0, 1), athlete=st.integers(0, 2), hundredths=st.integers(0, 999))
     def enter_result(self, event, athlete, hundredths):
         with self.committed():
@@ -264,6 +293,7 @@ class Newsroom(RuleBasedStateMachine):
 
     def urls(self):
         yield from ["/", "/feed/", "/feed/atom/", "/archive/", "/results/", "/search/?q=story"]
+        yield from ["/search/?q=gold", "/search/?q=relay"]  # athletes, nations, events too
         yield from ["/sitemap.xml", "/sitemap-articles.xml", "/sitemap-news.xml"]
         for story in self.stories:
             yield f"/stories/{story.slug}/"

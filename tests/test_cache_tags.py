@@ -3,19 +3,21 @@ exactly the tags it touches, from the app's store and from the front cache."""
 
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from articles.models import Article, Section
+from articles.models import Article, Event, Section
 from comments import services
 from comments.models import Comment
-from newsroom.caching import content_changed, frontcache, tag_for
+from newsroom.caching import collecting, content_changed, frontcache, tag_for
 
 from .factories import (
     make_article,
@@ -23,6 +25,7 @@ from .factories import (
     make_comment,
     make_competition,
     make_event,
+    make_nation,
     make_result,
     make_section,
     make_tag,
@@ -516,3 +519,68 @@ def test_the_redis_cache_keeps_an_entry_and_its_tags_in_one_go(redis_store):
     assert cache.get_many(["tag-a", "tag-b", "entry"]) == {"tag-a": 1, "tag-b": 7, "entry": "page"}
     cache.add_many_and_set({"tag-c": 8}, "entry", "newer", 0)
     assert cache.get_many(["tag-c", "entry"]) == {"tag-c": 8}
+
+
+def fresh(url):
+    """The page as built with nothing kept."""
+    with override_settings(PAGE_CACHE_SECONDS=0):
+        return Client().get(url).content.decode()
+
+
+def test_an_athlete_renamed_or_moved_shows_in_results_tables_and_the_medal_table(site, committed):
+    """The event's results table, the stories covering it and the medal table show the
+    athlete's name and nation: renaming either, or moving the athlete to another nation,
+    reaches every kept page, though the event page reads its rows before its fragments."""
+    athlete, other_nation = site["athlete"], make_nation(name="Netherlands", code="NED")
+    urls = [
+        site["event"].get_absolute_url(),
+        site["a"].get_absolute_url(),
+        site["competition"].get_absolute_url(),
+    ]
+    for change in ("rename athlete", "rename nation", "move athlete"):
+        for url in urls:
+            Client().get(url)
+        with committed():
+            if change == "rename athlete":
+                athlete.name = "Jutta Leerdam-Renamed"
+            elif change == "rename nation":
+                athlete.nation.name = "Renamed Nation"
+                athlete.nation.save()
+            else:
+                athlete.nation = other_nation
+            athlete.save()
+        for url in urls:
+            assert Client().get(url).content.decode() == fresh(url), (change, url)
+    assert "Netherlands" in fresh(site["competition"].get_absolute_url())
+
+
+def test_a_kept_search_finds_an_athlete_renamed_to_match(site, committed):
+    """A search kept while nothing matched finds an athlete renamed to match it."""
+    url = "/search/?q=leerdan"
+    assert "Leerdan" not in Client().get(url).content.decode()
+    with committed():
+        site["athlete"].name = "Jutta Leerdan"
+        site["athlete"].save()
+    assert "Jutta Leerdan" in Client().get(url).content.decode()
+
+
+def test_rows_read_for_one_fragment_and_shown_in_another_tag_the_second(site):
+    """A queryset fetched while one fragment was built declares its rows again when another
+    fragment shows them."""
+    results = site["event"].results.for_table()
+    list(results)  # read while building something else
+    with collecting() as found:
+        for _ in results:
+            pass
+    assert {f"athlete-{site['athlete'].pk}", f"nation-{site['athlete'].nation_id}"} <= found
+
+
+def test_a_covering_story_shows_when_its_results_were_updated(site, committed):
+    """Race day: new results stamp the stories covering the event ("Updated ..." and their
+    structured data's dateModified): every kept part of their pages follows."""
+    url = site["a"].get_absolute_url()
+    Client().get(url)
+    with committed():
+        event = Event.objects.get(pk=site["event"].pk)
+        event.mark_results_changed(at=timezone.now() + timedelta(minutes=7))
+    assert Client().get(url).content.decode() == fresh(url)

@@ -9,6 +9,8 @@ from articles import times
 from newsroom.caching import Tagged, TaggedQuerySet, all_tag, announce, tag_for
 from newsroom.slugs import SluggedModel
 
+from .stories import results_stamp_tag
+
 MEDALS = {1: "gold", 2: "silver", 3: "bronze"}
 RECORD_NOTES = {
     "WR": "World record",
@@ -169,20 +171,23 @@ class Event(SluggedModel, Tagged):
         at = at or timezone.now()
         Event.objects.filter(pk=self.pk).update(results_changed_at=at)
         self.results_changed_at = at
-        self.articles.published().update(results_updated_at=at)
+        stamped = list(self.articles.published().values_list("pk", flat=True))
+        self.articles.filter(pk__in=stamped).update(results_updated_at=at)
         # Queryset updates send no signal: the event's pages (the covering stories show it:
-        # their results and "Updated" time), its competition's medal table, and the feeds and
-        # sitemaps that give each story's updated time. No other story's page: results change
-        # every few seconds on race day.
+        # their results and "Updated" time), each covering story's results stamp (what shows
+        # its dateModified), its competition's medal table, and the feeds and sitemaps that
+        # give each story's updated time. No other story's page: results change every few
+        # seconds on race day.
         announce(
             tag_for(self),
             tag_for(Competition, self.competition_id),
             all_tag(Event),
             RESULTS_STAMP_TAG,
+            *map(results_stamp_tag, stamped),
         )
 
 
-class ResultQuerySet(models.QuerySet):
+class ResultQuerySet(TaggedQuerySet):
     def in_table_order(self):
         """Ranked finishers first; then DNF, DNS and DSQ, who have no rank."""
         return self.order_by(F("rank").asc(nulls_last=True), "status", "athlete__name", "pk")

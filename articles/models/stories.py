@@ -141,6 +141,13 @@ class ArticleQuerySet(TaggedQuerySet):
         return [stories[pk] for pk in best if pk in stories]
 
 
+def results_stamp_tag(article_pk):
+    """The tag of one story's results stamp (its "Updated" time, its structured data's
+    dateModified), announced when new results of an event it covers stamp it
+    (Event.mark_results_changed): "article-results-stamp-12"."""
+    return f"article-results-stamp-{article_pk}"
+
+
 class Article(SluggedModel, Tagged, StoredBodyHTML):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -333,6 +340,9 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
 
     @property
     def last_modified(self):
+        """When the story last changed: its own edit or the newest results of an event it
+        covers (an aware datetime). What shows it depends on the story's results stamp."""
+        declare(results_stamp_tag(self.pk))
         return max(filter(None, [self.updated_at, self.results_updated_at]))
 
     @cached_property

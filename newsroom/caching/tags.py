@@ -12,6 +12,7 @@ A tag is a short string:
 - a name an app chooses (``"thread-12"``: the public comments of story 12).
 """
 
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -57,27 +58,85 @@ def all_tag(model_or_instance):
 
 
 class TaggedQuerySet(models.QuerySet):
-    """A queryset that declares its model's collection tag whenever it reads the database
-    (fetching rows, counting, aggregating, checking existence)."""
+    """A queryset that declares what it read whenever it reads the database (fetching rows,
+    counting, aggregating, checking existence):
+
+    - its model's collection tag, and each loaded instance its own (see `Tagged`);
+    - when it reads fields without loading instances (values(), aggregates), the ``-all`` tag
+      of its model, and with annotations too, of every other model it joins to compute them (a
+      medal table's nation names);
+    - the tags given to `declaring()`;
+    - again each time its rows are used, not only when they are fetched: rows fetched while
+      one fragment was built and shown in another still make the second depend on them.
+    """
+
+    _extra_tags = ()
+
+    def declaring(self, *tags):
+        """This queryset, also declaring `tags` (strings) whenever it reads, e.g. its model's
+        ``-all`` tag for a text search, whose matches any change to any row may alter."""
+        clone = self._chain()
+        clone._extra_tags = (*self._extra_tags, *tags)
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._extra_tags = self._extra_tags
+        return clone
 
     def _fetch_all(self):
         if self._result_cache is None:
-            declare(list_tag(self.model))
-            if self._iterable_class is not models.query.ModelIterable:
-                declare(all_tag(self.model))  # values(): no instance declares its tag
-        super()._fetch_all()
+            with collecting() as found:
+                values = self._iterable_class is not models.query.ModelIterable
+                declare(*self._tags_of_reading(values=values, joined=values or self._annotated()))
+                super()._fetch_all()
+            self._tags_read = frozenset(found)
+        else:
+            declare(*getattr(self, "_tags_read", ()))
 
     def count(self):
-        declare(list_tag(self.model))
+        declare(*self._tags_of_reading())
         return super().count()
 
     def exists(self):
-        declare(list_tag(self.model))
+        declare(*self._tags_of_reading())
         return super().exists()
 
     def aggregate(self, *args, **kwargs):
-        declare(list_tag(self.model), all_tag(self.model))
+        declare(*self._tags_of_reading(values=True, joined=True))
         return super().aggregate(*args, **kwargs)
+
+    def _annotated(self):
+        return bool(self.query.annotations)
+
+    def _tags_of_reading(self, *, values=False, joined=False):
+        """The tags a read declares before any row is seen: its collection's, `declaring()`'s,
+        the model's ``-all`` when it reads `values` instead of instances, and the ``-all`` of
+        every model it `joined` to compute them."""
+        tags = [list_tag(self.model), *self._extra_tags]
+        if values:
+            tags.append(all_tag(self.model))
+        if joined:
+            tags += [all_tag(model) for model in _joined_models(self.query) - {self.model}]
+        return tags
+
+
+def _joined_models(query):
+    """The models whose tables `query` (a sql.Query) joins: every table in its FROM clause
+    (joins set up and then trimmed, such as a filter on a foreign key's id, are not)."""
+    tables = {
+        getattr(join, "table_name", None)
+        for alias, join in query.alias_map.items()
+        if query.alias_refcount.get(alias)
+    }
+    return {model for table, model in _models_by_table().items() if table in tables}
+
+
+@functools.cache
+def _models_by_table():
+    from django.apps import apps
+
+    return {model._meta.db_table: model for model in apps.get_models()}
 
 
 class Tagged(models.Model):
