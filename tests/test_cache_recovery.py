@@ -3,6 +3,8 @@ ones (its purge sequence, its epoch: evicted by Redis, culled by the file cache)
 when the change was made."""
 
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,7 +14,7 @@ from django.test import Client
 from newsroom.caching import store
 
 from .factories import make_article
-from .servers import throwaway_redis
+from .servers import ROOT, environment, fetch, gunicorn, manage, throwaway_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,115 @@ def is_kept(url):
     with CaptureQueriesContext(connection) as queries:
         assert Client().get(url).status_code == 200
     return len(queries) == 0
+
+
+# --- A change made from another process while Redis hung ---------------------------------------
+
+# A story of its own each time (a shell's factories count from 1 again: skip what exists).
+MAKE_STORY = (
+    "import itertools; from articles.models import Article; from tests import factories;"
+    "factories._counter = itertools.count(100 * Article.objects.count() + 1);"
+    "a = factories.make_article(title='Before the hang'); print(a.pk, a.get_absolute_url())"
+)
+
+
+def edit_title(pk, *, linger=0.0, exit_retry=None):
+    """An editor's `manage.py shell`: renames story `pk`, prints "saved", stays `linger`
+    seconds; its store tries `exit_retry` seconds at exit (None: as deployed)."""
+    code = "from newsroom.caching import store;"
+    if exit_retry is not None:
+        code += f"store.EXIT_RETRY_SECONDS = {exit_retry};"
+    code += (
+        "from articles.models import Article; import time;"
+        f"a = Article.objects.get(pk={pk}); a.title = 'After the hang'; a.save();"
+        f"print('saved', flush=True); time.sleep({linger})"
+    )
+    return [sys.executable, "manage.py", "shell", "-v0", "-c", code]
+
+
+@pytest.fixture(scope="module")
+def site_on_private_redis(tmp_path_factory, static_root):
+    """gunicorn (two workers) on SQLite with its cache in a redis-server of the test's own;
+    yields (base URL, the server's environment, the redis-server process)."""
+    tmp_path = tmp_path_factory.mktemp("recovery")
+    with throwaway_redis() as server:
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{server.port}/0",
+        }
+        manage("migrate", "--noinput", "-v0", env=environment(**env))
+        with gunicorn(tmp_path, static_root, workers=2, **env) as (base, _log):
+            yield base, env, server
+
+
+@pytest.fixture
+def hung_story(site_on_private_redis):
+    """A new story, its page kept by both workers, then Redis stopped (its data still there);
+    yields (base URL, the story's path, its pk, environment, redis-server); Redis resumes after."""
+    base, env, server = site_on_private_redis
+    pk, path = manage("shell", "-v0", "-c", MAKE_STORY, env=environment(**env)).stdout.split()
+    for _ in range(6):
+        assert "Before the hang" in fetch(base + path)[2]
+    server.send_signal(signal.SIGSTOP)
+    try:
+        yield base, path, pk, env, server
+    finally:
+        server.send_signal(signal.SIGCONT)
+
+
+def wait_for_the_change(base, path, seconds):
+    """Seconds until every worker shows the new title (None: not within `seconds`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        pages = [fetch(base + path)[2] for _ in range(4)]
+        if all("After the hang" in page for page in pages):
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return None
+
+
+@pytest.mark.django_db(False)
+def test_a_process_that_missed_a_purge_retires_kept_pages_once_redis_answers(hung_story):
+    """An editor's shell saves a change while Redis hangs and stays open, serving no request:
+    within about a second of Redis answering again, no worker serves the old page."""
+    base, path, pk, env, server = hung_story
+    editor = subprocess.Popen(
+        edit_title(pk, linger=15),
+        cwd=ROOT,
+        env=environment(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert editor.stdout.readline().strip() == "saved"
+        server.send_signal(signal.SIGCONT)
+        took = wait_for_the_change(base, path, 4)
+        assert took is not None, "the old page was still served"
+        print(f"\n[retired in the background] {took:.2f}s after Redis answered")
+        assert editor.poll() is None  # it did so while still open
+    finally:
+        editor.terminate()
+        editor.wait(timeout=10)
+
+
+@pytest.mark.django_db(False)
+def test_a_process_that_exits_right_after_the_change_retires_kept_pages_first(hung_story):
+    """The shell exits at once after the change; Redis answers a second later, while it is
+    still trying at exit: the change shows, and nothing is logged as left unretired."""
+    base, path, pk, env, server = hung_story
+    editor = subprocess.Popen(
+        edit_title(pk),
+        cwd=ROOT,
+        env=environment(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert editor.stdout.readline().strip() == "saved"
+    time.sleep(1)
+    server.send_signal(signal.SIGCONT)
+    _out, err = editor.communicate(timeout=20)
+    assert editor.returncode == 0
+    assert "retire_kept_pages" not in err
+    assert wait_for_the_change(base, path, 1) is not None

@@ -16,14 +16,19 @@ epoch written before the sequence is made again, and a lookup that finds either 
 nothing: no entry kept before the loss is ever served again, whatever the new sequence says.
 
 A purge that cannot reach the cache (Redis hung or cut off, its data still there) is not
-lost: the process that missed it starts a new epoch as soon as the cache answers again, and
-every entry of an older epoch is retired.
+lost: the process that missed it starts a new epoch, which retires every entry, as soon as the
+cache answers again: at its next lookup, from a background thread trying once a second, and at
+exit for a few seconds. A process that exits first logs what was left unretired and the command
+that retires it (`manage.py retire_kept_pages`).
 
 Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
 """
 
+import atexit
 import hashlib
+import logging
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +43,8 @@ from django.utils.safestring import mark_safe
 from .release import RELEASE
 from .tags import collecting, declare
 
+logger = logging.getLogger(__name__)
+
 FRAGMENT_SECONDS = 24 * 3600
 SEQUENCE_KEY = "purge-sequence"
 EPOCH_KEY = "store-epoch"
@@ -46,6 +53,11 @@ ENTRY_KEY = "kept:" + RELEASE + ":{}"
 # Where a sequence made again after a loss begins. Redis's INCR of a missing key makes it at 1,
 # so a purge given a number this low knows the sequence was lost under it.
 SEQUENCE_START = 1
+# How often a process that missed a purge tries again to start a new epoch, and for how long it
+# keeps trying when it exits.
+RETRY_SECONDS = 1.0
+EXIT_RETRY_SECONDS = 5.0
+RETIRE_COMMAND = "python manage.py retire_kept_pages"
 
 # Functions giving the next moment (an aware datetime) at which content changes by itself, such
 # as a scheduled story going live; nothing is kept past it (apps register theirs in ready()).
@@ -187,17 +199,29 @@ def start_new_epoch():
 
 class _MissedPurges:
     """The purges this process could not record (the cache unreachable, its data maybe still
-    there), until a new epoch retires what they would have."""
+    there), until a new epoch retires what they would have. The first miss starts a daemon
+    thread trying once a second, so that other processes stop serving what they retire about a
+    second after the cache answers again, and an exit hook trying for a few seconds more."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.tags = set()  # what was not retired: empty once a new epoch began
         self.count = 0  # misses so far
+        self.thread = None
+        self.hooked = False
 
     def note(self, tags):
         with self.lock:
             self.tags |= tags
             self.count += 1
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self.retry_in_background, name="store-new-epoch", daemon=True
+                )
+                self.thread.start()
+            if not self.hooked:
+                atexit.register(self.retry_at_exit)
+                self.hooked = True
 
     def retired(self, count):
         """A new epoch began after the first `count` misses: forget them (unless more came)."""
@@ -205,8 +229,45 @@ class _MissedPurges:
             if self.count == count:
                 self.tags.clear()
 
+    def retry_in_background(self):
+        while True:
+            time.sleep(RETRY_SECONDS)
+            with self.lock:
+                if not self.tags:  # retired meanwhile (by a lookup, say)
+                    self.thread = None
+                    return
+            try:
+                _try_new_epoch()
+            except Exception:  # the thread must outlive any cache error
+                logger.warning("Could not start a new epoch of the store.", exc_info=True)
+
+    def retry_at_exit(self):
+        deadline = time.monotonic() + EXIT_RETRY_SECONDS
+        while self.tags and not _try_new_epoch():
+            if time.monotonic() >= deadline:
+                shown = sorted(self.tags)
+                more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+                logger.error(
+                    "The cache could not be reached to purge %s%s: kept pages and fragments "
+                    "showing them may still be served. Once the cache answers, run: %s",
+                    ", ".join(shown[:20]),
+                    more,
+                    RETIRE_COMMAND,
+                )
+                return
+            time.sleep(min(RETRY_SECONDS, EXIT_RETRY_SECONDS / 5))
+
 
 _missed = _MissedPurges()
+
+
+def _try_new_epoch():
+    """start_new_epoch(), asking a cache that can say whether it answers (newsroom.cache's
+    probe()) first, past its pause after a failure."""
+    probe = getattr(cache, "probe", None)
+    if probe is not None and not probe():
+        return False
+    return start_new_epoch()
 
 
 def lookup(key):
