@@ -1,6 +1,6 @@
 """A change shows even when the cache lost what the store keeps to tell kept pages from stale
 ones (its purge sequence, its epoch: evicted by Redis, culled by the file cache), or was hung
-when the change was made."""
+when the change was made; and the site owner can retire every kept page with one command."""
 
 import signal
 import subprocess
@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 
 from newsroom.caching import store
@@ -108,6 +109,20 @@ def test_an_evicted_epoch_retires_what_was_kept_in_it(shared_cache, committed):
     cache.delete(store.EPOCH_KEY)
     assert not any(is_kept(url) for url in urls)
     assert all(is_kept(url) for url in urls)
+
+
+def test_the_site_owner_retires_every_kept_page_with_one_command(client, committed, settings):
+    """`manage.py retire_kept_pages`: every kept page and fragment is built again next time."""
+    settings.PAGE_CACHE_SECONDS = 600
+    with committed():
+        story = make_article(title="Kept until retired")
+    urls = [story.get_absolute_url(), "/", "/feed/"]
+    for url in urls:
+        client.get(url)
+    assert [url for url in urls if not is_kept(url)] == []
+    call_command("retire_kept_pages")
+    assert not any(is_kept(url) for url in urls)
+    assert all(is_kept(url) for url in urls)  # and kept again
 
 
 def is_kept(url):
@@ -228,4 +243,30 @@ def test_a_process_that_exits_right_after_the_change_retires_kept_pages_first(hu
     _out, err = editor.communicate(timeout=20)
     assert editor.returncode == 0
     assert "retire_kept_pages" not in err
+    assert wait_for_the_change(base, path, 1) is not None
+
+
+@pytest.mark.django_db(False)
+def test_a_purge_left_unretired_at_exit_is_named_with_the_command_that_retires_it(hung_story):
+    """Redis still hung when the shell gives up at exit: it logs an error naming what was not
+    retired and the command to run; once Redis answers, that command shows the change."""
+    base, path, pk, env, server = hung_story
+    result = subprocess.run(
+        edit_title(pk, exit_retry=1),
+        cwd=ROOT,
+        env=environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, result.stderr
+    assert f"article-{pk}" in errors[0]
+    assert "python manage.py retire_kept_pages" in errors[0]
+    server.send_signal(signal.SIGCONT)
+    time.sleep(0.5)
+    assert "Before the hang" in fetch(base + path)[2]  # what the error warned of
+    output = manage("retire_kept_pages", env=environment(**env)).stdout
+    assert "retired" in output
     assert wait_for_the_change(base, path, 1) is not None
