@@ -112,6 +112,18 @@ class TolerantRedisCacheClient(RedisCacheClient):
     def clear(self):
         return self._call("clear", False)
 
+    def probe(self):
+        """Whether Redis answers a PING now, asked even within RETRY_AFTER_SECONDS of a
+        failure (a failed probe does not extend that pause; an answer ends it)."""
+        try:
+            self.get_client(None, write=True).ping()
+        except UNREACHABLE:
+            return False
+        if self.down_until:
+            logger.warning("Cache reachable again.")
+            self.down_until = 0.0
+        return True
+
 
 class TolerantRedisCache(RedisCache):
     """settings.CACHES backend: Django's Redis cache with TolerantRedisCacheClient, plus
@@ -125,6 +137,12 @@ class TolerantRedisCache(RedisCache):
         """Accept every key. Django's check only warns about keys memcached would refuse, which
         Redis takes as they are, and it scans every character of every key: about a tenth of a
         kept page's time, whose lookup reads some thirty keys."""
+
+    def probe(self):
+        """Whether Redis answers now (a bool), even while failures keep it from being asked: how
+        a process that missed a purge finds out, about once a second, that it can retire what
+        the purge would have (newsroom.caching.store)."""
+        return self._cache.probe()
 
     def add_many(self, data, timeout=DEFAULT_TIMEOUT):
         """cache.add() of each item of `data`, in one round trip."""

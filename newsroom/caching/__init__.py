@@ -14,7 +14,9 @@ How it fits together:
   its `AppConfig.ready()`). Every announced tag is purged from the store and from the front
   cache, and `content_changed` is sent.
 - **The store** (`store.py`): pages and fragments kept in Django's default cache with the tags
-  they showed; an entry is served only while none of its tags was purged after it was built.
+  they showed; an entry is served only while none of its tags was purged after it was built,
+  and only in the epoch it was kept in (a lost sequence or epoch, or a missed purge, starts a new
+  one: `manage.py retire_kept_pages` does it by hand).
 - **The front cache** (`frontcache.py`): Varnish (xkey), Fastly (Surrogate-Key) or Cloudflare
   (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface.
 - **The middleware** (`middleware.py`): public pages are kept whole in the store and sent with a

@@ -9,15 +9,26 @@ processes and servers, and without trusting any clock. A tag the cache cannot te
 purged, or evicted) is given the current number, which retires every entry that carried it:
 the store never trusts what it cannot check, and with the cache unreachable nothing is kept.
 
+Entries, and tags' purge numbers, also belong to an epoch (a random name kept in the cache):
+only entries of the current epoch are served, and a new epoch starts with no tag purged. A
+lost sequence or epoch (evicted from Redis, culled by the file cache) starts a new one, the
+epoch written before the sequence is made again, and a lookup that finds either missing serves
+nothing: no entry kept before the loss is ever served again, whatever the new sequence says.
+
 A purge that cannot reach the cache (Redis hung or cut off, its data still there) is not
-lost: the process that missed it starts a new epoch as soon as the cache answers again, and
-every entry of an older epoch is retired.
+lost: the process that missed it starts a new epoch, which retires every entry, as soon as the
+cache answers again: at its next lookup, from a background thread trying once a second, and at
+exit for a few seconds. A process that exits first logs what was left unretired and the command
+that retires it (`manage.py retire_kept_pages`).
 
 Keys carry the release (see `release.py`), so a deploy starts with nothing kept.
 """
 
+import atexit
 import hashlib
+import logging
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,23 +43,34 @@ from django.utils.safestring import mark_safe
 from .release import RELEASE
 from .tags import collecting, declare
 
+logger = logging.getLogger(__name__)
+
 FRAGMENT_SECONDS = 24 * 3600
 SEQUENCE_KEY = "purge-sequence"
 EPOCH_KEY = "store-epoch"
-PURGED_KEY = "tag-purged:{}"
+PURGED_KEY = "tag-purged:{}:{}"  # epoch, tag
 ENTRY_KEY = "kept:" + RELEASE + ":{}"
+# Where a sequence made again after a loss begins. Redis's INCR of a missing key makes it at 1,
+# so a purge given a number this low knows the sequence was lost under it.
+SEQUENCE_START = 1
+# How often a process that missed a purge tries again to start a new epoch, and for how long it
+# keeps trying when it exits.
+RETRY_SECONDS = 1.0
+EXIT_RETRY_SECONDS = 5.0
+RETIRE_COMMAND = "python manage.py retire_kept_pages"
 
 # Functions giving the next moment (an aware datetime) at which content changes by itself, such
 # as a scheduled story going live; nothing is kept past it (apps register theirs in ready()).
 _expiry_sources = []
 _asking_sources = ContextVar("asking_expiry_sources", default=False)
-# Set when this process could not record a purge: a new epoch is due once the cache answers.
-_missed_purge = threading.Event()
 # {entry key: the tags its entry carried when this process last saw it}, so that `lookup` reads
 # their purge numbers in the same round trip as the entry. Only a hint: a wrong one costs a
 # second read, never a stale answer.
 _known_tags = {}
 KNOWN_TAGS_LIMIT = 20000
+# The epoch this process last read: the purge numbers `lookup` reads with an entry are those of
+# this epoch. Also only a hint.
+_epoch_seen = {"epoch": None}
 # {page key: the entry keys building it looked up, the last time this process built it}: what
 # `prefetching` reads up front. Also only a hint.
 _known_lookups = {}
@@ -62,7 +84,7 @@ class Entry:
     sequence: int  # the purge sequence number read before building began
     tags: frozenset
     value: object
-    epoch: str | None = None  # the store's epoch then (see `start_new_epoch`)
+    epoch: str  # the store's epoch then
 
 
 def enabled():
@@ -73,20 +95,52 @@ def entry_key(parts):
     return ENTRY_KEY.format(hashlib.sha256(repr(parts).encode()).hexdigest())
 
 
-def current_sequence(found=None):
-    """The purge sequence number now (an int), or None when the cache cannot tell. `found`: a
-    get_many() answer that may already hold it."""
-    number = (found or {}).get(SEQUENCE_KEY)
-    if number is None:
-        cache.add(SEQUENCE_KEY, 0, None)
-        number = cache.get(SEQUENCE_KEY)
-    return number
+def purged_key(epoch, tag):
+    """The cache key (a str) under which `tag`'s last purge number in `epoch` is kept."""
+    return PURGED_KEY.format(epoch, tag)
 
 
-def purged_at(tags, sequence):
-    """{tag: sequence number of its last purge} for `tags`; a tag the cache does not know is
-    given `sequence` (the current number); tags the cache cannot tell at all are left out."""
-    keys = {PURGED_KEY.format(tag): tag for tag in tags}
+def current_mark(found=None):
+    """(sequence, epoch): the purge sequence number now (an int) and the store's epoch (a
+    32-hex-digit str), or None when the cache cannot tell. `found`: a get_many() answer that
+    asked for both keys. Either one missing (never made, evicted, culled) starts a new epoch
+    first (see `_start_again`), which retires every kept entry."""
+    if found is None:
+        found = cache.get_many([SEQUENCE_KEY, EPOCH_KEY])
+    sequence, epoch = found.get(SEQUENCE_KEY), found.get(EPOCH_KEY)
+    if sequence is None or epoch is None:
+        return _start_again(sequence)
+    _epoch_seen["epoch"] = epoch
+    return sequence, epoch
+
+
+def _start_again(sequence):
+    """After a read found the sequence (`sequence` None) or the epoch missing: a new epoch, and
+    the sequence made again if lost. (sequence, epoch) to keep new entries with, or None."""
+    epoch = uuid.uuid4().hex
+    if sequence is None:
+        # Every number the lost sequence gave is void. The new epoch goes first: whoever reads
+        # the new sequence reads the new epoch too (MGET is atomic; the file cache reads keys in
+        # order, the sequence first), so no entry kept before the loss is served again.
+        cache.set(EPOCH_KEY, epoch, None)
+        taken = cache.add(SEQUENCE_KEY, SEQUENCE_START, None)
+        sequence = SEQUENCE_START
+    else:
+        taken = cache.add(EPOCH_KEY, epoch, None)
+    if not taken:  # another process was first (or the cache is unreachable): read theirs
+        found = cache.get_many([SEQUENCE_KEY, EPOCH_KEY])
+        if SEQUENCE_KEY not in found or EPOCH_KEY not in found:
+            return None
+        sequence, epoch = found[SEQUENCE_KEY], found[EPOCH_KEY]
+    _epoch_seen["epoch"] = epoch
+    return sequence, epoch
+
+
+def purged_at(tags, sequence, epoch):
+    """{tag: sequence number of its last purge in `epoch`} for `tags`; a tag the cache does not
+    know is given `sequence` (the current number); tags the cache cannot tell at all are left
+    out."""
+    keys = {purged_key(epoch, tag): tag for tag in tags}
     found = cache.get_many(list(keys))
     missing = [key for key in keys if key not in found]
     if missing:
@@ -96,40 +150,124 @@ def purged_at(tags, sequence):
 
 
 def is_fresh(entry, sequence):
-    """Whether no tag of `entry` was purged after its building began."""
+    """Whether no tag of `entry` was purged (in its epoch) after its building began."""
     if not entry.tags:
         return True
-    purged = purged_at(entry.tags, sequence)
+    purged = purged_at(entry.tags, sequence, entry.epoch)
     return len(purged) == len(entry.tags) and all(
         number <= entry.sequence for number in purged.values()
     )
 
 
 def purge(tags):
-    """Retire every kept entry that carries any of `tags` (an iterable of strings)."""
-    tags = list(tags)
-    if not tags:
-        return
-    cache.add(SEQUENCE_KEY, 0, None)
+    """Retire every kept entry that carries any of `tags` (an iterable of strings). Never
+    raises: a purge the cache does not take is retried as a new epoch (see `_missed`)."""
+    tags = frozenset(tags)
+    if tags and not _record_purge(tags):
+        _missed.note(tags)
+
+
+def _record_purge(tags):
+    """Whether the cache took the purge of `tags`: their next purge numbers, or a new epoch."""
+    mark = current_mark()
+    if mark is None:
+        return False
     try:
         number = cache.incr(SEQUENCE_KEY)
-    except ValueError:  # the cache is unreachable: retire everything once it is back
-        _missed_purge.set()
-        return
-    failed = cache.set_many({PURGED_KEY.format(tag): number for tag in tags}, None)
-    if failed:
-        _missed_purge.set()
+    except ValueError:  # the cache unreachable, or the sequence lost since it was read
+        return start_new_epoch()
+    if number <= SEQUENCE_START:  # made again by incr() itself (Redis): retire everything
+        return start_new_epoch()
+    # The numbers go under the epoch read first: an epoch started since retired every entry
+    # built before it, and its entries were built after this change committed.
+    failed = cache.set_many({purged_key(mark[1], tag): number for tag in tags}, None)
+    return not failed
 
 
 def start_new_epoch():
-    """Retire every kept entry (after a purge this process could not record). Returns whether
-    the cache took the new epoch."""
+    """Retire every kept page and fragment: the cache gets a new epoch, with no tag purged yet.
+    Returns whether the cache took it (a bool; False when it cannot be reached)."""
+    misses = _missed.count
     epoch = uuid.uuid4().hex
     cache.set(EPOCH_KEY, epoch, None)
     if cache.get(EPOCH_KEY) != epoch:
         return False
-    _missed_purge.clear()
+    _epoch_seen["epoch"] = epoch
+    _missed.retired(misses)
     return True
+
+
+class _MissedPurges:
+    """The purges this process could not record (the cache unreachable, its data maybe still
+    there), until a new epoch retires what they would have. The first miss starts a daemon
+    thread trying once a second, so that other processes stop serving what they retire about a
+    second after the cache answers again, and an exit hook trying for a few seconds more."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tags = set()  # what was not retired: empty once a new epoch began
+        self.count = 0  # misses so far
+        self.thread = None
+        self.hooked = False
+
+    def note(self, tags):
+        with self.lock:
+            self.tags |= tags
+            self.count += 1
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self.retry_in_background, name="store-new-epoch", daemon=True
+                )
+                self.thread.start()
+            if not self.hooked:
+                atexit.register(self.retry_at_exit)
+                self.hooked = True
+
+    def retired(self, count):
+        """A new epoch began after the first `count` misses: forget them (unless more came)."""
+        with self.lock:
+            if self.count == count:
+                self.tags.clear()
+
+    def retry_in_background(self):
+        while True:
+            time.sleep(RETRY_SECONDS)
+            with self.lock:
+                if not self.tags:  # retired meanwhile (by a lookup, say)
+                    self.thread = None
+                    return
+            try:
+                _try_new_epoch()
+            except Exception:  # the thread must outlive any cache error
+                logger.warning("Could not start a new epoch of the store.", exc_info=True)
+
+    def retry_at_exit(self):
+        deadline = time.monotonic() + EXIT_RETRY_SECONDS
+        while self.tags and not _try_new_epoch():
+            if time.monotonic() >= deadline:
+                shown = sorted(self.tags)
+                more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+                logger.error(
+                    "The cache could not be reached to purge %s%s: kept pages and fragments "
+                    "showing them may still be served. Once the cache answers, run: %s",
+                    ", ".join(shown[:20]),
+                    more,
+                    RETIRE_COMMAND,
+                )
+                return
+            time.sleep(min(RETRY_SECONDS, EXIT_RETRY_SECONDS / 5))
+
+
+_missed = _MissedPurges()
+
+
+def _try_new_epoch():
+    """start_new_epoch(), asking a cache that can say whether it answers (newsroom.cache's
+    probe()) first, past its pause after a failure."""
+    probe = getattr(cache, "probe", None)
+    if probe is not None and not probe():
+        return False
+    return start_new_epoch()
 
 
 def lookup(key):
@@ -138,27 +276,34 @@ def lookup(key):
     before building begins (None: the cache cannot tell, keep nothing).
 
     One round trip when this process has seen the entry before: the purge numbers of the tags
-    it carried then are read with it (see `_known_tags`), and only a changed set of tags costs
-    a second read."""
-    if _missed_purge.is_set() and not start_new_epoch():
+    it carried then are read with it (see `_known_tags`), and only a changed set of tags or a
+    new epoch costs a second read. A read that finds the sequence or the epoch missing serves
+    nothing (see `current_mark`)."""
+    if _missed.tags and not start_new_epoch():
         return None, None  # the cache is still unreachable
-    known = _known_tags.get(key, ())
-    purged_keys = [PURGED_KEY.format(tag) for tag in known]
+    epoch_seen = _epoch_seen["epoch"]
+    known = _known_tags.get(key, ()) if epoch_seen else ()
+    purged_keys = [purged_key(epoch_seen, tag) for tag in known]
     found = _read([key, SEQUENCE_KEY, EPOCH_KEY, *purged_keys])
-    sequence = current_sequence(found)
-    if sequence is None:
+    mark = current_mark(found)
+    if mark is None:
         return None, None
-    _note_sequence(sequence)
-    mark = (sequence, found.get(EPOCH_KEY))
+    if SEQUENCE_KEY not in found or EPOCH_KEY not in found:
+        _note_mark(mark)
+        return None, mark  # a new epoch began: nothing kept before it is served
     entry = found.get(key)
     if not isinstance(entry, Entry) or entry.epoch != mark[1]:
         return None, mark
-    if entry.tags == frozenset(known) and all(k in found for k in purged_keys):
+    if (
+        entry.tags == frozenset(known)
+        and entry.epoch == epoch_seen
+        and all(k in found for k in purged_keys)
+    ):
         # Read in the same atomic MGET as the entry: as current as a read after it.
         fresh = all(found[k] <= entry.sequence for k in purged_keys)
     else:
         _remember_tags(key, entry.tags)
-        fresh = is_fresh(entry, sequence)
+        fresh = is_fresh(entry, mark[0])
     if not fresh:
         return None, mark
     declare(*entry.tags)
@@ -176,10 +321,11 @@ def _read(keys):
     return cache.get_many(keys)
 
 
-def _note_sequence(sequence):
+def _note_mark(mark):
+    """After a new epoch began: lookups answered from the prefetch read use its mark."""
     prefetch = _prefetched.get()
     if prefetch is not None and SEQUENCE_KEY in prefetch.read:
-        prefetch.found.setdefault(SEQUENCE_KEY, sequence)  # created by current_sequence()
+        prefetch.found[SEQUENCE_KEY], prefetch.found[EPOCH_KEY] = mark
 
 
 @dataclass
@@ -198,9 +344,12 @@ def prefetching(page):
     at the start of the request is as good as what a read in the middle of it would give; a
     fragment kept meanwhile is read again."""
     known = _known_lookups.get(page, ()) if enabled() else ()
+    epoch_seen = _epoch_seen["epoch"]
     keys = [SEQUENCE_KEY, EPOCH_KEY] if known else []
     for key in known:
-        keys += [key, *(PURGED_KEY.format(tag) for tag in _known_tags.get(key, ()))]
+        keys.append(key)
+        if epoch_seen:
+            keys += [purged_key(epoch_seen, tag) for tag in _known_tags.get(key, ())]
     prefetch = Prefetch(frozenset(keys), cache.get_many(keys) if known else {})
     token = _prefetched.set(prefetch)
     try:
@@ -221,11 +370,13 @@ def _remember_tags(key, tags):
 
 def changed_since(mark, tags):
     """Whether any of `tags` was purged after `lookup` gave `mark` (False when there is no mark
-    to tell by: the store is off or the cache unreachable)."""
+    to tell by: the store is off or the cache unreachable). An entry kept with a mark of an
+    epoch that has ended since is never served, so only purges in the mark's epoch count."""
     if mark is None or not tags:
         return False
-    found = cache.get_many([PURGED_KEY.format(tag) for tag in tags])
-    return any(number > mark[0] for number in found.values())
+    sequence, epoch = mark
+    found = cache.get_many([purged_key(epoch, tag) for tag in tags])
+    return any(number > sequence for number in found.values())
 
 
 def add_many(data):
@@ -246,7 +397,7 @@ def keep(key, value, *, tags, mark, seconds):
     if mark is None:
         return
     sequence, epoch = mark
-    unless_purged = dict.fromkeys((PURGED_KEY.format(tag) for tag in tags), sequence)
+    unless_purged = dict.fromkeys((purged_key(epoch, tag) for tag in tags), sequence)
     entry = Entry(sequence, frozenset(tags), value, epoch)
     writer = getattr(cache, "add_many_and_set", None)  # one round trip (newsroom.cache)
     if writer is not None:
