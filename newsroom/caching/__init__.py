@@ -16,7 +16,8 @@ How it fits together:
 - **The store** (`store.py`): pages and fragments kept in Django's default cache with the tags
   they showed; an entry is served only while none of its tags was purged after it was built.
 - **The front cache** (`frontcache.py`): Varnish (xkey), Fastly (Surrogate-Key) or Cloudflare
-  (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface.
+  (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface; every
+  public response also carries the site-wide tag (``"site"``), which empties it in one purge.
 - **The middleware** (`middleware.py`): public pages are kept whole in the store and sent with a
   ``Cache-Control`` a shared cache may keep, plus their tags; personal ones are private.
 - **Personal** (`personal.py`): the one definition of "a request personal to one browser".

@@ -12,6 +12,9 @@
 local server that records them). Each purger also names the response header the front cache
 reads tags from (`tag_header`) and how it joins them. A purge that fails is logged and never
 breaks the change that caused it: the front cache then serves the old copy until it expires.
+
+Every public response also carries `SITE_TAG`, so one purge of it (`purge_everything`) drops
+every page the front cache keeps.
 """
 
 import json
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2
 BATCH = 30  # tags per call: Cloudflare takes at most 30 a call; headers stay short
+SITE_TAG = "site"  # on every public response: purging it empties the front cache of this site
 
 
 class NoFrontCache:
@@ -37,7 +41,8 @@ class NoFrontCache:
     separator = " "
 
     def purge(self, tags):
-        pass
+        """Nothing to purge: True (as a front cache that confirmed the purge would answer)."""
+        return True
 
     def header_value(self, tags):
         return self.separator.join(sorted(tags))
@@ -48,11 +53,15 @@ class HTTPPurger(NoFrontCache):
         self.base_url = base_url.rstrip("/")
 
     def purge(self, tags):
+        """Purge `tags` (strings), BATCH to a call: True when every call was answered 2xx,
+        False when any failed (each failure logged; the other batches are still sent)."""
         tags = sorted(tags)
-        for start in range(0, len(tags), BATCH):
-            self.send(tags[start : start + BATCH])
+        results = [self.send(tags[start : start + BATCH]) for start in range(0, len(tags), BATCH)]
+        return all(results)
 
     def request(self, path, *, method="POST", headers=None, body=None):
+        """One call to the front cache's purge API: its HTTP status, or None when it failed
+        (unreachable, timed out, an error status; logged)."""
         request = urllib.request.Request(  # noqa: S310 - our own configured http(s) URL
             self.base_url + path, data=body, headers=headers or {}, method=method
         )
@@ -68,7 +77,7 @@ class VarnishPurger(HTTPPurger):
     """Varnish with vmod xkey: PURGE / with `xkey-purge: tag tag ...`."""
 
     def send(self, tags):
-        self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)})
+        return self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)}) is not None
 
 
 class FastlyPurger(HTTPPurger):
@@ -81,10 +90,11 @@ class FastlyPurger(HTTPPurger):
         self.service_id, self.token = service_id, token
 
     def send(self, tags):
-        self.request(
+        status = self.request(
             f"/service/{self.service_id}/purge",
             headers={"Fastly-Key": self.token, "Surrogate-Key": " ".join(tags)},
         )
+        return status is not None
 
 
 class CloudflarePurger(HTTPPurger):
@@ -99,11 +109,12 @@ class CloudflarePurger(HTTPPurger):
         self.zone_id, self.token = zone_id, token
 
     def send(self, tags):
-        self.request(
+        status = self.request(
             f"/client/v4/zones/{self.zone_id}/purge_cache",
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
             body=json.dumps({"tags": tags}).encode(),
         )
+        return status is not None
 
 
 def from_url(url):
@@ -135,3 +146,10 @@ def _purger_for(url):
 def purger():
     """The configured purger (settings.FRONT_CACHE)."""
     return _purger_for(settings.FRONT_CACHE)
+
+
+def purge_everything():
+    """Purge every page of this site the configured front cache keeps (they all carry
+    SITE_TAG). True when the front cache confirmed it, or there is none; False when it failed
+    (logged, never raised)."""
+    return purger().purge({SITE_TAG})
