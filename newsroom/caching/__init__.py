@@ -24,7 +24,8 @@ How it fits together:
 - **Holes** (`holes.py`): the parts of a kept page that one browser sees its own way; a request
   personal only in them gets the kept page with just those parts built for it.
 - **Release** (`release.py`): a digest of everything that changes how a page looks; every key
-  carries it, so a deploy starts with nothing kept.
+  carries it, and an app server of a new release purges the site-wide tag from the front cache
+  as it starts, so a deploy starts with nothing kept, in the app or at the edge.
 """
 
 from .holes import note_personal_read, punch, register_filler
