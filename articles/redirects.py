@@ -68,7 +68,7 @@ def redirect_for(path):
     response = HttpResponsePermanentRedirect(url)
     target = link.article or link.section or link.tag
     purger = frontcache.purger()
-    response[purger.tag_header] = purger.header_value([tag_for(target)])
+    response[purger.tag_header] = purger.header_value([tag_for(target), frontcache.SITE_TAG])
     patch_cache_control(response, public=True, max_age=0, s_maxage=REDIRECT_SECONDS)
     return response
 

@@ -1,4 +1,10 @@
-"""The WSGI entry point gunicorn serves (`newsroom.wsgi:application`)."""
+"""The WSGI entry point gunicorn serves (`newsroom.wsgi:application`).
+
+Importing it starts an app server: when the front cache was last purged for another release,
+it is purged now, before anything is served (`frontcache.purge_previous_release`). Management
+commands other than `runserver` never import it: not `migrate`, which a deploy runs while the
+old release still serves.
+"""
 
 import os
 
@@ -6,6 +12,10 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 django_application = get_wsgi_application()
+
+from newsroom.caching import frontcache  # noqa: E402 - reads the settings configured above
+
+frontcache.purge_previous_release()
 
 
 def application(environ, start_response):

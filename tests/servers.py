@@ -1,6 +1,7 @@
 """Real servers for the tests that need one: a deployment's environment, manage.py in a
 subprocess, gunicorn on a free loopback port, plain HTTP requests, scratch PostgreSQL databases."""
 
+import itertools
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "fault-tests-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789"
 SERVER_START_SECONDS = 20
+_starts = itertools.count()
 
 
 def free_port():
@@ -49,10 +51,11 @@ def manage(*args, env):
 
 
 @contextmanager
-def gunicorn(tmp_path, static_root, *, workers=1, **env):
-    """A real production server on a free loopback port; yields its base URL and log file."""
-    port = free_port()
-    log_path = tmp_path / f"gunicorn-{port}.log"
+def gunicorn(tmp_path, static_root, *, workers=1, port=None, **env):
+    """A real production server on `port` (a free loopback port when None); yields its base URL
+    and log file (one per start: a server started again on a port has a log of its own)."""
+    port = port or free_port()
+    log_path = tmp_path / f"gunicorn-{port}-{next(_starts)}.log"
     full_env = environment(
         STATIC_ROOT=str(static_root),
         MEDIA_ROOT=str(tmp_path / "media"),

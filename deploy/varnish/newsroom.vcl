@@ -16,8 +16,9 @@
 # The contract with the app:
 # - A public response says `Cache-Control: public, max-age=0, s-maxage=N,
 #   stale-while-revalidate=S, stale-if-error=E` and lists what it shows in an `xkey` header
-#   (space-separated tags). It is kept for s-maxage, served stale for S seconds while it is
-#   fetched again in the background, and served up to E seconds stale while the app is down or
+#   (space-separated tags), always with `site`, which an app server of a new release purges
+#   as it starts. It is kept for s-maxage, served stale for S seconds while it is fetched
+#   again in the background, and served up to E seconds stale while the app is down or
 #   answers 5xx. The `xkey` header never reaches clients.
 # - `PURGE /` with `xkey-purge: tag1 tag2` from this machine drops every kept response that
 #   carries any of those tags; the answer is 200 with `X-Purged: <number of objects>`.

@@ -18,14 +18,16 @@ How it fits together:
   and only in the epoch it was kept in (a lost sequence or epoch, or a missed purge, starts a new
   one: `manage.py retire_kept_pages` does it by hand).
 - **The front cache** (`frontcache.py`): Varnish (xkey), Fastly (Surrogate-Key) or Cloudflare
-  (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface.
+  (Cache-Tag), named by ``NEWSROOM_FRONT_CACHE``, purged by tag through one interface; every
+  public response also carries the site-wide tag (``"site"``), which empties it in one purge.
 - **The middleware** (`middleware.py`): public pages are kept whole in the store and sent with a
   ``Cache-Control`` a shared cache may keep, plus their tags; personal ones are private.
 - **Personal** (`personal.py`): the one definition of "a request personal to one browser".
 - **Holes** (`holes.py`): the parts of a kept page that one browser sees its own way; a request
   personal only in them gets the kept page with just those parts built for it.
 - **Release** (`release.py`): a digest of everything that changes how a page looks; every key
-  carries it, so a deploy starts with nothing kept.
+  carries it, and an app server of a new release purges the site-wide tag from the front cache
+  as it starts, so a deploy starts with nothing kept, in the app or at the edge.
 """
 
 from .holes import note_personal_read, punch, register_filler

@@ -12,8 +12,15 @@
 local server that records them). Each purger also names the response header the front cache
 reads tags from (`tag_header`) and how it joins them. A purge that fails is logged and never
 breaks the change that caused it: the front cache then serves the old copy until it expires.
+
+Every public response also carries `SITE_TAG`, so one purge of it (`purge_everything`) drops
+every page the front cache keeps. An app server that starts with another release than the one
+the front cache was last purged for does that before it serves (`purge_previous_release`,
+called by the WSGI and ASGI entry points): a deploy leaves no page of the previous release at
+the edge, as the release in every key of the app's own store leaves none there.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -23,11 +30,19 @@ from functools import cache
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.core.cache import cache as shared_cache
+
+from .release import RELEASE
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2
 BATCH = 30  # tags per call: Cloudflare takes at most 30 a call; headers stay short
+SITE_TAG = "site"  # on every public response: purging it empties the front cache of this site
+# In the shared cache: the release the front cache was last purged for, and who is purging it.
+PURGED_FOR_KEY = "front-cache-release:{}"
+PURGING_KEY = "front-cache-purging:{}:{}"
+PURGING_SECONDS = 60  # a process that dies while purging holds the others back this long
 
 
 class NoFrontCache:
@@ -37,7 +52,8 @@ class NoFrontCache:
     separator = " "
 
     def purge(self, tags):
-        pass
+        """Nothing to purge: True (as a front cache that confirmed the purge would answer)."""
+        return True
 
     def header_value(self, tags):
         return self.separator.join(sorted(tags))
@@ -48,11 +64,15 @@ class HTTPPurger(NoFrontCache):
         self.base_url = base_url.rstrip("/")
 
     def purge(self, tags):
+        """Purge `tags` (strings), BATCH to a call: True when every call was answered 2xx,
+        False when any failed (each failure logged; the other batches are still sent)."""
         tags = sorted(tags)
-        for start in range(0, len(tags), BATCH):
-            self.send(tags[start : start + BATCH])
+        results = [self.send(tags[start : start + BATCH]) for start in range(0, len(tags), BATCH)]
+        return all(results)
 
     def request(self, path, *, method="POST", headers=None, body=None):
+        """One call to the front cache's purge API: its HTTP status, or None when it failed
+        (unreachable, timed out, an error status; logged)."""
         request = urllib.request.Request(  # noqa: S310 - our own configured http(s) URL
             self.base_url + path, data=body, headers=headers or {}, method=method
         )
@@ -68,7 +88,7 @@ class VarnishPurger(HTTPPurger):
     """Varnish with vmod xkey: PURGE / with `xkey-purge: tag tag ...`."""
 
     def send(self, tags):
-        self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)})
+        return self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)}) is not None
 
 
 class FastlyPurger(HTTPPurger):
@@ -81,10 +101,11 @@ class FastlyPurger(HTTPPurger):
         self.service_id, self.token = service_id, token
 
     def send(self, tags):
-        self.request(
+        status = self.request(
             f"/service/{self.service_id}/purge",
             headers={"Fastly-Key": self.token, "Surrogate-Key": " ".join(tags)},
         )
+        return status is not None
 
 
 class CloudflarePurger(HTTPPurger):
@@ -99,11 +120,12 @@ class CloudflarePurger(HTTPPurger):
         self.zone_id, self.token = zone_id, token
 
     def send(self, tags):
-        self.request(
+        status = self.request(
             f"/client/v4/zones/{self.zone_id}/purge_cache",
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
             body=json.dumps({"tags": tags}).encode(),
         )
+        return status is not None
 
 
 def from_url(url):
@@ -135,3 +157,44 @@ def _purger_for(url):
 def purger():
     """The configured purger (settings.FRONT_CACHE)."""
     return _purger_for(settings.FRONT_CACHE)
+
+
+def purge_everything():
+    """Purge every page of this site the configured front cache keeps (they all carry
+    SITE_TAG). True when the front cache confirmed it, or there is none; False when it failed
+    (logged, never raised)."""
+    return purger().purge({SITE_TAG})
+
+
+def purge_previous_release(release=RELEASE):
+    """Called once as an app server starts, before it serves: when the release the front cache
+    was last purged for (recorded in the shared cache, for each NEWSROOM_FRONT_CACHE) is not
+    `release` (a string; the running code's RELEASE), or none is recorded, purge everything
+    and record `release` once the purge succeeded.
+
+    Processes starting together purge once: the first takes a claim for `release` in the
+    shared cache (PURGING_SECONDS) and the others leave it to that one; with the cache
+    unreachable each purges once and records nothing. A failed purge is logged, releases the
+    claim and records nothing, so the next start tries again. Never raises: the server starts
+    whatever happens here. Returns True when this call purged the front cache."""
+    try:
+        name = hashlib.sha256(settings.FRONT_CACHE.encode()).hexdigest()[:16]
+        if shared_cache.get(PURGED_FOR_KEY.format(name)) == release:
+            return False
+        claim = PURGING_KEY.format(name, release)
+        if not shared_cache.add(claim, True, PURGING_SECONDS) and shared_cache.get(claim):
+            return False  # another process is purging for this release
+        if not purge_everything():
+            shared_cache.delete(claim)
+            logger.warning(
+                "Front cache not purged for release %s: it may serve the last one's "
+                "pages until they expire (manage.py purge_front_cache)",
+                release,
+            )
+            return False
+        shared_cache.set(PURGED_FOR_KEY.format(name), release, None)
+    except Exception:  # the cache or the front cache failing: logged, the server still starts
+        logger.exception("Front cache not purged for release %s", release)
+        return False
+    logger.info("Front cache purged for release %s", release)
+    return True

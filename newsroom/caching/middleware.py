@@ -114,12 +114,12 @@ def shared_until(tags):
 
 
 def mark_public(response, tags, until):
-    """Name a public page's tags for the front cache, and (unless its view said otherwise) let
-    browsers keep it briefly and shared caches until `until` (see `shared_until`), serving it
-    stale while revalidating or while the app is down."""
-    if tags:
-        purger = frontcache.purger()
-        response[purger.tag_header] = purger.header_value(tags)
+    """Name a public page's tags for the front cache, with the site-wide tag that a new
+    release purges (frontcache.SITE_TAG), and (unless its view said otherwise) let browsers
+    keep it briefly and shared caches until `until` (see `shared_until`), serving it stale
+    while revalidating or while the app is down."""
+    purger = frontcache.purger()
+    response[purger.tag_header] = purger.header_value({*tags, frontcache.SITE_TAG})
     if "Cache-Control" in response:
         return response  # the view said how long (robots.txt, the favicon)
     shared = UNTAGGED_SECONDS if until is None else max(0, int(until - time.time()))

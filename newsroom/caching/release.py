@@ -1,4 +1,8 @@
-"""The release: a digest of everything that changes how a page looks."""
+"""The release: a digest of everything that changes how a page looks.
+
+Every key of the app's store carries it, and the front cache is purged whole when an app server
+of another release starts (frontcache.purge_previous_release), so a deploy starts with nothing
+kept, in the app or at the edge."""
 
 import contextlib
 import hashlib
@@ -15,8 +19,9 @@ LIBRARIES = ("django", "markdown", "nh3", "django-crispy-forms", "crispy-bootstr
 def release():
     """A 16-hex-digit digest of the code and templates that render pages (migrations aside),
     the versions of the libraries that render HTML, and the static files' hashed names (the
-    manifest `collectstatic` writes). Every kept page's and fragment's key carries it, so a
-    deploy that changes any of them starts with nothing kept."""
+    manifest `collectstatic` writes). Every kept page's and fragment's key carries it, and an
+    app server starting with another one than the front cache was last purged for purges it,
+    so a deploy that changes any of them starts with nothing kept."""
     digest = hashlib.sha256()
     for folder in FOLDERS:
         for path in sorted((settings.BASE_DIR / folder).rglob("*")):

@@ -9,7 +9,9 @@ A tag is a short string:
 - ``"<model>-all"``: anything about any of them, declared by queries that read fields without
   loading instances (aggregates such as the latest date in a sitemap index, values()); announced
   with every change to one of them;
-- a name an app chooses (``"thread-12"``: the public comments of story 12).
+- a name an app chooses (``"thread-12"``: the public comments of story 12);
+- ``"site"`` (frontcache.SITE_TAG): on every public response for the front cache, purged
+  whole when a new release starts.
 """
 
 import functools
