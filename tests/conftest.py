@@ -1,6 +1,8 @@
 import pytest
 from django.core.cache import cache
 
+from .frontcache import recorder  # noqa: F401 - a fixture for every test: a recording purge API
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):

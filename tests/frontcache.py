@@ -21,8 +21,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,3 +214,37 @@ def _stop(process):
         os.killpg(process.pid, signal.SIGKILL)
     if process.poll() is None:
         process.wait(timeout=5)
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A CDN's or Varnish's purge API: records each call as (method, path, headers with
+    lower-case names, body) in `calls` and answers `status`."""
+
+    calls = []
+    status = 200
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.calls.append((self.command, self.path, headers, body))
+        self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_PURGE = handle_any
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    """The recording purge API on a free loopback port: yields ("127.0.0.1:PORT", Recorder)."""
+    Recorder.calls, Recorder.status = [], 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", Recorder
+    server.shutdown()
+    server.server_close()

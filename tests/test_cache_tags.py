@@ -2,9 +2,7 @@
 exactly the tags it touches, from the app's store and from the front cache."""
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -248,36 +246,6 @@ def test_a_rolled_back_change_purges_nothing(site, purged):
 
 
 # --- The front cache's purge interface ------------------------------------------------------
-
-
-class Recorder(BaseHTTPRequestHandler):
-    calls = []
-    status = 200
-
-    def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        self.calls.append((self.command, self.path, headers, body))
-        self.send_response(self.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    do_POST = do_PURGE = handle_any
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def recorder():
-    Recorder.calls, Recorder.status = [], 200
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}", Recorder
-    server.shutdown()
-    server.server_close()
 
 
 def test_varnish_purges_by_xkey(recorder):
