@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from .frontcache import recorder  # noqa: F401 - a fixture for every test: a recording purge API
+from .servers import throwaway_redis
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +41,19 @@ def committed(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture
+def hanging_redis(settings, monkeypatch):
+    """A throwaway Redis of our own, which the test can make hang (SIGSTOP) and resume."""
+    with throwaway_redis() as server:
+        monkeypatch.setattr("newsroom.cache.RETRY_AFTER_SECONDS", 0.2)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "newsroom.cache.TolerantRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
+            }
+        }
+        settings.PAGE_CACHE_SECONDS = 600
+        yield server

@@ -20,27 +20,11 @@ from .servers import ROOT, environment, fetch, gunicorn, manage, throwaway_redis
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def private_redis(settings, monkeypatch):
-    """The default cache in a redis-server of the test's own, which it may stop (SIGSTOP)."""
-    with throwaway_redis() as server:
-        monkeypatch.setattr("newsroom.cache.RETRY_AFTER_SECONDS", 0.2)
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "newsroom.cache.TolerantRedisCache",
-                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
-                "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
-            }
-        }
-        settings.PAGE_CACHE_SECONDS = 600
-        yield server
-
-
 @pytest.fixture(params=["redis", "file"])
 def shared_cache(request, settings, tmp_path):
     """The default cache as deployed: Redis (a private redis-server) or the file cache."""
     if request.param == "redis":
-        yield request.getfixturevalue("private_redis")
+        yield request.getfixturevalue("hanging_redis")
         return
     settings.CACHES = {
         "default": {
@@ -87,13 +71,13 @@ def test_a_change_shows_after_the_cache_lost_its_purge_sequence(shared_cache, co
         assert is_kept(url)
 
 
-def test_a_lost_epoch_never_brings_back_pages_kept_before_it(private_redis, committed):
+def test_a_lost_epoch_never_brings_back_pages_kept_before_it(hanging_redis, committed):
     """A change made while Redis hung retires every kept page once Redis answers; if the epoch
     that did it is evicted later, none of those pages comes back."""
     story = a_busy_site(committed)
-    private_redis.send_signal(signal.SIGSTOP)
+    hanging_redis.send_signal(signal.SIGSTOP)
     change_title(story, committed)  # the purge cannot reach Redis
-    private_redis.send_signal(signal.SIGCONT)
+    hanging_redis.send_signal(signal.SIGCONT)
     time.sleep(0.3)  # the tolerant client asks Redis again
     assert "After the change" in text(story.get_absolute_url())  # a new epoch: built again
     cache.delete(store.EPOCH_KEY)

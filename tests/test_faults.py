@@ -353,24 +353,6 @@ def test_disallowed_host_log_line_holds_no_email(client):
 # --- Redis hangs with the kept pages still in it ---
 
 
-@pytest.fixture
-def hanging_redis(settings, monkeypatch):
-    """A throwaway Redis of our own, which the test can make hang (SIGSTOP) and resume."""
-    from .servers import throwaway_redis
-
-    with throwaway_redis() as server:
-        monkeypatch.setattr("newsroom.cache.RETRY_AFTER_SECONDS", 0.2)
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "newsroom.cache.TolerantRedisCache",
-                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
-                "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
-            }
-        }
-        settings.PAGE_CACHE_SECONDS = 600
-        yield server
-
-
 @pytest.mark.django_db
 def test_a_purge_missed_while_redis_hung_is_not_lost(
     hanging_redis, django_capture_on_commit_callbacks
