@@ -4,8 +4,9 @@ Connected in ArticlesConfig.ready(). Saves and deletes announce the changed obje
 created or deleted object also its model's collection ("event-list"). A story counts for the
 listings (feeds, sitemaps, related stories, search: "article-list") when it is published or
 scheduled before or after the change: a draft being edited changes no public page. A result
-changes its event (and every story covering it), its competition's medal table and its
-athlete's page. A renamed user or Author changes the bylines of their stories; a byline added
+changes its event (and every story covering it), its competition's medal table (its own tag,
+"medals-N": not the competition's, which every page of its events shows) and its athlete's
+page. A renamed user or Author changes the bylines of their stories; a byline added
 or removed changes the story and the author's page.
 """
 
@@ -28,6 +29,7 @@ from .models import (
     Section,
     Tag,
 )
+from .models.results import medals_tag
 
 # An Author's tag is declared wherever their name shows (bylines, feeds, their page): a
 # renamed author purges exactly those pages.
@@ -110,7 +112,7 @@ def _result_changed(sender, instance, using, **kwargs):
         all_tag(Event),  # an event's last change is read in aggregates (the sitemap index)
         tag_for(Athlete, instance.athlete_id),
         *(
-            tag_for(Competition, pk)
+            medals_tag(pk)
             for pk in Event.objects.filter(pk=instance.event_id).values_list(
                 "competition_id", flat=True
             )
@@ -158,6 +160,22 @@ def next_go_live():
     return at
 
 
+def _event_before_save(sender, instance, raw, **kwargs):
+    """Note the competition an event belonged to before this save (None when new)."""
+    instance._competition_before = (
+        Event.objects.filter(pk=instance.pk).values_list("competition_id", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+def _event_saved(sender, instance, using, **kwargs):
+    """An event that joins or leaves a competition moves its medals between medal tables."""
+    before = getattr(instance, "_competition_before", None)
+    if before != instance.competition_id:
+        announce(medals_tag(instance.competition_id), before and medals_tag(before), using=using)
+
+
 def connect():
     for model in OBJECTS:
         uid = model._meta.label_lower
@@ -175,6 +193,8 @@ def connect():
     post_delete.connect(_byline_changed, sender=Byline, dispatch_uid="caching.byline.deleted")
     post_save.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction")
     post_delete.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction.d")
+    pre_save.connect(_event_before_save, sender=Event, dispatch_uid="caching.event.pre")
+    post_save.connect(_event_saved, sender=Event, dispatch_uid="caching.event.medals")
     post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
     post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
     user = get_user_model()

@@ -552,3 +552,47 @@ def test_a_covering_story_shows_when_its_results_were_updated(site, committed):
         event = Event.objects.get(pk=site["event"].pk)
         event.mark_results_changed(at=timezone.now() + timedelta(minutes=7))
     assert Client().get(url).content.decode() == fresh(url)
+
+
+def test_a_result_leaves_the_other_events_of_its_competition_and_other_medal_tables_kept(
+    site, committed
+):
+    """Race day at one competition: a result in one event leaves the competition's other
+    events, the stories covering only them, their athletes and another competition's medal
+    table kept (they show the competition, not its medals)."""
+    with committed():
+        sibling = make_event(competition=site["competition"])
+        rival = make_athlete(name="Femke Kok")
+        make_result(event=sibling, athlete=rival, rank=1, time_ms=36_490)
+        story = make_article(title="The 500 m", section=site["section"], events=[sibling])
+        second = make_athlete(name="Marrit Fledderus")  # not new when the result comes
+    untouched = [
+        sibling.get_absolute_url(),
+        story.get_absolute_url(),
+        rival.get_absolute_url(),
+        site["other_event"].competition.get_absolute_url(),
+    ]
+    changed = [site["event"].get_absolute_url(), site["competition"].get_absolute_url()]
+    for url in untouched + changed:
+        Client().get(url)
+    with committed():
+        make_result(event=site["event"], athlete=second, rank=2, time_ms=72_590)
+    for url in untouched:
+        assert is_kept(url), url
+    for url in changed:
+        assert Client().get(url).content.decode() == fresh(url), url
+
+
+def test_an_event_moved_to_another_competition_takes_its_medals_along(site, committed):
+    urls = [
+        site["competition"].get_absolute_url(),
+        site["other_event"].competition.get_absolute_url(),
+    ]
+    for url in urls:
+        Client().get(url)
+    with committed():
+        event = Event.objects.get(pk=site["event"].pk)
+        event.competition = site["other_event"].competition
+        event.save()
+    for url in urls:
+        assert Client().get(url).content.decode() == fresh(url), url

@@ -27,6 +27,12 @@ TOP_PLACES = 5
 RESULTS_STAMP_TAG = "article-results-stamp"
 
 
+def medals_tag(competition_pk):
+    """The tag of one competition's medal table ("medals-3"), announced when a result of one
+    of its events changes or an event joins or leaves it (articles/caching.py)."""
+    return f"medals-{competition_pk}"
+
+
 class Competition(SluggedModel, Tagged):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -50,7 +56,11 @@ class Competition(SluggedModel, Tagged):
             raise ValidationError({"ends_on": "A competition cannot end before it starts."})
 
     def medal_table(self):
-        return Result.objects.filter(event__competition=self).medal_table()
+        """The competition's medal table (ResultQuerySet.medal_table), depending on its
+        `medals_tag`: its events are read in a subquery, so no change to one event's own fields
+        (a results stamp on race day) retires it."""
+        events = Event.objects.filter(competition=self).values("pk")
+        return Result.objects.filter(event__in=events).declaring(medals_tag(self.pk)).medal_table()
 
 
 class Nation(Tagged):
@@ -180,7 +190,7 @@ class Event(SluggedModel, Tagged):
         # seconds on race day.
         announce(
             tag_for(self),
-            tag_for(Competition, self.competition_id),
+            medals_tag(self.competition_id),
             all_tag(Event),
             RESULTS_STAMP_TAG,
             *map(results_stamp_tag, stamped),

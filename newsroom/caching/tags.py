@@ -65,8 +65,10 @@ class TaggedQuerySet(models.QuerySet):
 
     - its model's collection tag, and each loaded instance its own (see `Tagged`);
     - when it reads fields without loading instances (values(), aggregates), the ``-all`` tag
-      of its model, and with annotations too, of every other model it joins to compute them (a
-      medal table's nation names);
+      of its model and of every other model it joins to read them (a medal table's nation
+      names). Instances loaded through joins (select_related) declare their own tags instead;
+      an annotation computed over joined rows must declare what it reads by hand
+      (`declaring()`);
     - the tags given to `declaring()`;
     - again each time its rows are used, not only when they are fetched: rows fetched while
       one fragment was built and shown in another still make the second depend on them.
@@ -90,7 +92,7 @@ class TaggedQuerySet(models.QuerySet):
         if self._result_cache is None:
             with collecting() as found:
                 values = self._iterable_class is not models.query.ModelIterable
-                declare(*self._tags_of_reading(values=values, joined=values or self._annotated()))
+                declare(*self._tags_of_reading(values=values, joined=values))
                 super()._fetch_all()
             self._tags_read = frozenset(found)
         else:
@@ -107,9 +109,6 @@ class TaggedQuerySet(models.QuerySet):
     def aggregate(self, *args, **kwargs):
         declare(*self._tags_of_reading(values=True, joined=True))
         return super().aggregate(*args, **kwargs)
-
-    def _annotated(self):
-        return bool(self.query.annotations)
 
     def _tags_of_reading(self, *, values=False, joined=False):
         """The tags a read declares before any row is seen: its collection's, `declaring()`'s,
