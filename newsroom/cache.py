@@ -78,7 +78,9 @@ class TolerantRedisCacheClient(RedisCacheClient):
         return result
 
     def set_many(self, data, timeout):
-        return self._call("set_many", None, data, timeout)
+        """Set every item; True when Redis took them, False when it could not be reached."""
+        unreachable = object()
+        return self._call("set_many", unreachable, data, timeout) is not unreachable
 
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
@@ -143,6 +145,19 @@ class TolerantRedisCache(RedisCache):
         a process that missed a purge finds out, about once a second, that it can retire what
         the purge would have (newsroom.caching.store)."""
         return self._cache.probe()
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        """cache.set_many(): the keys that were not set, as Django's contract has it (its
+        Redis backend answers [] whatever happened): all of them when Redis could not be
+        reached, so a purge that did not land is known (newsroom.caching.store)."""
+        if not data:
+            return []
+        keys = {
+            self.make_and_validate_key(key, version=version): value for key, value in data.items()
+        }
+        if self._cache.set_many(keys, self.get_backend_timeout(timeout)):
+            return []
+        return list(data)
 
     def add_many(self, data, timeout=DEFAULT_TIMEOUT):
         """cache.add() of each item of `data`, in one round trip."""
