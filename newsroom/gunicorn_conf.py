@@ -1,5 +1,11 @@
-"""gunicorn settings for `make serve`: its own logs pass the site's SafeLogFilter too, and the
-access log names no client address."""
+"""gunicorn settings for `make serve`: its own logs pass the site's SafeLogFilter too, the
+access log names no client address, and a server of a new release purges the front cache once
+it listens (`when_ready`)."""
+
+import os
+
+# Tells newsroom/wsgi.py not to purge the front cache as it is imported: when_ready does it.
+os.environ["NEWSROOM_PURGE_WHEN_READY"] = "1"
 
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
@@ -23,3 +29,21 @@ control_socket_disable = True
 # --max-requests (the guard against slow leaks) serves again within milliseconds instead of
 # after a third of a second of imports, which showed as p99 spikes under load.
 preload_app = True
+
+
+def when_ready(server):
+    """The master has bound its socket and is about to start the workers: purge the front cache
+    now if it was last purged for another release (frontcache.purge_previous_release).
+
+    Not as newsroom/wsgi.py is imported: with preload_app the master imports it before it binds,
+    and a purge then left the front cache asking a server that did not listen yet (a 503 for
+    every page a hard purge had dropped). Now connections wait in the socket's queue until the
+    purge is done and a worker takes them, so no request is served by the new release before it.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+    import django
+
+    django.setup()  # done already with preload_app; the master needs it otherwise
+    from newsroom.caching import frontcache
+
+    frontcache.purge_previous_release()

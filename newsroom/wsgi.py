@@ -1,9 +1,10 @@
 """The WSGI entry point gunicorn serves (`newsroom.wsgi:application`).
 
 Importing it starts an app server: when the front cache was last purged for another release,
-it is purged now, before anything is served (`frontcache.purge_previous_release`). Management
-commands other than `runserver` never import it: not `migrate`, which a deploy runs while the
-old release still serves.
+it is purged now, before anything is served (`frontcache.purge_previous_release`), except under
+gunicorn with newsroom/gunicorn_conf.py (NEWSROOM_PURGE_WHEN_READY set), which does it once it
+listens (its `when_ready`). Management commands other than `runserver` never import it: not
+`migrate`, which a deploy runs while the old release still serves.
 """
 
 import os
@@ -15,7 +16,8 @@ django_application = get_wsgi_application()
 
 from newsroom.caching import frontcache  # noqa: E402 - reads the settings configured above
 
-frontcache.purge_previous_release()
+if not os.environ.get("NEWSROOM_PURGE_WHEN_READY"):
+    frontcache.purge_previous_release()
 
 
 def application(environ, start_response):

@@ -69,16 +69,10 @@ def gunicorn(tmp_path, static_root, *, workers=1, port=None, **env):
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start:\n" + (
-                    log_path.read_text()
-                )
-                time.sleep(0.1)
+        while not _started(port, log_path):
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log_path.read_text()
+            time.sleep(0.1)
         yield f"http://127.0.0.1:{port}", log_path
     finally:
         process.terminate()
@@ -87,6 +81,16 @@ def gunicorn(tmp_path, static_root, *, workers=1, port=None, **env):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def _started(port, log_path):
+    """Listening on `port` and done with its start (gunicorn_conf's when_ready, which purges the
+    front cache for a new release, returns before the first worker boots)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return "Booting worker" in log_path.read_text()
 
 
 def fetch(url, *, data=None, opener=None, headers=None, timeout=15):

@@ -503,6 +503,29 @@ def test_a_deploy_that_changes_a_template_the_code_or_static_files_starts_with_n
     assert len({before, after_template, after_code, releases.release()}) == 4
 
 
+def test_a_deploy_that_changes_any_template_file_changes_the_release(settings, tmp_path):
+    """Not only .html and .py: a sitemap's XML template, an email's text template or any other
+    file under the templates and code folders is part of the release; bytecode and migrations
+    are not (they change no page)."""
+    settings.BASE_DIR = tmp_path
+    settings.STATIC_ROOT = tmp_path / "static"
+    sitemap = tmp_path / "templates" / "sitemaps" / "sitemap.xml"
+    email = tmp_path / "comments" / "templates" / "comments" / "emails" / "reply.txt"
+    bytecode = tmp_path / "articles" / "__pycache__" / "views.cpython-312.pyc"
+    migration = tmp_path / "articles" / "migrations" / "0002_more.py"
+    for path in (sitemap, email, bytecode, migration):
+        path.parent.mkdir(parents=True)
+        path.write_text("old")
+    before = releases.release()
+    bytecode.write_text("new")
+    migration.write_text("new")
+    assert releases.release() == before
+    sitemap.write_text("<urlset>new</urlset>")
+    after_sitemap = releases.release()
+    email.write_text("new")
+    assert len({before, after_sitemap, releases.release()}) == 3
+
+
 def test_every_release_shares_one_purge_sequence():
     """Kept pages and fragments are keyed by release, purges are not: during a rolling deploy
     a change made through a server of either release retires what both keep."""

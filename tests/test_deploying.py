@@ -7,8 +7,12 @@ Real gunicorn servers behind a real Varnish (tests/frontcache.py), on a SQLite f
 own; the CDNs' purge APIs are a local server that records the calls."""
 
 import json
+import re
 import shutil
+import socket
 import threading
+import time
+from http.server import ThreadingHTTPServer
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,7 +20,7 @@ from django.test import Client
 
 from newsroom.caching import frontcache
 
-from .frontcache import request, requires_varnish, varnish
+from .frontcache import Recorder, request, requires_varnish, varnish
 from .servers import environment, free_port, gunicorn, manage
 
 NEW_SITE_CSS = "css/site.0123456789ab.css"
@@ -24,12 +28,14 @@ NEW_SITE_CSS = "css/site.0123456789ab.css"
 
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory):
-    """Two releases of the site on one migrated SQLite database: their static roots (the
+    """Two releases of the site on one migrated SQLite database with the demo content: their
+    static roots (the
     second's stylesheet changed, so its manifest and RELEASE differ) and stylesheet URLs."""
     root = tmp_path_factory.mktemp("releases")
     database = f"sqlite:///{root / 'db.sqlite3'}"
     old, new = root / "static-old", root / "static-new"
     manage("migrate", "--noinput", env=environment(DATABASE_URL=database))
+    manage("seed_demo", env=environment(DATABASE_URL=database))  # stories and results to keep
     manage("collectstatic", "--noinput", env=environment(STATIC_ROOT=str(old)))
     shutil.copytree(old, new)
     manifest = json.loads((new / "staticfiles.json").read_text())
@@ -63,8 +69,8 @@ def deployment(releases, tmp_path):
             **env,
         )
 
-    def front():
-        return varnish(app_port, tmp_path, port=front_port, probe_interval="3600s")
+    def front(probe_interval="3600s"):
+        return varnish(app_port, tmp_path, port=front_port, probe_interval=probe_interval)
 
     return server, front
 
@@ -155,6 +161,7 @@ def sent_tags(call, cdn):
     assert method == "POST"
     if cdn == "fastly":
         assert path == "/service/SERVICE1/purge"
+        assert headers["fastly-soft-purge"] == "1"  # the release purge is soft where it can be
         return headers["surrogate-key"].split()
     assert path == "/client/v4/zones/ZONE1/purge_cache"
     return json.loads(body)["tags"]
@@ -208,3 +215,119 @@ def test_a_refused_cdn_purge_is_tried_again_at_the_next_start(settings, recorder
     api.status = 200
     assert frontcache.purge_previous_release(release="release-2") is True
     assert len(api.calls) == 2
+
+
+def pages_kept_by(front):
+    """`/`, `/results/` and a story, each asked twice through `front` (kept: a HIT), once its
+    health probe finds the app server up."""
+    deadline = time.monotonic() + 10
+    while (answer := request(front.url, "GET", "/"))[0] != 200:
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.1)
+    home_page = answer[2]
+    story = re.search(rb'href="(/stories/[^/"]+/)"', home_page).group(1).decode()
+    pages = ("/", "/results/", story)
+    for path in pages:
+        request(front.url, "GET", path)
+        assert request(front.url, "GET", path)[1]["X-Cache"] == "HIT", path
+    return pages
+
+
+@requires_varnish
+def test_kept_pages_are_served_while_no_server_answers_after_a_release_purge(
+    releases, deployment, settings
+):
+    """A new release's purge reaches the front cache while no app server answers (the old one
+    stopped, the new one not listening yet): readers still get the kept pages, not a 503; once
+    the new server answers, the next reader of each page gets the new release's."""
+    server, front_cache = deployment
+    with front_cache() as front:
+        with server("old"):
+            pages = pages_kept_by(front)
+        settings.FRONT_CACHE = f"varnish://{front.url.removeprefix('http://')}"
+        assert frontcache.purge_previous_release(release="a-new-release") is True
+        for path in pages:
+            status, _, body = request(front.url, "GET", path)
+            assert status == 200 and releases["old_css"] in body, (path, status)
+        with server("new"):
+            for path in pages:
+                status, headers, body = request(front.url, "GET", path)
+                assert status == 200 and headers["X-Cache"] == "MISS", (path, status)
+                assert releases["new_css"] in body and releases["old_css"] not in body, path
+
+
+@requires_varnish
+def test_a_restart_of_a_new_release_never_answers_503_for_a_kept_page(releases, deployment):
+    """The deploy a reviewer saw fail: pages kept, the old server stopped long enough for the
+    front cache's health probe to mark it down, a server of the new release started. Every
+    answer is 200 throughout, and the new release's pages follow once it answers."""
+    server, front_cache = deployment
+    with front_cache(probe_interval="0.2s") as front:
+        with server("old"):
+            pages = pages_kept_by(front)
+        answers, stopping = [], threading.Event()
+
+        def read():
+            while not stopping.is_set():
+                for path in pages:
+                    status, _, body = request(front.url, "GET", path)
+                    answers.append((path, status, releases["new_css"] in body))
+                time.sleep(0.02)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            time.sleep(1.5)  # the probe (every 0.2 s) has marked the stopped server down
+            with server("new"):
+                deadline = time.monotonic() + 10
+                while {path for path, _, new in answers[-9:] if new} != set(pages):
+                    assert time.monotonic() < deadline, answers[-9:]
+                    time.sleep(0.1)
+                stopping.set()
+        finally:
+            stopping.set()
+            reader.join()
+    failed = [answer for answer in answers if answer[1] != 200]
+    assert answers and not failed, (len(failed), failed[:5])
+
+
+class PortProbingRecorder(Recorder):
+    """The purge API, which also notes whether the app server accepted a connection when the
+    call arrived (`answering`)."""
+
+    app_port = None
+    answering = []
+
+    def handle_any(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.app_port), timeout=1).close()
+            self.answering.append(True)
+        except OSError:
+            self.answering.append(False)
+        super().handle_any()
+
+    do_POST = do_PURGE = handle_any
+
+
+def test_gunicorn_purges_for_a_new_release_once_it_listens(releases, tmp_path):
+    """The release purge reaches the front cache only once the server accepts connections
+    (gunicorn's when_ready), never from the preloading master before it binds its socket:
+    a hard purge (Cloudflare) must not leave the front cache with nothing to serve."""
+    PortProbingRecorder.calls, PortProbingRecorder.answering = [], []
+    PortProbingRecorder.app_port = free_port()
+    api = ThreadingHTTPServer(("127.0.0.1", 0), PortProbingRecorder)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    try:
+        with gunicorn(
+            tmp_path,
+            releases["new"],
+            port=PortProbingRecorder.app_port,
+            DATABASE_URL=releases["database"],
+            NEWSROOM_CACHE_DIR=str(tmp_path / "cache"),
+            NEWSROOM_FRONT_CACHE=f"cloudflare://ZONE1?api=http://127.0.0.1:{api.server_port}",
+        ) as (_url, log):
+            assert "Front cache purged for release" in log.read_text()
+    finally:
+        api.shutdown()
+        api.server_close()
+    assert PortProbingRecorder.answering == [True]

@@ -22,6 +22,10 @@
 #   answers 5xx. The `xkey` header never reaches clients.
 # - `PURGE /` with `xkey-purge: tag1 tag2` from this machine drops every kept response that
 #   carries any of those tags; the answer is 200 with `X-Purged: <number of objects>`.
+#   `xkey-softpurge: tag1 tag2` instead (what an app server of a new release sends for `site`)
+#   only marks them stale: the next request fetches a fresh copy (never served stale while the
+#   app is up, see vcl_hit), but while the app is down or not listening yet they are still
+#   served (stale-if-error), not a 503.
 #   `PURGE /some/url` without that header drops that URL.
 # - Everything personal goes to the app untouched and is never kept: other methods than
 #   GET/HEAD, /admin/, /healthz, requests with Authorization or a personal cookie (the list
@@ -77,6 +81,7 @@ sub vcl_recv {
         unset req.http.X-Newsroom-Revalidate;
         unset req.http.X-Newsroom-Stale;
         unset req.http.X-Newsroom-Purged;
+        unset req.http.X-Newsroom-Soft-Purged;
     }
 
     if (req.method == "PURGE") {
@@ -137,6 +142,12 @@ sub newsroom_purge {
         set req.http.X-Newsroom-Purged = xkey.purge(req.http.xkey-purge);
         return (synth(200, "Purged"));
     }
+    if (req.http.xkey-softpurge) {
+        # Soft purge: every object carrying any of these tags expires now but keeps its grace
+        # (stale-if-error), to be served while the app cannot answer (vcl_hit).
+        set req.http.X-Newsroom-Purged = xkey.softpurge(req.http.xkey-softpurge);
+        return (synth(200, "Purged"));
+    }
     return (purge);
 }
 
@@ -154,12 +165,20 @@ sub vcl_hash {
 }
 
 sub vcl_hit {
+    # Soft-purged (a new release): it expired before its s-maxage ran out (obj.ttl + obj.age is
+    # the time it was fresh for, its s-maxage unless purged). Never served for its
+    # stale-while-revalidate: only while the app is down or failed to answer, below.
+    if (obj.ttl + obj.age + 1s < std.duration(regsub(obj.http.Cache-Control,
+            "(?i)^.*s-maxage=([0-9]+).*$", "\1s"), 0s)) {
+        set req.http.X-Newsroom-Soft-Purged = "1";
+    }
     # Fresh, or stale for less than its stale-while-revalidate: deliver (Varnish refreshes a
     # stale object in the background).
-    if (obj.ttl + std.duration(regsub(obj.http.Cache-Control,
+    if (!req.http.X-Newsroom-Soft-Purged && obj.ttl + std.duration(regsub(obj.http.Cache-Control,
             "(?i)^.*stale-while-revalidate=([0-9]+).*$", "\1s"), 0s) > 0s) {
         return (deliver);
     }
+    unset req.http.X-Newsroom-Soft-Purged;
     # Older: only while the app is down or failed to answer (stale-if-error, obj.grace).
     if (req.http.X-Newsroom-Stale || !std.healthy(req.backend_hint)) {
         return (deliver);

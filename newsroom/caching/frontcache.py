@@ -2,11 +2,16 @@
 
 - unset: no front cache (nothing to purge);
 - ``varnish://HOST:PORT``: Varnish with the xkey module (deploy/varnish/newsroom.vcl): a
-  ``PURGE`` request with an ``xkey-purge`` header listing the tags;
+  ``PURGE`` request with an ``xkey-purge`` header listing the tags (``xkey-softpurge`` for a
+  soft purge);
 - ``fastly://SERVICE_ID``: Fastly's purge by surrogate key (POST /service/ID/purge with a
-  ``Surrogate-Key`` header), the token from ``FASTLY_API_TOKEN``;
+  ``Surrogate-Key`` header; ``Fastly-Soft-Purge: 1`` for a soft purge), the token from
+  ``FASTLY_API_TOKEN``;
 - ``cloudflare://ZONE_ID``: Cloudflare's purge by cache tag (POST /zones/ID/purge_cache with
-  ``{"tags": [...]}``), the token from ``CLOUDFLARE_API_TOKEN``.
+  ``{"tags": [...]}``; it has no soft purge), the token from ``CLOUDFLARE_API_TOKEN``.
+
+A soft purge marks the pages stale instead of dropping them: the next reader gets a fresh copy,
+but while the app cannot answer the front cache still serves the stale one (stale-if-error).
 
 ``?api=http://127.0.0.1:PORT`` after a CDN's URL sends its calls to another address (tests use a
 local server that records them). Each purger also names the response header the front cache
@@ -15,9 +20,11 @@ breaks the change that caused it: the front cache then serves the old copy until
 
 Every public response also carries `SITE_TAG`, so one purge of it (`purge_everything`) drops
 every page the front cache keeps. An app server that starts with another release than the one
-the front cache was last purged for does that before it serves (`purge_previous_release`,
-called by the WSGI and ASGI entry points): a deploy leaves no page of the previous release at
-the edge, as the release in every key of the app's own store leaves none there.
+the front cache was last purged for does that, softly, before it serves
+(`purge_previous_release`: gunicorn once it listens, newsroom/gunicorn_conf.py; other servers
+as they import the WSGI or ASGI entry point): a deploy leaves no page of the previous release
+at the edge, as the release in every key of the app's own store leaves none there, and pages
+kept there are still served while the new server cannot answer yet.
 """
 
 import hashlib
@@ -51,7 +58,7 @@ class NoFrontCache:
     tag_header = "xkey"
     separator = " "
 
-    def purge(self, tags):
+    def purge(self, tags, *, soft=False):
         """Nothing to purge: True (as a front cache that confirmed the purge would answer)."""
         return True
 
@@ -63,11 +70,13 @@ class HTTPPurger(NoFrontCache):
     def __init__(self, base_url):
         self.base_url = base_url.rstrip("/")
 
-    def purge(self, tags):
+    def purge(self, tags, *, soft=False):
         """Purge `tags` (strings), BATCH to a call: True when every call was answered 2xx,
-        False when any failed (each failure logged; the other batches are still sent)."""
+        False when any failed (each failure logged; the other batches are still sent). `soft`:
+        mark the pages stale instead of dropping them, where the front cache can."""
         tags = sorted(tags)
-        results = [self.send(tags[start : start + BATCH]) for start in range(0, len(tags), BATCH)]
+        batches = [tags[start : start + BATCH] for start in range(0, len(tags), BATCH)]
+        results = [self.send(batch, soft=soft) for batch in batches]
         return all(results)
 
     def request(self, path, *, method="POST", headers=None, body=None):
@@ -85,10 +94,11 @@ class HTTPPurger(NoFrontCache):
 
 
 class VarnishPurger(HTTPPurger):
-    """Varnish with vmod xkey: PURGE / with `xkey-purge: tag tag ...`."""
+    """Varnish with vmod xkey: PURGE / with `xkey-purge: tag tag ...` (`xkey-softpurge`: soft)."""
 
-    def send(self, tags):
-        return self.request("/", method="PURGE", headers={"xkey-purge": " ".join(tags)}) is not None
+    def send(self, tags, *, soft=False):
+        header = "xkey-softpurge" if soft else "xkey-purge"
+        return self.request("/", method="PURGE", headers={header: " ".join(tags)}) is not None
 
 
 class FastlyPurger(HTTPPurger):
@@ -100,17 +110,17 @@ class FastlyPurger(HTTPPurger):
         super().__init__(base_url)
         self.service_id, self.token = service_id, token
 
-    def send(self, tags):
-        status = self.request(
-            f"/service/{self.service_id}/purge",
-            headers={"Fastly-Key": self.token, "Surrogate-Key": " ".join(tags)},
-        )
+    def send(self, tags, *, soft=False):
+        headers = {"Fastly-Key": self.token, "Surrogate-Key": " ".join(tags)}
+        if soft:
+            headers["Fastly-Soft-Purge"] = "1"
+        status = self.request(f"/service/{self.service_id}/purge", headers=headers)
         return status is not None
 
 
 class CloudflarePurger(HTTPPurger):
     """Cloudflare: POST /client/v4/zones/{id}/purge_cache {"tags": [...]}; tags in `Cache-Tag`,
-    comma-separated."""
+    comma-separated. Cloudflare has no soft purge: `soft` is a hard purge there."""
 
     tag_header = "Cache-Tag"
     separator = ","
@@ -119,7 +129,7 @@ class CloudflarePurger(HTTPPurger):
         super().__init__(base_url)
         self.zone_id, self.token = zone_id, token
 
-    def send(self, tags):
+    def send(self, tags, *, soft=False):
         status = self.request(
             f"/client/v4/zones/{self.zone_id}/purge_cache",
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
@@ -159,18 +169,23 @@ def purger():
     return _purger_for(settings.FRONT_CACHE)
 
 
-def purge_everything():
+def purge_everything(*, soft=False):
     """Purge every page of this site the configured front cache keeps (they all carry
-    SITE_TAG). True when the front cache confirmed it, or there is none; False when it failed
-    (logged, never raised)."""
-    return purger().purge({SITE_TAG})
+    SITE_TAG); `soft`: mark them stale instead, where the front cache can (HTTPPurger.purge).
+    True when the front cache confirmed it, or there is none; False when it failed (logged,
+    never raised)."""
+    return purger().purge({SITE_TAG}, soft=soft)
 
 
 def purge_previous_release(release=RELEASE):
-    """Called once as an app server starts, before it serves: when the release the front cache
-    was last purged for (recorded in the shared cache, for each NEWSROOM_FRONT_CACHE) is not
-    `release` (a string; the running code's RELEASE), or none is recorded, purge everything
-    and record `release` once the purge succeeded.
+    """Called once as an app server starts, before it serves (gunicorn: once it listens, see
+    newsroom/gunicorn_conf.py): when the release the front cache was last purged for (recorded
+    in the shared cache, for each NEWSROOM_FRONT_CACHE) is not `release` (a string; the running
+    code's RELEASE), or none is recorded, purge everything softly and record `release` once the
+    purge succeeded. Soft, so that a page kept there is still served (stale-if-error) while no
+    server of the new release answers, instead of a 503; the next reader once one answers gets
+    the new release's page (Varnish: deploy/varnish/newsroom.vcl; Fastly: the first reader
+    within stale-while-revalidate may get the stale one; Cloudflare: a hard purge).
 
     Processes starting together purge once: the first takes a claim for `release` in the
     shared cache (PURGING_SECONDS) and the others leave it to that one; with the cache
@@ -184,7 +199,7 @@ def purge_previous_release(release=RELEASE):
         claim = PURGING_KEY.format(name, release)
         if not shared_cache.add(claim, True, PURGING_SECONDS) and shared_cache.get(claim):
             return False  # another process is purging for this release
-        if not purge_everything():
+        if not purge_everything(soft=True):
             shared_cache.delete(claim)
             logger.warning(
                 "Front cache not purged for release %s: it may serve the last one's "

@@ -12,20 +12,26 @@ from pathlib import Path
 from django.conf import settings
 
 FOLDERS = ("articles", "comments", "newsroom", "templates")
+# Under FOLDERS, what never changes a page: bytecode, and migrations (the schema, not the HTML).
+SKIPPED_FOLDERS = ("__pycache__", "migrations")
 # Libraries whose upgrade changes rendered HTML (Markdown, sanitising, forms, dates).
 LIBRARIES = ("django", "markdown", "nh3", "django-crispy-forms", "crispy-bootstrap5")
 
 
 def release():
-    """A 16-hex-digit digest of the code and templates that render pages (migrations aside),
+    """A 16-hex-digit digest of every file under the code and templates folders (FOLDERS:
+    templates of any kind, .html, .xml sitemaps, .txt emails, and the code, whatever its
+    suffix; __pycache__ and migrations aside),
     the versions of the libraries that render HTML, and the static files' hashed names (the
     manifest `collectstatic` writes). Every kept page's and fragment's key carries it, and an
     app server starting with another one than the front cache was last purged for purges it,
     so a deploy that changes any of them starts with nothing kept."""
     digest = hashlib.sha256()
     for folder in FOLDERS:
-        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
-            if path.suffix in (".py", ".html") and "migrations" not in path.parts:
+        root = settings.BASE_DIR / folder
+        for path in sorted(root.rglob("*")):
+            skipped = any(part in SKIPPED_FOLDERS for part in path.relative_to(root).parts)
+            if path.is_file() and not skipped:
                 digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
                 digest.update(path.read_bytes())
     for library in LIBRARIES:
