@@ -39,11 +39,19 @@ def when_ready(server):
     and a purge then left the front cache asking a server that did not listen yet (a 503 for
     every page a hard purge had dropped). Now connections wait in the socket's queue until the
     purge is done and a worker takes them, so no request is served by the new release before it.
+
+    Only for Newsroom's own application (bench/run.py serves its bare Django project with these
+    settings too), and never a reason not to start: whatever fails here is logged.
     """
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-    import django
+    if (getattr(server.app, "app_uri", None) or "").split(":")[0] != "newsroom.wsgi":
+        return
+    try:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+        import django
 
-    django.setup()  # done already with preload_app; the master needs it otherwise
-    from newsroom.caching import frontcache
+        django.setup()  # done already with preload_app; the master needs it otherwise
+        from newsroom.caching import frontcache
 
-    frontcache.purge_previous_release()
+        frontcache.purge_previous_release()
+    except Exception:
+        server.log.exception("Front cache not purged for this release")

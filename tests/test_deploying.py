@@ -7,9 +7,12 @@ Real gunicorn servers behind a real Varnish (tests/frontcache.py), on a SQLite f
 own; the CDNs' purge APIs are a local server that records the calls."""
 
 import json
+import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -21,7 +24,7 @@ from django.test import Client
 from newsroom.caching import frontcache
 
 from .frontcache import Recorder, request, requires_varnish, varnish
-from .servers import environment, free_port, gunicorn, manage
+from .servers import ROOT, environment, fetch, free_port, gunicorn, manage
 
 NEW_SITE_CSS = "css/site.0123456789ab.css"
 
@@ -331,3 +334,35 @@ def test_gunicorn_purges_for_a_new_release_once_it_listens(releases, tmp_path):
         api.shutdown()
         api.server_close()
     assert PortProbingRecorder.answering == [True]
+
+
+def test_the_gunicorn_settings_serve_another_django_project_too(tmp_path):
+    """bench/run.py serves a bare `django-admin startproject` with `make serve`'s gunicorn
+    command line, settings included: the release purge is Newsroom's own, and that server
+    starts and answers."""
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "ceiling", str(tmp_path)], check=True
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+        "DJANGO_SETTINGS_MODULE": "ceiling.settings",
+    }
+    command = [sys.executable, "-m", "gunicorn", "ceiling.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--config", "python:newsroom.gunicorn_conf", "--workers", "1"]
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 30
+        while "Booting worker" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        status = fetch(f"http://127.0.0.1:{port}/")[0]
+        assert status == 200, log.read_text()  # startproject's welcome page (DEBUG on)
+        assert "Traceback" not in log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
