@@ -67,8 +67,7 @@ def redirect_for(path):
         return None  # (never a 301 to itself: the page there answers, or its 404 stands)
     response = HttpResponsePermanentRedirect(url)
     target = link.article or link.section or link.tag
-    purger = frontcache.purger()
-    response[purger.tag_header] = purger.header_value([tag_for(target), frontcache.SITE_TAG])
+    frontcache.name_tags(response, [tag_for(target)])
     patch_cache_control(response, public=True, max_age=0, s_maxage=REDIRECT_SECONDS)
     return response
 

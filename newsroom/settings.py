@@ -73,7 +73,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "articles",
     "comments",
-    # The project's own commands (newsroom/management/commands: purge_front_cache); no models.
+    # The project's own commands (newsroom/management/commands: purge_front_cache,
+    # retire_kept_pages); no models.
     "newsroom",
 ]
 

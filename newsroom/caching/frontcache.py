@@ -169,6 +169,14 @@ def purger():
     return _purger_for(settings.FRONT_CACHE)
 
 
+def name_tags(response, tags):
+    """Name what `response` (a public HttpResponse) shows for the front cache: `tags`
+    (strings) and SITE_TAG, in the header the configured front cache reads. Returns it."""
+    configured = purger()
+    response[configured.tag_header] = configured.header_value({*tags, SITE_TAG})
+    return response
+
+
 def purge_everything(*, soft=False):
     """Purge every page of this site the configured front cache keeps (they all carry
     SITE_TAG); `soft`: mark them stale instead, where the front cache can (HTTPPurger.purge).

@@ -118,8 +118,7 @@ def mark_public(response, tags, until):
     release purges (frontcache.SITE_TAG), and (unless its view said otherwise) let browsers
     keep it briefly and shared caches until `until` (see `shared_until`), serving it stale
     while revalidating or while the app is down."""
-    purger = frontcache.purger()
-    response[purger.tag_header] = purger.header_value({*tags, frontcache.SITE_TAG})
+    frontcache.name_tags(response, tags)
     if "Cache-Control" in response:
         return response  # the view said how long (robots.txt, the favicon)
     shared = UNTAGGED_SECONDS if until is None else max(0, int(until - time.time()))

@@ -125,12 +125,12 @@ class TaggedQuerySet(models.QuerySet):
 def _joined_models(query):
     """The models whose tables `query` (a sql.Query) joins: every table in its FROM clause
     (joins set up and then trimmed, such as a filter on a foreign key's id, are not)."""
-    tables = {
-        getattr(join, "table_name", None)
+    models_by_table = _models_by_table()
+    return {
+        models_by_table[join.table_name]
         for alias, join in query.alias_map.items()
-        if query.alias_refcount.get(alias)
+        if query.alias_refcount.get(alias) and join.table_name in models_by_table
     }
-    return {model for table, model in _models_by_table().items() if table in tables}
 
 
 @functools.cache

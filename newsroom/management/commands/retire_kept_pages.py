@@ -1,3 +1,6 @@
+"""Retire every page and fragment the app keeps (a new epoch of the store): what to run when
+a process logged that it could not purge a change (newsroom.caching.store)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.caching import store
