@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from articles.importers import import_results
-from articles.models import Article, Athlete, Event, Nation, Result, Section, Tag
+from articles.models import Article, Event, Result
 from comments import services
 from comments.models import Comment
 
@@ -182,47 +182,37 @@ class Newsroom(RuleBasedStateMachine):
         with self.committed():
             getattr(story.tags, "add" if add else "remove")(self.tags[tag])
 
+    def change(self, row, **fields):
+        """An editor changes `fields` of `row` (read afresh) and saves it, as the admin does."""
+        with self.committed():
+            row = type(row).objects.get(pk=row.pk)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save()
+
     @rule(which=st.integers(0, 1), name=WORDS)
     def rename_section(self, which, name):
-        with self.committed():
-            section = Section.objects.get(pk=self.sections[which].pk)
-            section.name = f"{name} desk {which}.{self.run}"
-            section.save()
+        self.change(self.sections[which], name=f"{name} desk {which}.{self.run}")
 
     @rule(which=st.integers(0, 1), name=WORDS)
     def rename_tag(self, which, name):
-        with self.committed():
-            tag = Tag.objects.get(pk=self.tags[which].pk)
-            tag.name = f"{name} topic {which}.{self.run}"
-            tag.save()
+        self.change(self.tags[which], name=f"{name} topic {which}.{self.run}")
 
     @rule(which=st.integers(0, 2), name=WORDS)
     def rename_athlete(self, which, name):
-        with self.committed():
-            athlete = Athlete.objects.get(pk=self.athletes[which].pk)
-            athlete.name = f"{name} skater {which}.{self.run}"
-            athlete.save()
+        self.change(self.athletes[which], name=f"{name} skater {which}.{self.run}")
 
     @rule(which=st.integers(0, 2), nation=st.integers(0, 1))
     def move_athlete(self, which, nation):
-        with self.committed():
-            athlete = Athlete.objects.get(pk=self.athletes[which].pk)
-            athlete.nation = self.nations[nation]
-            athlete.save()
+        self.change(self.athletes[which], nation=self.nations[nation])
 
     @rule(which=st.integers(0, 1), name=WORDS)
     def rename_nation(self, which, name):
-        with self.committed():
-            nation = Nation.objects.get(pk=self.nations[which].pk)
-            nation.name = f"{name} land {which}.{self.run}"
-            nation.save()
+        self.change(self.nations[which], name=f"{name} land {which}.{self.run}")
 
     @rule(which=st.integers(0, 1), name=WORDS)
     def rename_event(self, which, name):
-        with self.committed():
-            event = Event.objects.get(pk=self.events[which].pk)
-            event.name = f"{name} race {which}.{self.run}"
-            event.save()
+        self.change(self.events[which], name=f"{name} race {which}.{self.run}")
 
     @rule(event=st.integers(0, 1), athlete=st.integers(0, 2), hundredths=st.integers(0, 999))
     def enter_result(self, event, athlete, hundredths):
