@@ -155,12 +155,27 @@ def test_a_tag_purge_evicts_exactly_the_pages_with_that_tag(backend, get, front)
     assert [backend.hits[page] for page in pages] == [2, 1, 1]
 
     # Several tags at once, any of them: both pages of section 10 and whatever has article-12.
-    assert front.purge("section-10", "article-12", "no-such-tag") == 3
+    # Not counted here: xkey's count also takes in a copy purged before but not yet dropped by
+    # Varnish's expiry thread (the first /p/a/), so counts are checked on fresh pages below.
+    front.purge("section-10", "article-12", "no-such-tag")
     assert [get(page)[1]["X-Cache"] for page in pages] == ["MISS", "MISS", "MISS"]
     assert [backend.hits[page] for page in pages] == [3, 2, 2]
 
     assert front.purge("no-such-tag") == 0
     assert [get(page)[1]["X-Cache"] for page in pages] == ["HIT", "HIT", "HIT"]
+
+
+def test_a_purge_of_several_tags_counts_what_each_tag_dropped(backend, get, front):
+    backend.route("/q/a/", xkey="article-20 section-20 nav")
+    backend.route("/q/b/", xkey="article-21 section-20 nav")
+    backend.route("/q/c/", xkey="article-22 section-21 nav")
+    backend.route("/q/d/", xkey="article-23 section-21 nav")
+    pages = ["/q/a/", "/q/b/", "/q/c/", "/q/d/"]
+    for page in pages:
+        get(page)
+    # xkey counts tag by tag: two pages for section-20, one for article-22, none for the last.
+    assert front.purge("section-20", "article-22", "no-such-tag") == 3
+    assert [get(page)[1]["X-Cache"] for page in pages] == ["MISS", "MISS", "MISS", "HIT"]
 
 
 def test_the_purge_answer_says_how_many(front, get):

@@ -21,7 +21,9 @@
 #   again in the background, and served up to E seconds stale while the app is down or
 #   answers 5xx. The `xkey` header never reaches clients.
 # - `PURGE /` with `xkey-purge: tag1 tag2` from this machine drops every kept response that
-#   carries any of those tags; the answer is 200 with `X-Purged: <number of objects>`.
+#   carries any of those tags; the answer is 200 with `X-Purged: <n>`, xkey's count: tag by
+#   tag, the objects that carried it (a copy already purged but not yet dropped by the expiry
+#   thread counts again). Read it as "something was there", not as a number of pages.
 #   `xkey-softpurge: tag1 tag2` instead (what an app server of a new release sends for `site`)
 #   only marks them stale: the next request fetches a fresh copy (never served stale while the
 #   app is up, see vcl_hit), but while the app is down or not listening yet they are still
