@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "newsroom.middleware.RequestSizeLimitMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
+    # utm_* and click ids dropped from links, so every view and cache key sees them as the
+    # front cache does (see TRACKING_PARAMETERS).
+    "newsroom.caching.middleware.TrackingParametersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Old addresses (a WordPress site's permalinks) answered with a 301: a query-string link
     # before the home page is built or kept, a path only when nothing else answers it.

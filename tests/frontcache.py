@@ -101,6 +101,36 @@ def personal_cookies_in_vcl():
     return set(names.group(1).split("|"))
 
 
+def tracking_parameters_in_vcl():
+    """What the VCL's marked tracking-parameter block drops: (prefixes, exact names), sets."""
+    text = VCL_PATH.read_text()
+    block = re.search(r"BEGIN tracking parameters(.*?)END tracking parameters", text, re.S)
+    assert block, f"{VCL_PATH} has no marked list of tracking parameters"
+    names = re.search(r'regsuball\(req\.url, "\(\?<=\[\?&\]\)\(([^)]*)\)', block.group(1))
+    assert names, "the tracking parameters' regex has changed shape: update this parser"
+    alternatives = names.group(1).split("|")
+    prefixes = {a.removesuffix("[^=&]*") for a in alternatives if a.endswith("[^=&]*")}
+    return prefixes, {a for a in alternatives if not a.endswith("[^=&]*")}
+
+
+# A link's query string as sent, and as every view and cache key must see it (app and VCL).
+TRACKING_CASES = [
+    ("fbclid=IwAR0abc", ""),
+    ("fbclid", ""),
+    ("utm_source=newsletter&utm_medium=email&utm_campaign=race-day", ""),
+    ("page=2&gclid=Cj0KCQ", "page=2"),
+    ("utm_source=x&page=2&fbclid=y&corder=newest", "page=2&corder=newest"),
+    ("q=sprint&utm_term=sprint&utm_content=", "q=sprint"),
+    ("q=utm_source%3Dx&msclkid=1", "q=utm_source%3Dx"),
+    # Look-alikes are someone's real parameters: kept.
+    (
+        "utm=1&utmsource=2&fbclid_x=3&xfbclid=4&gclidx=5",
+        "utm=1&utmsource=2&fbclid_x=3&xfbclid=4&gclidx=5",
+    ),
+    ("page=3", "page=3"),
+]
+
+
 def request(base_url, method, path, headers=None, body=None, timeout=10):
     """One plain HTTP request (nothing decoded or followed): (status, headers, body bytes).
     `headers` of the answer is an http.client.HTTPMessage (case-insensitive `.get`)."""

@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.importers import import_results
-from articles.models import Article
+from articles.models import Article, OldLink
 from comments import cookies, services
 from comments.models import Comment
 from newsroom import caching
 from newsroom.caching import release as releases
 from newsroom.caching import store
-from newsroom.caching.middleware import Snapshot
+from newsroom.caching.middleware import Snapshot, TrackingParametersMiddleware, without_tracking
 
 from .factories import (
     comment_form_data,
@@ -37,6 +37,7 @@ from .factories import (
     make_tag,
     make_user,
 )
+from .frontcache import TRACKING_CASES
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,48 @@ def is_kept(client, url):
 
 
 # --- Who shares a kept page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent, seen", TRACKING_CASES)
+def test_tracking_parameters_are_dropped_from_every_link(sent, seen):
+    assert without_tracking(sent) == seen
+
+
+def test_a_shared_link_s_click_ids_share_one_kept_page(client, story):
+    """Each click on a shared link has its own fbclid or gclid: one kept page for them all."""
+    url = story.get_absolute_url()
+    assert client.get(f"{url}?fbclid=IwAR0first&utm_source=facebook").status_code == 200
+    assert is_kept(Client(), f"{url}?fbclid=IwAR0second&utm_source=facebook")
+    assert is_kept(Client(), f"{url}?gclid=Cj0KCQ&utm_medium=cpc")
+    assert is_kept(Client(), url)
+
+
+def test_views_and_redirects_see_the_link_without_tracking(client, story, committed):
+    """An old WordPress link shared with campaign parameters still redirects; the comment page
+    and order asked for are kept apart from the plain page's."""
+    with committed():
+        OldLink.objects.create(path="/?p=12", article=story)
+    response = client.get("/?p=12&utm_source=newsletter&utm_medium=email")
+    assert response.status_code == 301
+    assert response["Location"] == story.get_absolute_url()
+    url = story.get_absolute_url()
+    client.get(f"{url}?corder=newest&fbclid=1")
+    assert is_kept(Client(), f"{url}?corder=newest")
+    assert not is_kept(Client(), f"{url}?corder=oldest&fbclid=1")
+
+
+def test_the_admin_keeps_its_query_string(rf):
+    seen = []
+    middleware = TrackingParametersMiddleware(lambda request: seen.append(request) or None)
+    middleware(rf.get("/admin/articles/article/?utm_source=x&q=gclid"))
+    middleware(rf.post("/stories/x/?fbclid=1"))
+    middleware(rf.get("/stories/x/?fbclid=1&page=2"))
+    assert [request.META["QUERY_STRING"] for request in seen] == [
+        "utm_source=x&q=gclid",
+        "fbclid=1",
+        "page=2",
+    ]
+    assert seen[0].GET["utm_source"] == "x" and dict(seen[2].GET) == {"page": ["2"]}
 
 
 def test_second_anonymous_reader_gets_the_kept_page_without_queries(

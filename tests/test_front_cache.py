@@ -14,10 +14,18 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from comments import services
 from comments.models import Comment
+from newsroom.caching.middleware import TRACKING_PARAMETER_PREFIXES, TRACKING_PARAMETERS
 from newsroom.caching.personal import personal_cookie_names
 
 from .factories import make_article, make_comment, make_user
-from .frontcache import free_port, personal_cookies_in_vcl, request, requires_varnish, varnish
+from .frontcache import (
+    free_port,
+    personal_cookies_in_vcl,
+    request,
+    requires_varnish,
+    tracking_parameters_in_vcl,
+    varnish,
+)
 from .test_cache_oracle import Newsroom, normalised, settings_for_the_oracle
 
 pytestmark = [pytest.mark.django_db(transaction=True), requires_varnish]
@@ -82,6 +90,23 @@ def get(front, path, **headers):
 def test_the_vcl_passes_exactly_the_apps_personal_cookies():
     """The VCL's list and the app's one definition name the same cookies (both prefixes)."""
     assert personal_cookie_names() <= personal_cookies_in_vcl()
+
+
+def test_the_vcl_drops_exactly_the_apps_tracking_parameters():
+    assert tracking_parameters_in_vcl() == (
+        set(TRACKING_PARAMETER_PREFIXES),
+        set(TRACKING_PARAMETERS),
+    )
+
+
+def test_every_click_on_a_shared_link_gets_the_page_kept_at_the_edge(edge):
+    story = make_article(title="Shared on every network")
+    url = story.get_absolute_url()
+    assert get(edge, f"{url}?fbclid=IwAR0first&utm_source=facebook")[1]["X-Cache"] == "MISS"
+    for query in ("fbclid=IwAR0second&utm_source=facebook", "gclid=Cj0KCQ", "utm_medium=email"):
+        status, headers, _ = get(edge, f"{url}?{query}")
+        assert status == 200 and headers["X-Cache"] == "HIT", query
+    assert get(edge, url)[1]["X-Cache"] == "HIT"
 
 
 def test_a_public_page_is_kept_at_the_edge_gzipped_with_its_tags_hidden(edge):

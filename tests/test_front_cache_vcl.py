@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from .frontcache import (
+    TRACKING_CASES,
     VCL_PATH,
     personal_cookies_in_vcl,
     request,
@@ -211,6 +212,25 @@ def test_purging_is_for_this_machine_only(backend, get, front):
         '"127.0.0.1";',
         '"::1";',
     ]
+
+
+@pytest.mark.parametrize("sent, seen", TRACKING_CASES)
+def test_tracking_parameters_are_dropped_before_the_lookup(backend, get, sent, seen):
+    path = f"/tracked/{TRACKING_CASES.index((sent, seen))}/"
+    expected = f"{path}?{seen}" if seen else path
+    status, headers, _ = get(f"{path}?{sent}")
+    assert status == 200 and headers["X-Cache"] == "MISS"
+    assert [hit for hit in backend.hits if hit.startswith(path)] == [expected]
+    # The same page reached with other click ids, or none, is the kept copy.
+    again = f"{path}?{seen}&fbclid=another&utm_source=elsewhere" if seen else f"{path}?gclid=2"
+    assert get(again)[1]["X-Cache"] == "HIT"
+    assert get(expected)[1]["X-Cache"] == "HIT"
+    assert backend.hits[expected] == 1
+
+
+def test_the_admin_keeps_its_query_string(backend, get):
+    get("/admin/articles/?utm_source=x&fbclid=y")
+    assert backend.hits["/admin/articles/?utm_source=x&fbclid=y"] == 1
 
 
 def test_the_personal_cookie_list_is_the_contracts():

@@ -100,6 +100,19 @@ sub vcl_recv {
     # HTTP/2 may send several Cookie headers: one, for the checks below.
     std.collect(req.http.Cookie, "; ");
 
+    # ---- BEGIN tracking parameters -----------------------------------------------------------
+    # Mirrors the app's TRACKING_PARAMETER_PREFIXES and TRACKING_PARAMETERS
+    # (newsroom/caching/middleware.py): campaign names and per-click ids (a new value for every
+    # click on a shared link) change nothing on a page, so they are dropped from GET and HEAD
+    # requests outside the admin, before the lookup: one kept copy per page, not one per click.
+    # Keep the two lists identical (a test compares them).
+    if ((req.method == "GET" || req.method == "HEAD") && req.url ~ "[?&]"
+            && req.url !~ "^/admin(/|\?|$)") {
+        set req.url = regsuball(req.url, "(?<=[?&])(utm_[^=&]*|_ga|_gl|dclid|fbclid|gbraid|gclid|igshid|mc_cid|mc_eid|msclkid|ttclid|twclid|wbraid|yclid)(=[^&]*)?(&|$)", "");
+        set req.url = regsub(req.url, "[?&]+$", "");
+    }
+    # ---- END tracking parameters -------------------------------------------------------------
+
     if (req.url ~ "^/admin(/|\?|$)" || req.url ~ "^/healthz(/|\?|$)") {
         return (pass);
     }

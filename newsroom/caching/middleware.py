@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -25,6 +25,31 @@ KEPT_VARY = {"cookie", "accept-encoding"}
 UNTAGGED_SECONDS = 60  # what nothing purges (robots.txt) is kept this long by shared caches
 STALE_WHILE_REVALIDATE_SECONDS = 30
 STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
+
+# Query parameters a link carries for analytics or an advertiser, which change nothing on a
+# page: campaign names (utm_*) and per-click ids, a new value for every click (fbclid,
+# gclid, ...). Dropped before a page is looked up, built or kept, here and in the VCL (its
+# marked list; a test compares the two), so a story shared during a spike is one kept copy,
+# not one per click. Analytics scripts still read them from the browser's address bar.
+TRACKING_PARAMETER_PREFIXES = ("utm_",)
+TRACKING_PARAMETERS = frozenset(
+    {
+        "_ga",  # Google Analytics cross-domain linker
+        "_gl",  # Google tag linker
+        "dclid",  # Google Display & Video 360 click id
+        "fbclid",  # Facebook click id
+        "gbraid",  # Google Ads (iOS, app to web)
+        "gclid",  # Google Ads click id
+        "igshid",  # Instagram share id
+        "mc_cid",  # Mailchimp campaign id
+        "mc_eid",  # Mailchimp subscriber id
+        "msclkid",  # Microsoft Advertising click id
+        "ttclid",  # TikTok click id
+        "twclid",  # X (Twitter) click id
+        "wbraid",  # Google Ads (iOS, web to app)
+        "yclid",  # Yandex click id
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,41 @@ class Snapshot:
             response[name] = value
         response["Content-Length"] = str(len(body))
         return response
+
+
+def is_tracking_parameter(name):
+    """Whether a query parameter's raw name (as in the URL, not decoded) is one of
+    TRACKING_PARAMETERS or starts with one of TRACKING_PARAMETER_PREFIXES."""
+    return name in TRACKING_PARAMETERS or name.startswith(TRACKING_PARAMETER_PREFIXES)
+
+
+def without_tracking(query_string):
+    """`query_string` (raw, as in the URL) without its tracking parameters; the others are kept
+    as they were, in their order. "page=2&utm_source=x&fbclid=y" -> "page=2"."""
+    parts = query_string.split("&")
+    return "&".join(p for p in parts if p and not is_tracking_parameter(p.split("=", 1)[0]))
+
+
+class TrackingParametersMiddleware:
+    """Drops tracking parameters (see TRACKING_PARAMETERS) from GET and HEAD requests outside
+    the admin, before anything reads the query string: every view, redirect and cache key
+    sees the link without them, as they do behind the front cache, which drops the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query_string = request.META.get("QUERY_STRING", "")
+        if (
+            query_string
+            and request.method in ("GET", "HEAD")
+            and not request.path.startswith("/admin/")
+        ):
+            cleaned = without_tracking(query_string)
+            if cleaned != query_string:
+                request.META["QUERY_STRING"] = cleaned
+                request.GET = QueryDict(cleaned, encoding=request.encoding)
+        return self.get_response(request)
 
 
 def accepts_gzip(request):
