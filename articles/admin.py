@@ -24,6 +24,7 @@ from . import (
     redirects_admin,  # noqa: F401  (registers the old links)
     results_admin,  # noqa: F401  (registers the results admins)
 )
+from .caching import public_listing_tags
 from .desk import DeskAdmin
 from .images import HeroImageFormField
 from .models import Article, Author, Byline, Correction, Section, Tag
@@ -380,7 +381,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
         first publish time, and a take-down time that has passed is cleared."""
         now = timezone.now()
         changing = list(queryset.exclude(pk__in=Article.objects.published().values("pk")))
-        announce(list_tag(Article), all_tag(Article), *map(tag_for, changing))
+        announce(*public_listing_tags(*changing), *map(tag_for, changing))
         for article in changing:
             article.status = Article.Status.PUBLISHED
             if article.published_at is None or article.published_at > now:
@@ -414,7 +415,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
         form = ScheduleForm(request.POST if "go_live_at_0" in request.POST else None)
         if form.is_bound and form.is_valid():
             at = form.cleaned_data["go_live_at"]
-            announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
+            announce(*public_listing_tags(*queryset), *map(tag_for, queryset))
             scheduled, left = publishing.schedule(list(queryset), at)
             if scheduled:
                 self.message_user(
@@ -456,7 +457,7 @@ class ArticleAdmin(DeskAdmin, EditorModelAdmin):
 
     @admin.action(description="Unpublish selected stories (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
-        announce(list_tag(Article), all_tag(Article), *map(tag_for, queryset))
+        announce(*public_listing_tags(*queryset), *map(tag_for, queryset))
         count = queryset.update(status=Article.Status.DRAFT, updated_at=timezone.now())
         stories = "story" if count == 1 else "stories"
         self.message_user(request, f"Moved {count} {stories} back to draft.", messages.SUCCESS)

@@ -2,8 +2,11 @@
 
 Connected in ArticlesConfig.ready(). Saves and deletes announce the changed object's tag; a
 created or deleted object also its model's collection ("event-list"). A story counts for the
-listings (feeds, sitemaps, related stories, search: "article-list") when it is published or
-scheduled before or after the change: a draft being edited changes no public page. A result
+listings (home, sections, feeds, sitemaps, search: "article-list") when it is published or
+scheduled before or after the change: a draft being edited changes no public page. Such a
+change also announces the stories filed under each section, tag and event it is or was filed
+under ("section-3-stories", see stories_tag): what related stories and event and athlete pages
+list, so that an edit to one story leaves the pages of unrelated stories kept. A result
 changes its event (and every story covering it), its competition's medal table (its own tag,
 "medals-N": not the competition's, which every page of its events shows) and its athlete's
 page. A renamed user or Author changes the bylines of their stories; a byline added
@@ -11,7 +14,7 @@ or removed changes the story and the author's page.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from newsroom.caching import all_tag, announce, list_tag, remember, store, tag_for
@@ -30,6 +33,7 @@ from .models import (
     Tag,
 )
 from .models.results import medals_tag
+from .models.stories import stories_tag
 
 # An Author's tag is declared wherever their name shows (bylines, feeds, their page): a
 # renamed author purges exactly those pages.
@@ -42,45 +46,80 @@ def _object_saved(sender, instance, created, using, **kwargs):
 
 
 def _object_deleted(sender, instance, using, **kwargs):
-    announce(tag_for(instance), all_tag(sender), list_tag(sender), using=using)
+    # A deleted section, tag or event leaves its stories' listings (its links go with it,
+    # and no m2m_changed is sent for them).
+    filed = stories_tag(instance) if sender in (Section, Tag, Event) else None
+    announce(tag_for(instance), all_tag(sender), list_tag(sender), filed, using=using)
 
 
 def _article_before_save(sender, instance, raw, **kwargs):
+    """Note whether the story was live (published or scheduled) and in which section."""
+    instance._was_live, instance._section_before = False, None
     if instance._state.adding:  # a new story was live nowhere: nothing to read
-        instance._was_live = False
         return
-    old = Article.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
-    instance._was_live = old in Article.LIVE_STATUSES
+    old = Article.objects.filter(pk=instance.pk).values_list("status", "section_id").first()
+    if old is not None:
+        instance._was_live = old[0] in Article.LIVE_STATUSES
+        instance._section_before = old[1]
 
 
 def _article_saved(sender, instance, created, using, **kwargs):
     live = instance.status in Article.LIVE_STATUSES or getattr(instance, "_was_live", False)
-    announce(tag_for(instance), *public_listing_tags() if live else (), using=using)
+    before = getattr(instance, "_section_before", None)
+    listings = (*public_listing_tags(instance), before and stories_tag(Section, before))
+    announce(tag_for(instance), *listings if live else (), using=using)
+
+
+def _article_before_delete(sender, instance, **kwargs):
+    """Note what a live story's deletion touches while its tags and events are still linked."""
+    live = instance.status in Article.LIVE_STATUSES
+    instance._listings = public_listing_tags(instance) if live else ()
 
 
 def _article_deleted(sender, instance, using, **kwargs):
-    live = instance.status in Article.LIVE_STATUSES
-    announce(tag_for(instance), *public_listing_tags() if live else (), using=using)
+    announce(tag_for(instance), *getattr(instance, "_listings", ()), using=using)
 
 
-def public_listing_tags():
-    """What a change to a published or scheduled story touches besides the story itself."""
-    return list_tag(Article), all_tag(Article)
+def public_listing_tags(*stories):
+    """What a change to published or scheduled `stories` (Articles or pks) touches besides
+    the stories themselves (a tuple of tags): every listing of stories ("article-list",
+    "article-all") and the stories filed under each section, tag and event they are filed
+    under now (`stories_tag`; three queries when `stories` are given)."""
+    tags = [list_tag(Article), all_tag(Article)]
+    if stories:
+        pks = [getattr(story, "pk", story) for story in stories]
+        links = Article.objects.filter(pk__in=pks)
+        tags += [stories_tag(Section, pk) for pk in set(links.values_list("section_id", flat=True))]
+        for field, model in (("tags", Tag), ("events", Event)):
+            through = getattr(Article, field).through
+            column = f"{model._meta.model_name}_id"
+            linked = through.objects.filter(article_id__in=pks).values_list(column, flat=True)
+            tags += [stories_tag(model, pk) for pk in set(linked)]
+    return tuple(tags)
 
 
 def _article_linked(sender, instance, action, using, model, pk_set, **kwargs):
     """Tags or events added to or removed from a story (or stories from a tag or event)."""
+    if action == "pre_clear":  # the links about to go: post_clear is not told which
+        source, target = instance._meta.model_name, model._meta.model_name
+        linked = sender.objects.filter(**{f"{source}_id": instance.pk})
+        instance._unlinked = set(linked.values_list(f"{target}_id", flat=True))
+        return
     if not action.startswith("post_"):
         return
+    if action == "post_clear":
+        pk_set = instance.__dict__.pop("_unlinked", set())
     if isinstance(instance, Article):
-        stories, others = [instance], [tag_for(model, pk) for pk in pk_set or ()]
+        stories, filed_under = [instance], [(model, pk) for pk in pk_set or ()]
     else:
-        stories, others = list(Article.objects.filter(pk__in=pk_set or ())), [tag_for(instance)]
+        stories = list(Article.objects.filter(pk__in=pk_set or ()))
+        filed_under = [(type(instance), instance.pk)]
     live = [story for story in stories if story.status in Article.LIVE_STATUSES]
     announce(
         *map(tag_for, stories),
-        *(others if live else ()),
-        *(public_listing_tags() if live else ()),
+        *(tag_for(*place) for place in filed_under if live),
+        *(stories_tag(*place) for place in filed_under if live),
+        *(public_listing_tags(*live) if live else ()),
         using=using,
     )
 
@@ -183,6 +222,7 @@ def connect():
         post_delete.connect(_object_deleted, sender=model, dispatch_uid=f"caching.deleted.{uid}")
     pre_save.connect(_article_before_save, sender=Article, dispatch_uid="caching.article.pre")
     post_save.connect(_article_saved, sender=Article, dispatch_uid="caching.article.saved")
+    pre_delete.connect(_article_before_delete, sender=Article, dispatch_uid="caching.article.pre-d")
     post_delete.connect(_article_deleted, sender=Article, dispatch_uid="caching.article.deleted")
     for through in (Article.tags.through, Article.events.through):
         m2m_changed.connect(

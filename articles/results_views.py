@@ -3,10 +3,12 @@
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, ListView
 
 from .importers import write_results
 from .models import Article, Athlete, Competition, Event, Result
+from .models.stories import stories_tag
 
 ATHLETE_STORIES = 12
 
@@ -23,7 +25,10 @@ class ResultsIndexView(ListView):
 
 
 # The detail pages below hand their templates querysets, not lists: the templates keep what
-# they show as shared fragments, so these are read only when a fragment is built.
+# they show as shared fragments, so these are read only when a fragment is built. Their
+# lookups and story lists are scoped (see TaggedQuerySet.scoped): an event or athlete page
+# depends on the object found and the stories filed under its events, not on every new event,
+# athlete or story.
 
 
 class CompetitionView(DetailView):
@@ -43,13 +48,16 @@ class CompetitionView(DetailView):
 class EventView(DetailView):
     template_name = "results/event.html"
     context_object_name = "event"
-    queryset = Event.objects.select_related("competition")
+    queryset = Event.objects.select_related("competition").scoped()
 
     def get_context_data(self, **kwargs):
         event = self.object
         return super().get_context_data(
             results=event.results.for_table(),
-            stories=Article.objects.published().for_listing().filter(events=event),
+            stories=Article.objects.published()
+            .for_listing()
+            .filter(events=event)
+            .scoped(stories_tag(event)),
             **kwargs,
         )
 
@@ -57,7 +65,7 @@ class EventView(DetailView):
 class AthleteView(DetailView):
     template_name = "results/athlete.html"
     context_object_name = "athlete"
-    queryset = Athlete.objects.select_related("nation")
+    queryset = Athlete.objects.select_related("nation").scoped()
 
     def get_context_data(self, **kwargs):
         athlete = self.object
@@ -67,13 +75,30 @@ class AthleteView(DetailView):
             .with_winner_time()
             .order_by("-event__starts_at")
         )
-        stories = (
-            Article.objects.published()
-            .for_listing()
-            .filter(events__results__athlete=athlete)
-            .distinct()[:ATHLETE_STORIES]
+        return super().get_context_data(
+            results=results,
+            stories=SimpleLazyObject(lambda: athlete_stories(athlete)),  # read in its fragment
+            **kwargs,
         )
-        return super().get_context_data(results=results, stories=stories, **kwargs)
+
+
+def athlete_stories(athlete):
+    """The latest published stories (a list, at most ATHLETE_STORIES) covering an event in
+    which `athlete` has a result. Depends on the athlete's events (a result added, moved or
+    deleted announces the athlete) and the stories filed under each (stories_tag)."""
+    event_ids = list(
+        Result.objects.filter(athlete=athlete).scoped().values_list("event_id", flat=True)
+    )
+    if not event_ids:
+        return []
+    stories = (
+        Article.objects.published()
+        .for_listing()
+        .filter(events__in=event_ids)
+        .distinct()
+        .scoped(*(stories_tag(Event, pk) for pk in set(event_ids)))
+    )
+    return list(stories[:ATHLETE_STORIES])
 
 
 def event_results_csv(request, slug):

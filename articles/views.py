@@ -104,7 +104,8 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.published().for_page()
+        # Scoped: the story found changes only with its own tag (see TaggedQuerySet.scoped).
+        return Article.objects.published().for_page().scoped()
 
 
 @method_decorator(permission_required("articles.preview_article", raise_exception=True), "dispatch")

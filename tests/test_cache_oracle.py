@@ -182,6 +182,26 @@ class Newsroom(RuleBasedStateMachine):
         with self.committed():
             getattr(story.tags, "add" if add else "remove")(self.tags[tag])
 
+    @precondition(lambda self: self.stories)
+    @rule(data=st.data(), event=st.integers(0, 1), how=st.sampled_from(["add", "remove", "clear"]))
+    def cover_event(self, data, event, how):
+        """An editor links a story to an event or unlinks it (from either side, or all at once):
+        related stories, event and athlete pages list the stories covering an event."""
+        story = data.draw(st.sampled_from(self.stories))
+        with self.committed():
+            if how == "clear":
+                story.events.clear()
+            elif data.draw(st.booleans(), label="from the event's side"):
+                getattr(self.events[event].articles, how)(story)
+            else:
+                getattr(story.events, how)(self.events[event])
+
+    @precondition(lambda self: self.stories)
+    @rule(data=st.data(), desk=st.integers(0, 1))
+    def move_story(self, data, desk):
+        """A story moved to the other desk: its related stories and theirs change."""
+        self.change(data.draw(st.sampled_from(self.stories)), section=self.sections[desk])
+
     def change(self, row, **fields):
         """An editor changes `fields` of `row` (read afresh) and saves it, as the admin does."""
         with self.committed():

@@ -88,22 +88,27 @@ def is_kept(url):
 
 def test_an_article_names_everything_it_shows(site):
     """The story, its section and tags, its events and athletes, its comment threads, the
-    navigation and the listings it shows (related stories)."""
+    navigation and the stories its related stories are chosen from: those filed under its
+    section, tags and events, not every story, event, tag or athlete there is."""
     story = site["a"]
     response = Client().get(story.get_absolute_url())
     tags = tags_of(response)
     expected = {
         f"article-{story.pk}",
+        f"article-{site['b'].pk}",  # shown among the related stories
         f"section-{site['section'].pk}",
         f"tag-{site['tag'].pk}",
         f"event-{site['event'].pk}",
         f"athlete-{site['athlete'].pk}",
         f"thread-{story.pk}",
         "section-list",
-        "article-list",
+        f"section-{site['section'].pk}-stories",
+        f"tag-{site['tag'].pk}-stories",
+        f"event-{site['event'].pk}-stories",
     }
     assert expected <= tags
     assert f"event-{site['other_event'].pk}" not in tags
+    assert not tags & {"article-list", "article-all", "event-list", "tag-list", "athlete-list"}
     kept = Client().get(story.get_absolute_url())
     assert tags_of(kept) == tags  # a kept copy names the same tags
 
@@ -201,6 +206,133 @@ def test_a_story_published_in_the_admin_shows_everywhere_at_once(site, committed
     for url in urls:
         html = Client().get(url).content.decode()
         assert "Breaking gold" in html or story.get_absolute_url() in html, url
+
+
+def test_editing_a_story_leaves_unrelated_stories_events_and_athletes_kept(site, committed):
+    """An editor's fix to story B (same section as A, no shared tag or event) on race day: the
+    home page and B's section neighbours change; an unrelated story, the event and the
+    athlete pages stay kept, in the app and at the edge."""
+    elsewhere = make_section(name="Figure skating")
+    with committed():
+        unrelated = make_article(title="Unrelated", section=elsewhere)
+    urls = {
+        "a": site["a"].get_absolute_url(),
+        "unrelated": unrelated.get_absolute_url(),
+        "event": site["event"].get_absolute_url(),
+        "athlete": site["athlete"].get_absolute_url(),
+        "home": "/",
+    }
+    for url in urls.values():
+        Client().get(url)
+    with committed():
+        story = Article.objects.get(pk=site["b"].pk)
+        story.title = "Story B, corrected"
+        story.save()
+    for name in ("unrelated", "event", "athlete"):
+        assert is_kept(urls[name]), name
+    for name in ("a", "home"):  # A lists B among its related stories
+        assert "Story B, corrected" in Client().get(urls[name]).content.decode(), name
+
+
+def test_a_story_published_shows_in_the_related_stories_of_its_section_tags_and_events(
+    site, committed
+):
+    """Published in the section of A and B, with A's tag and event: both show it among their
+    related stories at once; a story of another section stays kept."""
+    elsewhere = make_section(name="Figure skating")
+    with committed():
+        unrelated = make_article(title="Unrelated", section=elsewhere)
+    pages = [site["a"], site["b"], unrelated]
+    for story in pages:
+        Client().get(story.get_absolute_url())
+    with committed():
+        make_article(
+            title="Fresh from the oval", section=site["section"], tags=[site["tag"]], events=[]
+        )
+    for story in pages[:2]:
+        assert "Fresh from the oval" in Client().get(story.get_absolute_url()).content.decode()
+    assert is_kept(unrelated.get_absolute_url())
+
+
+@pytest.mark.parametrize("kind", ["tag", "event"])
+def test_linking_a_story_to_a_tag_or_event_shows_in_the_related_stories_there(
+    site, committed, kind
+):
+    """A story of another section given A's tag (or event) in the admin becomes one of A's
+    related stories at once, and leaves them when the link goes (one at a time or all)."""
+    elsewhere = make_section(name="Figure skating")
+    with committed():
+        story = make_article(title="Across the ice", section=elsewhere)
+    links = getattr(Article.objects.get(pk=story.pk), f"{kind}s")
+    url = site["a"].get_absolute_url()
+    assert "Across the ice" not in Client().get(url).content.decode()
+    with committed():
+        links.add(site[kind])
+    assert "Across the ice" in Client().get(url).content.decode()
+    with committed():
+        links.clear()
+    assert "Across the ice" not in Client().get(url).content.decode()
+    with committed():
+        site[kind].articles.add(story)  # from the other side
+    assert "Across the ice" in Client().get(url).content.decode()
+    with committed():
+        site[kind].articles.remove(story)
+    assert "Across the ice" not in Client().get(url).content.decode()
+
+
+def test_a_story_moved_between_sections_moves_between_their_related_stories(site, committed):
+    with committed():
+        elsewhere = make_section(name="Figure skating")
+        other = make_article(title="Story C", section=elsewhere)
+    url = site["a"].get_absolute_url()
+    assert "Story B" in Client().get(url).content.decode()
+    assert "Story C" not in Client().get(url).content.decode()
+    for story, section in ((other, site["section"]), (site["b"], elsewhere)):
+        with committed():
+            story = Article.objects.get(pk=story.pk)
+            story.section = section
+            story.save()
+        html = Client().get(url).content.decode()
+        assert "Story C" in html, story
+    assert "Story B" not in html
+
+
+def test_a_story_deleted_or_unpublished_leaves_the_pages_that_listed_it(site, committed):
+    """A covered the event with its tag; B is deleted, then A unpublished: the event page, the
+    athlete page and B's neighbours stop listing them."""
+    event_url, athlete_url = site["event"].get_absolute_url(), site["athlete"].get_absolute_url()
+    with committed():
+        other = make_article(title="Story C", section=site["section"], events=[site["event"]])
+    for url in (event_url, athlete_url):
+        assert "Story A" in Client().get(url).content.decode()
+    assert "Story C" in Client().get(site["a"].get_absolute_url()).content.decode()
+    with committed():
+        Article.objects.filter(pk=other.pk).delete()
+    assert "Story C" not in Client().get(site["a"].get_absolute_url()).content.decode()
+    with committed():
+        story = Article.objects.get(pk=site["a"].pk)
+        story.status = Article.Status.DRAFT
+        story.save()
+    for url in (event_url, athlete_url):
+        assert "Story A" not in Client().get(url).content.decode(), url
+
+
+def test_new_events_athletes_and_tags_leave_story_event_and_athlete_pages_kept(site, committed):
+    """A results import creating events and athletes on race day, or a new tag typed into
+    another story: no kept story, event or athlete page depends on which others exist."""
+    urls = [
+        site["a"].get_absolute_url(),
+        site["event"].get_absolute_url(),
+        site["athlete"].get_absolute_url(),
+    ]
+    for url in urls:
+        Client().get(url)
+    with committed():
+        event = make_event(competition=site["competition"])
+        make_result(event=event, athlete=make_athlete(name="New Skater"), rank=1, time_ms=1)
+        make_tag(name="Brand new")
+    for url in urls:
+        assert is_kept(url), url
 
 
 def test_a_section_renamed_in_the_admin_shows_in_the_navigation_at_once(site, committed):

@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 
 from articles import markdown
 from articles.images import validate_hero_image
-from newsroom.caching import Tagged, TaggedQuerySet, declare
+from newsroom.caching import Tagged, TaggedQuerySet, declare, tag_for
 from newsroom.rendered import StoredBodyHTML
 from newsroom.slugs import SluggedModel
 from newsroom.text import has_visible
@@ -63,6 +63,16 @@ class Tag(SluggedModel, Tagged):
 
     def get_absolute_url(self):
         return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+def stories_tag(model_or_instance, pk=None):
+    """The tag of which published stories are filed under one section, tag or event, and when
+    and where they were filed ("section-3-stories", "tag-7-stories", "event-12-stories"):
+    declared by the reads that list them for another page (related stories, an event's or an
+    athlete's stories) instead of every story's "article-list"; announced with any change to a
+    published or scheduled story filed there, before or after the change (articles/caching.py),
+    so an edit to one story leaves the pages of unrelated stories kept."""
+    return f"{tag_for(model_or_instance, pk)}-stories"
 
 
 class ArticleQuerySet(TaggedQuerySet):
@@ -121,12 +131,18 @@ class ArticleQuerySet(TaggedQuerySet):
             .order_by("-published_at", "-pk")
             .values_list("pk", "published_at", "section_id")
         )
-        event_ids = [event.pk for event in article.covered_events]
-        tag_ids = [tag.pk for tag in article.tag_list]
+        events, tags = article.covered_events, article.tag_list
+        event_ids, tag_ids = [event.pk for event in events], [tag.pk for tag in tags]
+        # Each read depends on which stories are filed under those events, tags and section.
+        by_event = latest.filter(events__in=event_ids).scoped(*map(stories_tag, events))
+        by_tag = latest.filter(tags__in=tag_ids).scoped(*map(stories_tag, tags))
+        by_section = latest.filter(section=article.section_id).scoped(
+            stories_tag(Section, article.section_id)
+        )
         candidates = (
-            (3, latest.filter(events__in=event_ids)[: limit * 10] if event_ids else ()),
-            (2, latest.filter(tags__in=tag_ids)[: limit * 10] if tag_ids else ()),
-            (0, latest.filter(section=article.section_id)[: limit * 2 + 1]),
+            (3, by_event[: limit * 10] if event_ids else ()),
+            (2, by_tag[: limit * 10] if tag_ids else ()),
+            (0, by_section[: limit * 2 + 1]),
         )
         found = [(*row, weight) for weight, rows in candidates for row in rows]
         scores, newest = {}, {}
@@ -136,7 +152,10 @@ class ArticleQuerySet(TaggedQuerySet):
                 newest[pk] = published_at
             scores[pk] += weight
         best = sorted(scores, key=lambda pk: (scores[pk], newest[pk], pk), reverse=True)[:limit]
-        shown = self.filter(pk__in=best).select_related("section").defer("body", "body_html")
+        # The stories shown: each declares its own tag (title, address, section, date).
+        shown = (
+            self.filter(pk__in=best).select_related("section").defer("body", "body_html").scoped()
+        )
         stories = {story.pk: story for story in shown}
         return [stories[pk] for pk in best if pk in stories]
 
@@ -364,12 +383,13 @@ class Article(SluggedModel, Tagged, StoredBodyHTML):
     @cached_property
     def covered_events(self):
         """The events this story covers, each with its podium and top places (`top_results`)."""
-        return list(self.events.with_top_results())
+        # Scoped to the events' own tags: linking or unlinking one announces this story.
+        return list(self.events.with_top_results().scoped())
 
     @cached_property
     def tag_list(self):
         """Its tags, by name (a list: the page and its related stories read them once)."""
-        return list(self.tags.all())
+        return list(self.tags.all().scoped())  # (linking one announces this story)
 
     @property
     def credits(self):

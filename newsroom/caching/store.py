@@ -41,7 +41,7 @@ from django.db import DatabaseError
 from django.utils.safestring import mark_safe
 
 from .release import RELEASE
-from .tags import collecting, declare
+from .tags import apart, collecting, declare
 
 logger = logging.getLogger(__name__)
 
@@ -447,9 +447,12 @@ def _expiry_moments(now):
 
 def _ask(source, now):
     """source()'s moment; when the database cannot answer (a page served from kept fragments
-    while it is down), a moment under a second away: what cannot be checked is not kept."""
+    while it is down), a moment under a second away: what cannot be checked is not kept. What
+    the source reads is no tag of the page being kept: it caps how long, not what it shows (a
+    change that moves the moment announces the tags of the pages it alters)."""
     try:
-        return source()
+        with apart():
+            return source()
     except DatabaseError:
         return now + timedelta(microseconds=1)
 

@@ -42,6 +42,18 @@ def collecting():
         _collectors.reset(token)
 
 
+@contextmanager
+def apart():
+    """Inside the block, reads declare nothing to the collections around it: for what decides
+    how long a response is kept (the next scheduled story's time) rather than what it shows.
+    Collections opened inside the block collect as usual."""
+    token = _collectors.set(())
+    try:
+        yield
+    finally:
+        _collectors.reset(token)
+
+
 def tag_for(model_or_instance, pk=None):
     """The tag of one object: ``tag_for(article)`` or ``tag_for(Article, 12)`` -> "article-12"."""
     if pk is None:
@@ -70,11 +82,27 @@ class TaggedQuerySet(models.QuerySet):
       an annotation computed over joined rows must declare what it reads by hand
       (`declaring()`);
     - the tags given to `declaring()`;
+    - or, for a read `scoped()` to some tags, those instead of its collection's and ``-all``;
     - again each time its rows are used, not only when they are fetched: rows fetched while
       one fragment was built and shown in another still make the second depend on them.
     """
 
     _extra_tags = ()
+    _scope = None  # the tags `scoped()` gave, declared instead of the collection's
+
+    def scoped(self, *tags):
+        """This queryset, declaring `tags` (strings, maybe none) instead of its model's
+        collection and ``-all`` tags: for a read whose rows and values change only when an
+        object it loads changes (their own tags, declared anyway) or when one of `tags` is
+        announced. The caller promises that: every change that could add, drop, reorder or
+        alter a row of this read must announce one of them. For example a detail page's lookup
+        (`scoped()`: a found object changes only with its own tag, and a page that found
+        nothing is not kept), a story's own tags or events (their links announce the story),
+        or the stories filed under one section (`scoped("section-3-stories")`). Values read
+        through joins still declare the joined models' ``-all`` tags."""
+        clone = self._chain()
+        clone._scope = tags
+        return clone
 
     def declaring(self, *tags):
         """This queryset, also declaring `tags` (strings) whenever it reads, e.g. its model's
@@ -86,6 +114,7 @@ class TaggedQuerySet(models.QuerySet):
     def _clone(self):
         clone = super()._clone()
         clone._extra_tags = self._extra_tags
+        clone._scope = self._scope
         return clone
 
     def _fetch_all(self):
@@ -111,12 +140,16 @@ class TaggedQuerySet(models.QuerySet):
         return super().aggregate(*args, **kwargs)
 
     def _tags_of_reading(self, *, values=False, joined=False):
-        """The tags a read declares before any row is seen: its collection's, `declaring()`'s,
-        the model's ``-all`` when it reads `values` instead of instances, and the ``-all`` of
-        every model it `joined` to compute them."""
-        tags = [list_tag(self.model), *self._extra_tags]
-        if values:
-            tags.append(all_tag(self.model))
+        """The tags a read declares before any row is seen: its collection's (or its
+        `scoped()` tags instead), `declaring()`'s, the model's ``-all`` when it reads `values`
+        instead of instances (unless scoped), and the ``-all`` of every model it `joined` to
+        compute them."""
+        if self._scope is not None:
+            tags = [*self._scope, *self._extra_tags]
+        else:
+            tags = [list_tag(self.model), *self._extra_tags]
+            if values:
+                tags.append(all_tag(self.model))
         if joined:
             tags += [all_tag(model) for model in _joined_models(self.query) - {self.model}]
         return tags
