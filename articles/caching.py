@@ -52,22 +52,35 @@ def _object_deleted(sender, instance, using, **kwargs):
     announce(tag_for(instance), all_tag(sender), list_tag(sender), filed, using=using)
 
 
+# What decides whether and where a story is listed, and in what order (published(), the
+# listings' order, the section): a live story's change to one of them moves it in or out of
+# other pages' lists of stories (stories_tag). Any other change (a typo in the title) shows
+# only where the story itself is shown, which declares its own tag.
+LISTING_FIELDS = ("status", "published_at", "unpublish_at", "section_id")
+
+
 def _article_before_save(sender, instance, raw, **kwargs):
-    """Note whether the story was live (published or scheduled) and in which section."""
-    instance._was_live, instance._section_before = False, None
+    """Note whether the story was live (published or scheduled) and how it was listed."""
+    instance._was_live, instance._listed_before = False, None
     if instance._state.adding:  # a new story was live nowhere: nothing to read
         return
-    old = Article.objects.filter(pk=instance.pk).values_list("status", "section_id").first()
+    old = Article.objects.filter(pk=instance.pk).values_list(*LISTING_FIELDS).first()
     if old is not None:
         instance._was_live = old[0] in Article.LIVE_STATUSES
-        instance._section_before = old[1]
+        instance._listed_before = old
 
 
 def _article_saved(sender, instance, created, using, **kwargs):
     live = instance.status in Article.LIVE_STATUSES or getattr(instance, "_was_live", False)
-    before = getattr(instance, "_section_before", None)
-    listings = (*public_listing_tags(instance), before and stories_tag(Section, before))
-    announce(tag_for(instance), *listings if live else (), using=using)
+    if not live:
+        announce(tag_for(instance), using=using)
+        return
+    before = getattr(instance, "_listed_before", None)
+    if before == tuple(getattr(instance, field) for field in LISTING_FIELDS):
+        announce(tag_for(instance), *public_listing_tags(), using=using)
+        return
+    old_section = before and stories_tag(Section, before[LISTING_FIELDS.index("section_id")])
+    announce(tag_for(instance), *public_listing_tags(instance), old_section, using=using)
 
 
 def _article_before_delete(sender, instance, **kwargs):

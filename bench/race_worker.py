@@ -8,8 +8,9 @@
 starts from the same rows; run it before any cache is filled) and lists what the benchmark reads.
 
 `changes` is race day's newsroom: a moderator approves one pending comment a second on a random
-bulk story (comments.services.approve, which purges that story's tag after the commit), and
-every 5 seconds the bench event's winning time changes (Result.save + Event.mark_results_changed).
+bulk story (comments.services.approve, which purges that story's tag after the commit), every
+5 seconds the bench event's winning time changes (Result.save + Event.mark_results_changed),
+and every 10 seconds an editor fixes the standfirst of a random bulk story (Article.save).
 After each commit, a watcher per base URL polls the changed page until the change shows and
 records the delay from the commit to the end of the first response showing it, then keeps
 reading it for a second to catch a page that goes back to the old content. On SIGTERM it waits
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,6 +195,21 @@ def change_result(event, value_ms, article_path, watchers):
     watchers.watch("results (story)", article_path, marker, stamp["t"])
 
 
+def edit_one(watchers):
+    """An editor's fix to a live story's standfirst, shown on its page (and wherever it is
+    listed with its standfirst)."""
+    story = Article.objects.filter(slug__startswith="bulk-story-").order_by("?").first()
+    if story is None:
+        return "no bulk story to edit"
+    marker = f"Corrected on race day {uuid.uuid4().hex[:10]}."
+    with transaction.atomic():
+        stamp = committed_at()
+        story.standfirst = marker
+        story.save()
+    watchers.watch("story edited", story.get_absolute_url(), marker, stamp["t"])
+    return None
+
+
 def next_winner_time(event, previous):
     """A winner's time not shown before (1:10.00-1:11.99, faster than rank 2's seeded 1:12.27):
     another one each change, and never the one shown now."""
@@ -203,7 +220,7 @@ def next_winner_time(event, previous):
     return value
 
 
-def changes(bases, out, approve_every, results_every, go):
+def changes(bases, out, approve_every, results_every, edit_every, go):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -218,7 +235,7 @@ def changes(bases, out, approve_every, results_every, go):
     print("ready", flush=True)
     while not Path(go).exists() and not stop.is_set():
         time.sleep(0.02)
-    summary = {"approvals": 0, "result_changes": 0, "problems": []}
+    summary = {"approvals": 0, "result_changes": 0, "edits": 0, "problems": []}
     started = time.monotonic()
     tick = 0
     while not stop.is_set():
@@ -231,6 +248,12 @@ def changes(bases, out, approve_every, results_every, go):
             winner_ms = next_winner_time(event, winner_ms)
             change_result(event, winner_ms, article_path, watchers)
             summary["result_changes"] += 1
+        if edit_every and tick % max(1, round(edit_every / approve_every)) == 0:
+            problem = edit_one(watchers)
+            if problem:
+                summary["problems"].append(problem)
+            else:
+                summary["edits"] += 1
         tick += 1
         stop.wait(max(0.0, started + tick * approve_every - time.monotonic()))
     watchers.join()
@@ -247,12 +270,20 @@ def main():
     run.add_argument("--out", required=True)
     run.add_argument("--approve-every", type=float, default=1.0)
     run.add_argument("--results-every", type=float, default=5.0)
+    run.add_argument("--edit-every", type=float, default=10.0, help="0: no editor's edits")
     run.add_argument("--go", required=True, help="start the changes once this file exists")
     args = parser.parse_args()
     if args.command == "prepare":
         prepare()
     else:
-        changes(args.bases.split(","), args.out, args.approve_every, args.results_every, args.go)
+        changes(
+            args.bases.split(","),
+            args.out,
+            args.approve_every,
+            args.results_every,
+            args.edit_every,
+            args.go,
+        )
 
 
 if __name__ == "__main__":

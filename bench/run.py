@@ -22,9 +22,10 @@ comment_author=x`): no shared cache may answer it, the page is built from the ap
 fragments. Medians of single requests: the article with every cache emptied (Redis FLUSHDB
 before each request) and a typical story (10 comments) built with nothing kept. Race day
 (bench/race_worker.py): readers spread over the bulk stories and the home page, a quiet run,
-then the same run while a moderator approves a comment a second and an event's results change
-every 5 s, through Varnish and on gunicorn alone; and the delay from each commit to the first
-reader who sees the change. Varnish's hit counters are read around each run through it.
+then the same run while a moderator approves a comment a second, an event's results change
+every 5 s and an editor fixes a story every 10 s, through Varnish and on gunicorn alone; and
+the delay from each commit to the first reader who sees the change. Varnish's hit counters
+are read around each run through it.
 
 Prints a table with the targets of issue 12 and writes bench/results/latest.json (or --output).
 Needs wrk and varnishd with the xkey module. Not run in CI.
@@ -587,6 +588,7 @@ class Bench:
             changes = {
                 "approvals": 0,
                 "result_changes": 0,
+                "edits": 0,
                 "watches": [],
                 "problems": [f"no output; see {worker_log}"],
             }
@@ -602,6 +604,7 @@ class Bench:
             "target_busy_vs_quiet": 0.9,
             "approvals": changes["approvals"],
             "result_changes": changes["result_changes"],
+            "edits": changes.get("edits", 0),
             "worker_problems": changes["problems"],
             "visibility": visibility(changes["watches"], watch_bases, self),
         }
@@ -622,7 +625,8 @@ class Bench:
             )
         log(
             f"  race day {mode}: busy {figure['busy_vs_quiet']:.1%} of quiet; "
-            f"{figure['approvals']} approvals, {figure['result_changes']} result changes"
+            f"{figure['approvals']} approvals, {figure['result_changes']} result changes, "
+            f"{figure['edits']} story edits"
         )
         return figure
 
@@ -722,7 +726,8 @@ def table(results):
                 filter(
                     None,
                     [
-                        f"{race['approvals']} approvals, {race['result_changes']} result changes",
+                        f"{race['approvals']} approvals, {race['result_changes']} result changes, "
+                        f"{race.get('edits', 0)} story edits",
                         run_notes(race["busy"]),
                     ],
                 )

@@ -197,6 +197,13 @@ class Newsroom(RuleBasedStateMachine):
                 getattr(story.events, how)(self.events[event])
 
     @precondition(lambda self: self.stories)
+    @rule(data=st.data(), minutes=st.integers(1, 600))
+    def redate_story(self, data, minutes):
+        """A story's publish time set earlier (a live story's order in every list changes)."""
+        story = data.draw(st.sampled_from(self.stories))
+        self.change(story, published_at=timezone.now() - timedelta(minutes=minutes))
+
+    @precondition(lambda self: self.stories)
     @rule(data=st.data(), desk=st.integers(0, 1))
     def move_story(self, data, desk):
         """A story moved to the other desk: its related stories and theirs change."""

@@ -234,6 +234,26 @@ def test_editing_a_story_leaves_unrelated_stories_events_and_athletes_kept(site,
         assert "Story B, corrected" in Client().get(urls[name]).content.decode(), name
 
 
+def test_a_typo_fix_leaves_the_lists_of_stories_where_it_is_filed(site, committed, purged):
+    """A new title shows wherever the story is shown (its own tag); only a change to what
+    decides whether, where and in what order it is listed purges the stories filed with it."""
+    story = Article.objects.get(pk=site["a"].pk)
+    with committed():
+        story.title = "Story A, spelled right"
+        story.save()
+    tags = set().union(*purged)
+    assert {f"article-{story.pk}", "article-list"} <= tags
+    assert not {tag for tag in tags if tag.endswith("-stories")}
+    with committed():
+        story.published_at -= timedelta(days=1)
+        story.save()
+    assert {
+        f"section-{site['section'].pk}-stories",
+        f"tag-{site['tag'].pk}-stories",
+        f"event-{site['event'].pk}-stories",
+    } <= purged[-1]
+
+
 def test_a_story_published_shows_in_the_related_stories_of_its_section_tags_and_events(
     site, committed
 ):
