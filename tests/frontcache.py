@@ -91,24 +91,27 @@ def vcl_for_port(backend_port, probe_interval=None, pushpin_port=None):
     return text
 
 
+def marked_alternatives_in_vcl(block, pattern):
+    """The `a|b|c` alternatives of the regex that `pattern` finds (its group 1) inside the
+    VCL's block marked "BEGIN <block>" ... "END <block>", as a list."""
+    text = VCL_PATH.read_text()
+    marked = re.search(rf"BEGIN {block}(.*?)END {block}", text, re.S)
+    assert marked, f"{VCL_PATH} has no marked list of {block}"
+    found = re.search(pattern, marked.group(1))
+    assert found, f"the {block}' regex has changed shape: update this parser"
+    return found.group(1).split("|")
+
+
 def personal_cookies_in_vcl():
     """The cookie names in the VCL's marked list of personal cookies (a set)."""
-    text = VCL_PATH.read_text()
-    block = re.search(r"BEGIN personal cookies(.*?)END personal cookies", text, re.S)
-    assert block, f"{VCL_PATH} has no marked list of personal cookies"
-    names = re.search(r'req\.http\.Cookie ~ "\(\^\|;\\s\*\)\(([^)]*)\)="', block.group(1))
-    assert names, "the personal cookies' regex has changed shape: update this parser"
-    return set(names.group(1).split("|"))
+    pattern = r'req\.http\.Cookie ~ "\(\^\|;\\s\*\)\(([^)]*)\)="'
+    return set(marked_alternatives_in_vcl("personal cookies", pattern))
 
 
 def tracking_parameters_in_vcl():
     """What the VCL's marked tracking-parameter block drops: (prefixes, exact names), sets."""
-    text = VCL_PATH.read_text()
-    block = re.search(r"BEGIN tracking parameters(.*?)END tracking parameters", text, re.S)
-    assert block, f"{VCL_PATH} has no marked list of tracking parameters"
-    names = re.search(r'regsuball\(req\.url, "\(\?<=\[\?&\]\)\(([^)]*)\)', block.group(1))
-    assert names, "the tracking parameters' regex has changed shape: update this parser"
-    alternatives = names.group(1).split("|")
+    pattern = r'regsuball\(req\.url, "\(\?<=\[\?&\]\)\(([^)]*)\)'
+    alternatives = marked_alternatives_in_vcl("tracking parameters", pattern)
     prefixes = {a.removesuffix("[^=&]*") for a in alternatives if a.endswith("[^=&]*")}
     return prefixes, {a for a in alternatives if not a.endswith("[^=&]*")}
 
