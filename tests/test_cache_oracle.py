@@ -370,8 +370,8 @@ def test_the_oracle_catches_a_change_that_is_not_purged(
 def settings_for_the_oracle(**overrides):
     return hypothesis_settings(
         **{
-            "max_examples": 10,
-            "stateful_step_count": 10,
+            "max_examples": 25,
+            "stateful_step_count": 15,
             "derandomize": True,
             "deadline": None,
             "database": None,
