@@ -567,7 +567,7 @@ class Bench:
         worker = processes.start(
             f"race worker ({mode})",
             [PYTHON, BENCH / "race_worker.py", "changes", "--bases", ",".join(watch_bases),
-             "--out", out, "--go", go],
+             "--out", out, "--go", go, "--edit-every", str(self.args.edit_every)],
             log_path=worker_log, cwd=ROOT, env=self.env,
         )  # fmt: skip
         try:
@@ -754,6 +754,8 @@ def table(results):
 
 def median_bare(results):
     runs = [run["rps"] for run in results["bare_runs"]]
+    if not runs:  # --race-only
+        return {}
     return {
         "rps_median": statistics.median(runs),
         "rps_min": min(runs),
@@ -767,6 +769,35 @@ def median_bare(results):
 
 def interrupted(signum, frame):
     raise KeyboardInterrupt
+
+
+def measure_pages(bench, bases, prepared):
+    """Pages against the bare view, posting, and single requests with nothing kept."""
+    article, event = prepared["article_path"], prepared["event_path"]
+    log("Pages (each right after a run of the bare view):")
+    bench.against_bare("in-app ceiling (extra)", bases["app"], IN_APP_CEILING)
+    bench.against_bare("article via Varnish", bases["front"], article, target=8)
+    bench.against_bare("home via Varnish", bases["front"], "/")
+    fetch(bases["app"] + article)
+    fetch(bases["app"] + "/")
+    bench.against_bare("article warm (gunicorn)", bases["app"], article, target=0.5)
+    bench.against_bare("home warm (gunicorn)", bases["app"], "/", target=0.5)
+    bench.against_bare("article cold (personal)", bases["app"], article,
+                       target=0.14, headers=(GZIP, COLD))  # fmt: skip
+    bench.against_bare("home cold (personal)", bases["app"], "/", headers=(GZIP, COLD))
+    bench.against_bare("event page warm (gunicorn)", bases["app"], event)
+    script = bench.posting_script(article)
+    try:
+        bench.against_bare("post comment (extra)", bases["app"], "/", script=script)
+    finally:
+        os.unlink(script)
+
+    log("Single requests, Redis emptied before each:")
+    bench.flushed_median("article, every cache emptied", article, 50)
+    typical = prepared["typical"]
+    if typical:
+        bench.flushed_median(f"typical story ({typical['slug']}, 10 comments), nothing kept",
+                             typical["path"], 25)  # fmt: skip
 
 
 def main():
@@ -788,6 +819,12 @@ def main():
         default=0,
         help="before each run, wait up to this many seconds for other jobs on the machine to "
         "stop using CPU (each run records what they used anyway)",
+    )
+    parser.add_argument(
+        "--edit-every", type=float, default=10.0, help="race day: seconds between story edits"
+    )
+    parser.add_argument(
+        "--race-only", action="store_true", help="race day only (to compare two versions)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
@@ -828,7 +865,7 @@ def main():
         subprocess.run([PYTHON, BENCH / "race_worker.py", "prepare"], cwd=ROOT, env=env,
                        capture_output=True, text=True, check=True).stdout
     )  # fmt: skip
-    article, event = prepared["article_path"], prepared["event_path"]
+    article = prepared["article_path"]
     log(
         f"{len(prepared['story_paths'])} bulk stories, {prepared['pending_on_bulk_stories']} "
         f"pending comments on them ({prepared['reset_to_pending']} put back to pending); typical "
@@ -892,31 +929,8 @@ def main():
         }  # fmt: skip
         log("Checks:")
         bench.sanity(article, "/")
-
-        log("Pages (each right after a run of the bare view):")
-        bench.against_bare("in-app ceiling (extra)", bases["app"], IN_APP_CEILING)
-        bench.against_bare("article via Varnish", bases["front"], article, target=8)
-        bench.against_bare("home via Varnish", bases["front"], "/")
-        fetch(bases["app"] + article)
-        fetch(bases["app"] + "/")
-        bench.against_bare("article warm (gunicorn)", bases["app"], article, target=0.5)
-        bench.against_bare("home warm (gunicorn)", bases["app"], "/", target=0.5)
-        bench.against_bare("article cold (personal)", bases["app"], article,
-                           target=0.14, headers=(GZIP, COLD))  # fmt: skip
-        bench.against_bare("home cold (personal)", bases["app"], "/", headers=(GZIP, COLD))
-        bench.against_bare("event page warm (gunicorn)", bases["app"], event)
-        script = bench.posting_script(article)
-        try:
-            bench.against_bare("post comment (extra)", bases["app"], "/", script=script)
-        finally:
-            os.unlink(script)
-
-        log("Single requests, Redis emptied before each:")
-        bench.flushed_median("article, every cache emptied", article, 50)
-        typical = prepared["typical"]
-        if typical:
-            bench.flushed_median(f"typical story ({typical['slug']}, 10 comments), nothing kept",
-                                 typical["path"], 25)  # fmt: skip
+        if not args.race_only:
+            measure_pages(bench, bases, prepared)
 
         log("Race day:")
         paths = prepared["story_paths"]
@@ -944,6 +958,8 @@ def main():
         "threads": args.threads,
         "duration_s": args.duration,
         "home_share": args.home_share,
+        "edit_every_s": args.edit_every,
+        "race_only": args.race_only,
         "wait_for_idle_s": args.wait_for_idle,
         "cpus": os.cpu_count(),
         "accept_encoding": "gzip",
@@ -961,11 +977,12 @@ def main():
     failed = [c["check"] for c in results["checks"] if c["required"] and not c["ok"]]
     if failed:
         print("\nChecks FAILED: " + "; ".join(failed))
-    print(
-        f"\nBare view: median {results['bare']['rps_median']:.0f} req/s "
-        f"({results['bare']['rps_min']:.0f}-{results['bare']['rps_max']:.0f}); "
-        f"worker peak memory {results['worker_peak_rss_mb']} MB"
-    )
+    if results["bare"]:
+        print(
+            f"\nBare view: median {results['bare']['rps_median']:.0f} req/s "
+            f"({results['bare']['rps_min']:.0f}-{results['bare']['rps_max']:.0f}); "
+            f"worker peak memory {results['worker_peak_rss_mb']} MB"
+        )
     log(f"Written to {args.output}")
 
 
