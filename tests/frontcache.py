@@ -110,7 +110,7 @@ def personal_cookies_in_vcl():
 
 def tracking_parameters_in_vcl():
     """What the VCL's marked tracking-parameter block drops: (prefixes, exact names), sets."""
-    pattern = r'regsuball\(req\.url, "\(\?<=\[\?&\]\)\(([^)]*)\)'
+    pattern = r'"&\(([^)]*)\)\(=\[\^&\]\*\)\?\(\?=&\|\$\)"'
     alternatives = marked_alternatives_in_vcl("tracking parameters", pattern)
     prefixes = {a.removesuffix("[^=&]*") for a in alternatives if a.endswith("[^=&]*")}
     return prefixes, {a for a in alternatives if not a.endswith("[^=&]*")}

@@ -12,6 +12,7 @@ import pytest
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -79,32 +80,80 @@ def test_a_shared_link_s_click_ids_share_one_kept_page(client, story):
     assert is_kept(Client(), url)
 
 
-def test_views_and_redirects_see_the_link_without_tracking(client, story, committed):
+def test_views_see_the_link_without_tracking(client, story, committed):
     """An old WordPress link shared with campaign parameters still redirects; the comment page
     and order asked for are kept apart from the plain page's."""
     with committed():
         OldLink.objects.create(path="/?p=12", article=story)
-    response = client.get("/?p=12&utm_source=newsletter&utm_medium=email")
-    assert response.status_code == 301
-    assert response["Location"] == story.get_absolute_url()
+    assert client.get("/?p=12&utm_source=newsletter&utm_medium=email").status_code == 301
     url = story.get_absolute_url()
     client.get(f"{url}?corder=newest&fbclid=1")
     assert is_kept(Client(), f"{url}?corder=newest")
     assert not is_kept(Client(), f"{url}?corder=oldest&fbclid=1")
 
 
+def test_redirects_within_the_site_take_the_tracking_along(story, committed):
+    """So that analytics still reads the campaign on the page the link leads to: a missing
+    slash, an old link, a comment's permalink (before its #fragment). Such a redirect is
+    private: the next reader's link has its own."""
+    url = story.get_absolute_url()
+    with committed():
+        OldLink.objects.create(path="/?p=12", article=story)
+        comment = make_comment(article=story)
+    expected = {
+        f"{url.rstrip('/')}?utm_source=newsletter&page=2": f"{url}?page=2&utm_source=newsletter",
+        "/?p=12&utm_source=newsletter&utm_medium=email": (
+            f"{url}?utm_source=newsletter&utm_medium=email"
+        ),
+    }
+    for link, location in expected.items():
+        response = Client().get(link)
+        assert response.status_code == 301 and response["Location"] == location, link
+        assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+    response = Client().get(f"/comments/{comment.pk}/?fbclid=IwAR0x")
+    address, _, fragment = response["Location"].partition("#")
+    assert address.endswith("fbclid=IwAR0x") and fragment == f"c{comment.pk}"
+    assert Client().get(url.rstrip("/"))["Location"] == url  # nothing to carry
+    assert "public" in Client().get("/?p=12")["Cache-Control"]  # the plain old link is kept
+
+
+def test_a_redirect_to_another_site_takes_no_click_id(rf):
+    elsewhere = TrackingParametersMiddleware(lambda r: HttpResponseRedirect("https://x.example/"))
+    assert elsewhere(rf.get("/out/?fbclid=1"))["Location"] == "https://x.example/"
+
+
+def test_a_link_reads_the_same_with_or_without_tracking(rf):
+    """Text in a link's query string, percent-encoded or sent raw (as some clients do), is
+    read the same once tracking parameters are dropped, and so is the page kept for it."""
+    seen = []
+    middleware = TrackingParametersMiddleware(lambda r: seen.append(dict(r.GET)) or HttpResponse())
+    middleware(rf.get("/search/?q=caf%C3%A9&x=é"))
+    middleware(rf.get("/search/?q=caf%C3%A9&x=é&utm_source=y"))
+    assert seen[0] == seen[1] == {"q": ["café"], "x": ["é"]}
+    Client().get("/search/?q=café&fbclid=1")
+    html = Client().get("/search/?q=café").content.decode()
+    assert "<title>Search: café" in html and "cafÃ©" not in html
+
+
 def test_the_admin_keeps_its_query_string(rf):
     seen = []
-    middleware = TrackingParametersMiddleware(lambda request: seen.append(request) or None)
+
+    def view(request):
+        seen.append(request)
+        return HttpResponse()
+
+    middleware = TrackingParametersMiddleware(view)
     middleware(rf.get("/admin/articles/article/?utm_source=x&q=gclid"))
+    middleware(rf.get("/admin?utm_source=x"))
     middleware(rf.post("/stories/x/?fbclid=1"))
     middleware(rf.get("/stories/x/?fbclid=1&page=2"))
     assert [request.META["QUERY_STRING"] for request in seen] == [
         "utm_source=x&q=gclid",
+        "utm_source=x",
         "fbclid=1",
         "page=2",
     ]
-    assert seen[0].GET["utm_source"] == "x" and dict(seen[2].GET) == {"page": ["2"]}
+    assert seen[0].GET["utm_source"] == "x" and dict(seen[3].GET) == {"page": ["2"]}
 
 
 def test_second_anonymous_reader_gets_the_kept_page_without_queries(

@@ -36,8 +36,9 @@ PERSONAL_COOKIES = {
 
 
 class StubBackend:
-    """The app, as far as the front cache sees it: each path answers what `route()` set (by
-    default a public page); every request but /healthz is counted and its headers kept."""
+    """The app, as far as the front cache sees it: each path answers what `route()` set for it
+    (with its query string, or else without; by default a public page); every request but
+    /healthz is counted and its headers kept."""
 
     def __init__(self):
         self.routes = {}
@@ -66,7 +67,8 @@ class StubBackend:
                         backend.hits[path] += 1
                         backend.seen[path] = self.headers
                         count = backend.hits[path]
-                        status, headers, body = backend.routes.get(path, (200, {}, None))
+                        default = backend.routes.get(path.split("?")[0], (200, {}, None))
+                        status, headers, body = backend.routes.get(path, default)
                     headers = {"Content-Type": "text/html; charset=utf-8"} | headers
                     headers.setdefault("Cache-Control", PUBLIC)
                     if body is None:
@@ -90,6 +92,11 @@ class StubBackend:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def hits_under(self, path):
+        """{path with query: requests} of the requests for `path`, whatever their query."""
+        with self.lock:
+            return Counter({hit: n for hit, n in self.hits.items() if hit.split("?")[0] == path})
 
     def route(self, path, status=200, body=None, **headers):
         """What `path` answers; header names with underscores for dashes (None: omitted)."""
@@ -215,21 +222,55 @@ def test_purging_is_for_this_machine_only(backend, get, front):
 
 
 @pytest.mark.parametrize("sent, seen", TRACKING_CASES)
-def test_tracking_parameters_are_dropped_before_the_lookup(backend, get, sent, seen):
+def test_tracking_parameters_are_left_out_of_the_key(backend, get, sent, seen):
+    """The app gets the link as sent (it drops them itself and carries them along redirects);
+    the copy is kept under the link without them, which every other click shares."""
     path = f"/tracked/{TRACKING_CASES.index((sent, seen))}/"
-    expected = f"{path}?{seen}" if seen else path
     status, headers, _ = get(f"{path}?{sent}")
     assert status == 200 and headers["X-Cache"] == "MISS"
-    assert [hit for hit in backend.hits if hit.startswith(path)] == [expected]
-    # The same page reached with other click ids, or none, is the kept copy.
+    assert list(backend.hits_under(path)) == [f"{path}?{sent}"]
     again = f"{path}?{seen}&fbclid=another&utm_source=elsewhere" if seen else f"{path}?gclid=2"
     assert get(again)[1]["X-Cache"] == "HIT"
-    assert get(expected)[1]["X-Cache"] == "HIT"
-    assert backend.hits[expected] == 1
+    assert get(f"{path}?{seen}" if seen else path)[1]["X-Cache"] == "HIT"
+    assert sum(backend.hits_under(path).values()) == 1
+
+
+@pytest.mark.parametrize(
+    "first, other",
+    [
+        ("q=who?fbclid=1", "q=who"),  # a "?" in a value: no parameter starts there
+        ("next=/stories/x/?utm_source=a", "next=/stories/x/"),
+        ("q=a%26fbclid%3D1", "q=a"),  # an encoded "&" joins no parameter
+    ],
+)
+def test_only_whole_parameters_after_the_first_question_mark_are_left_out(
+    backend, get, first, other
+):
+    path = f"/whole/{abs(hash(first)) % 10**8}/"
+    get(f"{path}?{first}")
+    assert get(f"{path}?{other}")[1]["X-Cache"] == "MISS"
+
+
+def test_a_path_is_never_touched(backend, get):
+    get("/media/a&fbclid=1/b.jpg")
+    assert backend.hits["/media/a&fbclid=1/b.jpg"] == 1
+    assert get("/media/a/b.jpg")[1]["X-Cache"] == "MISS"
+
+
+def test_a_kept_redirect_asked_for_with_tracking_goes_to_the_app(backend, get):
+    """So that the app can take the campaign along to the page it leads to."""
+    backend.route("/old/", status=301, Location="/new/")
+    assert get("/old/")[1]["X-Cache"] == "MISS"
+    assert get("/old/")[1]["X-Cache"] == "HIT"
+    status, headers, _ = get("/old/?utm_campaign=newsletter")
+    assert status == 301 and headers["X-Cache"] == "MISS"
+    assert backend.hits["/old/?utm_campaign=newsletter"] == 1
+    assert get("/old/")[1]["X-Cache"] == "HIT"
 
 
 def test_the_admin_keeps_its_query_string(backend, get):
     get("/admin/articles/?utm_source=x&fbclid=y")
+    assert get("/admin/articles/?utm_source=x&fbclid=z")[1]["X-Cache"] != "HIT"
     assert backend.hits["/admin/articles/?utm_source=x&fbclid=y"] == 1
 
 

@@ -103,13 +103,20 @@ sub vcl_recv {
     # ---- BEGIN tracking parameters -----------------------------------------------------------
     # Mirrors the app's TRACKING_PARAMETER_PREFIXES and TRACKING_PARAMETERS
     # (newsroom/caching/middleware.py): campaign names and per-click ids (a new value for every
-    # click on a shared link) change nothing on a page, so they are dropped from GET and HEAD
-    # requests outside the admin, before the lookup: one kept copy per page, not one per click.
-    # Keep the two lists identical (a test compares them).
-    if ((req.method == "GET" || req.method == "HEAD") && req.url ~ "[?&]"
+    # click on a shared link) change nothing on a page, so a GET or HEAD outside the admin is
+    # kept under its URL without them (vcl_hash): one kept copy per page, not one per click.
+    # The app gets the URL as sent, drops them as the key does (parameters are what follows
+    # the first "?", split at each "&"; empty ones go too) and carries them along its
+    # redirects. Keep the two lists identical (a test compares them).
+    unset req.http.X-Newsroom-Key;
+    if ((req.method == "GET" || req.method == "HEAD") && req.url ~ "\?"
             && req.url !~ "^/admin(/|\?|$)") {
-        set req.url = regsuball(req.url, "(?<=[?&])(utm_[^=&]*|_ga|_gl|dclid|fbclid|gbraid|gclid|igshid|mc_cid|mc_eid|msclkid|ttclid|twclid|wbraid|yclid)(=[^&]*)?(&|$)", "");
-        set req.url = regsub(req.url, "[?&]+$", "");
+        set req.http.X-Newsroom-Key = "&" + regsub(req.url, "^[^?]*\?", "");
+        set req.http.X-Newsroom-Key = regsuball(req.http.X-Newsroom-Key,
+            "&(utm_[^=&]*|_ga|_gl|dclid|fbclid|gbraid|gclid|igshid|mc_cid|mc_eid|msclkid|ttclid|twclid|wbraid|yclid)(=[^&]*)?(?=&|$)", "");
+        set req.http.X-Newsroom-Key = regsuball(req.http.X-Newsroom-Key, "&(?=&|$)", "");
+        set req.http.X-Newsroom-Key = regsub(req.url, "\?.*$", "")
+            + regsub(req.http.X-Newsroom-Key, "^&", "?");
     }
     # ---- END tracking parameters -------------------------------------------------------------
 
@@ -171,15 +178,37 @@ sub vcl_pipe {
     set bereq.http.Connection = "close";
 }
 
+sub vcl_backend_fetch {
+    # The key is the front cache's own business (vcl_recv, vcl_hash).
+    unset bereq.http.X-Newsroom-Key;
+}
+
 sub vcl_hash {
     # A page kept for HTTPS must not answer a plain-HTTP request (the app redirects those).
     if (req.http.X-Forwarded-Proto) {
         hash_data(req.http.X-Forwarded-Proto);
     }
-    # Then the builtin key: URL and Host.
+    # The URL without its tracking parameters (vcl_recv), then the builtin key's Host.
+    if (req.http.X-Newsroom-Key) {
+        hash_data(req.http.X-Newsroom-Key);
+    } else {
+        hash_data(req.url);
+    }
+    if (req.http.host) {
+        hash_data(req.http.host);
+    } else {
+        hash_data(server.ip);
+    }
+    return (lookup);
 }
 
 sub vcl_hit {
+    # A kept redirect (an old link) asked for with tracking parameters: the app's own answer,
+    # which takes them along to the page it leads to (and is not kept).
+    if (obj.status >= 300 && obj.status < 400 && req.http.X-Newsroom-Key
+            && req.http.X-Newsroom-Key != req.url && std.healthy(req.backend_hint)) {
+        return (pass);
+    }
     # Soft-purged (a new release): it expired before its s-maxage ran out (obj.ttl + obj.age is
     # the time it was fresh for, its s-maxage unless purged). Never served for its
     # stale-while-revalidate: only while the app is down or failed to answer, below.

@@ -3,9 +3,12 @@
 import gzip
 import hashlib
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError
 from django.http import HttpResponse, QueryDict
 from django.utils.cache import (
@@ -14,6 +17,7 @@ from django.utils.cache import (
     patch_cache_control,
     patch_vary_headers,
 )
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import frontcache, holes, store
 from .personal import is_personal, personal_only_in_holes
@@ -28,9 +32,10 @@ STALE_IF_ERROR_SECONDS = 86400  # a day of kept pages while the app is down
 
 # Query parameters a link carries for analytics or an advertiser, which change nothing on a
 # page: campaign names (utm_*) and per-click ids, a new value for every click (fbclid,
-# gclid, ...). Dropped before a page is looked up, built or kept, here and in the VCL (its
-# marked list; a test compares the two), so a story shared during a spike is one kept copy,
-# not one per click. Analytics scripts still read them from the browser's address bar.
+# gclid, ...). Dropped before a page is looked up, built or kept (TrackingParametersMiddleware),
+# and left out of the front cache's key for its copies (the VCL's marked list; a test compares
+# the two), so a story shared during a spike is one kept copy, not one per click. Analytics
+# scripts still read them from the browser's address bar, redirects included.
 TRACKING_PARAMETER_PREFIXES = ("utm_",)
 TRACKING_PARAMETERS = frozenset(
     {
@@ -108,33 +113,75 @@ def is_tracking_parameter(name):
     return name in TRACKING_PARAMETERS or name.startswith(TRACKING_PARAMETER_PREFIXES)
 
 
+def split_tracking(query_string):
+    """(kept, dropped): `query_string` (raw, as in the URL) without its tracking parameters, the
+    others as they were and in their order (empty ones dropped), and the tracking parameters it
+    had, raw. "page=2&utm_source=x&fbclid=y" -> ("page=2", "utm_source=x&fbclid=y")."""
+    kept, dropped = [], []
+    for part in query_string.split("&"):
+        if part:
+            (dropped if is_tracking_parameter(part.split("=", 1)[0]) else kept).append(part)
+    return "&".join(kept), "&".join(dropped)
+
+
 def without_tracking(query_string):
-    """`query_string` (raw, as in the URL) without its tracking parameters; the others are kept
-    as they were, in their order. "page=2&utm_source=x&fbclid=y" -> "page=2"."""
-    parts = query_string.split("&")
-    return "&".join(p for p in parts if p and not is_tracking_parameter(p.split("=", 1)[0]))
+    """`query_string` without its tracking parameters (see split_tracking)."""
+    return split_tracking(query_string)[0]
+
+
+def _query_dict(request, query_string):
+    """request.GET for `query_string`, built as Django's handlers build it: under WSGI the
+    query string in META is its bytes read as ISO-8859-1 (PEP 3333), so those bytes are
+    parsed (a raw "café" stays "café"); under ASGI it is already text."""
+    if isinstance(request, WSGIRequest):
+        with suppress(UnicodeEncodeError):
+            query_string = query_string.encode("iso-8859-1")
+    return QueryDict(query_string, encoding=request.encoding)
+
+
+def carry_tracking(response, dropped, request):
+    """A redirect within the site (a missing slash, an old link) takes the tracking parameters
+    `dropped` (raw) along, so the page it leads to still shows them to analytics in the
+    address bar; such a redirect is private, as the next reader's link has its own. One to
+    another site gets none of them (a click id is not theirs to read)."""
+    location = response["Location"]
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return
+    if not url_has_allowed_host_and_scheme(location, allowed_hosts={host}):
+        return
+    address, hash_mark, fragment = location.partition("#")
+    separator = "&" if "?" in address else "?"
+    response["Location"] = f"{address}{separator}{dropped}{hash_mark}{fragment}"
+    patch_cache_control(response, private=True)
+
+
+def is_admin_path(path):
+    return path == "/admin" or path.startswith("/admin/")
 
 
 class TrackingParametersMiddleware:
     """Drops tracking parameters (see TRACKING_PARAMETERS) from GET and HEAD requests outside
     the admin, before anything reads the query string: every view, redirect and cache key
-    sees the link without them, as they do behind the front cache, which drops the same."""
+    sees the link without them (the front cache keys its copies the same way). A redirect
+    within the site takes them along (see carry_tracking)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         query_string = request.META.get("QUERY_STRING", "")
-        if (
-            query_string
-            and request.method in ("GET", "HEAD")
-            and not request.path.startswith("/admin/")
-        ):
-            cleaned = without_tracking(query_string)
+        dropped = ""
+        if query_string and request.method in ("GET", "HEAD") and not is_admin_path(request.path):
+            cleaned, dropped = split_tracking(query_string)
             if cleaned != query_string:
                 request.META["QUERY_STRING"] = cleaned
-                request.GET = QueryDict(cleaned, encoding=request.encoding)
-        return self.get_response(request)
+                request.GET = _query_dict(request, cleaned)
+        response = self.get_response(request)
+        if dropped and 300 <= response.status_code < 400 and response.has_header("Location"):
+            carry_tracking(response, dropped, request)
+        return response
 
 
 def accepts_gzip(request):
