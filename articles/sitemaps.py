@@ -91,8 +91,13 @@ class CompetitionSitemap(Sitemap):
     priority = 0.6
 
     def items(self):
-        return Competition.objects.annotate(changed=Max("events__results_changed_at")).order_by(
-            "-starts_on", "pk"
+        # Read over its events' rows: any event's results stamp may move it (declared by hand,
+        # see TaggedQuerySet).
+        changed = Max("events__results_changed_at")
+        return (
+            Competition.objects.declaring(all_tag(Event))
+            .annotate(changed=changed)
+            .order_by("-starts_on", "pk")
         )
 
     def lastmod(self, competition):
@@ -123,9 +128,11 @@ class AthleteSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Athlete.objects.annotate(changed=Max("results__event__results_changed_at")).order_by(
-            "name", "pk"
-        )
+        # Read over their results' events (declared by hand, as for competitions); a result
+        # moving between athletes announces both.
+        changed = Max("results__event__results_changed_at")
+        athletes = Athlete.objects.declaring(all_tag(Event)).annotate(changed=changed)
+        return athletes.order_by("name", "pk")
 
     def lastmod(self, athlete):
         return athlete.changed

@@ -498,6 +498,20 @@ def test_section_and_tag_sitemaps_follow_their_newest_story(site, committed, sit
     assert not is_kept(url)
 
 
+@pytest.mark.parametrize("sitemap", ["competitions", "athletes"])
+def test_competition_and_athlete_sitemaps_follow_their_events_results(site, committed, sitemap):
+    """Their lastmod is the latest results stamp of their events: new results show at once."""
+    url = f"/sitemap-{sitemap}.xml"
+    Client().get(url)
+    assert is_kept(url)
+    with committed():
+        event = Event.objects.get(pk=site["event"].pk)
+        event.mark_results_changed(at=timezone.now() + timedelta(days=1))
+    with override_settings(PAGE_CACHE_SECONDS=0):
+        fresh = Client().get(url).content
+    assert Client().get(url).content == fresh
+
+
 def test_a_page_built_while_a_change_commits_is_kept_by_no_cache(site, monkeypatch):
     """A purge between the lookup and the end of building (rows read before the change):
     that reader gets the page, but neither the store nor a front cache keeps it."""
