@@ -158,17 +158,23 @@ def _correction_added(sender, instance, using, **kwargs):
     announce(tag_for(Article, instance.article_id), *public_listing_tags(), using=using)
 
 
+def _result_before_save(sender, instance, raw, **kwargs):
+    """Note the event and athlete a result belonged to (a correction may move it)."""
+    placed = Result.objects.filter(pk=instance.pk) if instance.pk else Result.objects.none()
+    instance._placed_before = placed.values_list("event_id", "athlete_id").first()
+
+
 def _result_changed(sender, instance, using, **kwargs):
+    """A result's event and athlete, before and after the change, and their medal tables."""
+    before = getattr(instance, "_placed_before", None) or (None, None)
+    events = {instance.event_id, before[0]} - {None}
+    athletes = {instance.athlete_id, before[1]} - {None}
+    competitions = Event.objects.filter(pk__in=events).values_list("competition_id", flat=True)
     announce(
-        tag_for(Event, instance.event_id),
+        *(tag_for(Event, pk) for pk in events),
         all_tag(Event),  # an event's last change is read in aggregates (the sitemap index)
-        tag_for(Athlete, instance.athlete_id),
-        *(
-            medals_tag(pk)
-            for pk in Event.objects.filter(pk=instance.event_id).values_list(
-                "competition_id", flat=True
-            )
-        ),
+        *(tag_for(Athlete, pk) for pk in athletes),
+        *map(medals_tag, set(competitions)),
         using=using,
     )
 
@@ -248,6 +254,7 @@ def connect():
     post_delete.connect(_correction_added, sender=Correction, dispatch_uid="caching.correction.d")
     pre_save.connect(_event_before_save, sender=Event, dispatch_uid="caching.event.pre")
     post_save.connect(_event_saved, sender=Event, dispatch_uid="caching.event.medals")
+    pre_save.connect(_result_before_save, sender=Result, dispatch_uid="caching.result.pre")
     post_save.connect(_result_changed, sender=Result, dispatch_uid="caching.result.saved")
     post_delete.connect(_result_changed, sender=Result, dispatch_uid="caching.result.deleted")
     user = get_user_model()

@@ -512,6 +512,30 @@ def test_competition_and_athlete_sitemaps_follow_their_events_results(site, comm
     assert Client().get(url).content == fresh
 
 
+def test_a_result_moved_to_another_athlete_and_event_leaves_their_old_pages(site, committed):
+    """A correction in the results admin (the wrong skater or race picked): the pages that
+    showed the result where it was change too, not only those of where it went."""
+    from articles.models import Result
+
+    result = Result.objects.get(event=site["event"], athlete=site["athlete"])
+    urls = [
+        site["athlete"].get_absolute_url(),
+        site["event"].get_absolute_url(),
+        site["a"].get_absolute_url(),
+        site["competition"].get_absolute_url(),
+    ]
+    for url in urls:
+        Client().get(url)
+    with committed():
+        result.athlete = make_athlete(name="Someone Else")
+        result.event = site["other_event"]
+        result.save()
+    for url in urls:
+        with override_settings(PAGE_CACHE_SECONDS=0):
+            fresh = Client().get(url).content
+        assert Client().get(url).content == fresh, url
+
+
 def test_a_page_built_while_a_change_commits_is_kept_by_no_cache(site, monkeypatch):
     """A purge between the lookup and the end of building (rows read before the change):
     that reader gets the page, but neither the store nor a front cache keeps it."""
