@@ -268,6 +268,16 @@ def test_a_kept_redirect_asked_for_with_tracking_goes_to_the_app(backend, get):
     assert get("/old/")[1]["X-Cache"] == "HIT"
 
 
+def test_a_client_cannot_choose_the_key(backend, get, front):
+    """A key sent by a client (or a purger) is dropped: it would serve or purge another page."""
+    get("/keyed/")
+    status, headers, body = get("/other-key/", X_Newsroom_Key="/keyed/")
+    assert headers["X-Cache"] == "MISS" and b"/other-key/" in body
+    status, _, _ = request(front.url, "PURGE", "/unkept/", headers={"X-Newsroom-Key": "/keyed/"})
+    assert status == 200
+    assert get("/keyed/")[1]["X-Cache"] == "HIT"
+
+
 def test_the_admin_keeps_its_query_string(backend, get):
     get("/admin/articles/?utm_source=x&fbclid=y")
     assert get("/admin/articles/?utm_source=x&fbclid=z")[1]["X-Cache"] != "HIT"

@@ -78,6 +78,8 @@ acl newsroom_purgers {
 }
 
 sub vcl_recv {
+    # The key under which a page is kept (vcl_hash): only ever what this file computes below.
+    unset req.http.X-Newsroom-Key;
     if (req.restarts == 0) {
         # Internal markers (set below on restarts): never taken from a client.
         unset req.http.X-Newsroom-Revalidate;
@@ -108,7 +110,6 @@ sub vcl_recv {
     # The app gets the URL as sent, drops them as the key does (parameters are what follows
     # the first "?", split at each "&"; empty ones go too) and carries them along its
     # redirects. Keep the two lists identical (a test compares them).
-    unset req.http.X-Newsroom-Key;
     if ((req.method == "GET" || req.method == "HEAD") && req.url ~ "\?"
             && req.url !~ "^/admin(/|\?|$)") {
         set req.http.X-Newsroom-Key = "&" + regsub(req.url, "^[^?]*\?", "");
