@@ -240,3 +240,18 @@ def throwaway_redis(port=None):
         server.send_signal(signal.SIGCONT)
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def site_on_throwaway_redis(tmp_path, static_root, *, workers=2):
+    """gunicorn (`workers`) on a fresh, migrated SQLite database in `tmp_path`, its cache in a
+    redis-server of its own (see throwaway_redis); yields (base URL, the DATABASE_URL and
+    REDIS_URL it runs with, for manage(), the redis-server process)."""
+    with throwaway_redis() as server:
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{server.port}/0",
+        }
+        manage("migrate", "--noinput", "-v0", env=environment(**env))
+        with gunicorn(tmp_path, static_root, workers=workers, **env) as (base, _log):
+            yield base, env, server

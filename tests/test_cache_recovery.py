@@ -15,7 +15,7 @@ from django.test import Client
 from newsroom.caching import store
 
 from .factories import make_article
-from .servers import ROOT, environment, fetch, gunicorn, manage, throwaway_redis
+from .servers import ROOT, environment, fetch, manage, site_on_throwaway_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -146,15 +146,8 @@ def edit_title(pk, *, linger=0.0, exit_retry=None):
 def site_on_private_redis(tmp_path_factory, static_root):
     """gunicorn (two workers) on SQLite with its cache in a redis-server of the test's own;
     yields (base URL, the server's environment, the redis-server process)."""
-    tmp_path = tmp_path_factory.mktemp("recovery")
-    with throwaway_redis() as server:
-        env = {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{server.port}/0",
-        }
-        manage("migrate", "--noinput", "-v0", env=environment(**env))
-        with gunicorn(tmp_path, static_root, workers=2, **env) as (base, _log):
-            yield base, env, server
+    with site_on_throwaway_redis(tmp_path_factory.mktemp("recovery"), static_root) as site:
+        yield site
 
 
 @pytest.fixture

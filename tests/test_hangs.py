@@ -22,7 +22,7 @@ from .servers import (
     local_postgres_server,
     manage,
     scratch_postgres_database,
-    throwaway_redis,
+    site_on_throwaway_redis,
 )
 from .test_scale_out import browser, comment_fields, post_form
 
@@ -142,15 +142,9 @@ def site_on_hanging_redis(tmp_path_factory, static_root):
     """gunicorn (two workers) on SQLite with its cache in a throwaway redis-server, which the
     test stops with SIGSTOP; yields (base URL, the story's path, the redis-server process)."""
     tmp_path = tmp_path_factory.mktemp("redishang")
-    with throwaway_redis() as server:
-        env = {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{server.port}/0",
-        }
-        manage("migrate", "--noinput", "-v0", env=environment(**env))
+    with site_on_throwaway_redis(tmp_path, static_root) as (base, env, server):
         story = manage("shell", "-v0", "-c", MAKE_STORY, env=environment(**env)).stdout.strip()
-        with gunicorn(tmp_path, static_root, workers=2, **env) as (base, _log):
-            yield base, story, server
+        yield base, story, server
 
 
 def test_a_hung_redis_costs_a_fraction_of_a_second_and_pages_still_answer(site_on_hanging_redis):
