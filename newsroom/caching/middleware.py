@@ -158,6 +158,8 @@ def carry_tracking(response, dropped, request):
 
 
 def is_admin_path(path):
+    """Whether `path` is the admin's (/admin or under /admin/): never shared, never rewritten
+    (the VCL treats the same paths as the admin)."""
     return path == "/admin" or path.startswith("/admin/")
 
 
@@ -191,7 +193,7 @@ def accepts_gzip(request):
 def may_share(request):
     """Whether this request may be answered with a page kept for everyone."""
     return request.method in ("GET", "HEAD") and not (
-        is_personal(request) or request.path.startswith("/admin/")
+        is_personal(request) or is_admin_path(request.path)
     )
 
 
