@@ -64,9 +64,9 @@ def _article_before_save(sender, instance, raw, **kwargs):
     instance._was_live, instance._listed_before = False, None
     if instance._state.adding:  # a new story was live nowhere: nothing to read
         return
-    old = Article.objects.filter(pk=instance.pk).values_list(*LISTING_FIELDS).first()
+    old = Article.objects.filter(pk=instance.pk).values(*LISTING_FIELDS).first()
     if old is not None:
-        instance._was_live = old[0] in Article.LIVE_STATUSES
+        instance._was_live = old["status"] in Article.LIVE_STATUSES
         instance._listed_before = old
 
 
@@ -76,10 +76,10 @@ def _article_saved(sender, instance, created, using, **kwargs):
         announce(tag_for(instance), using=using)
         return
     before = getattr(instance, "_listed_before", None)
-    if before == tuple(getattr(instance, field) for field in LISTING_FIELDS):
+    if before == {field: getattr(instance, field) for field in LISTING_FIELDS}:
         announce(tag_for(instance), *public_listing_tags(), using=using)
         return
-    old_section = before and stories_tag(Section, before[LISTING_FIELDS.index("section_id")])
+    old_section = before and stories_tag(Section, before["section_id"])
     announce(tag_for(instance), *public_listing_tags(instance), old_section, using=using)
 
 
@@ -94,15 +94,15 @@ def _article_deleted(sender, instance, using, **kwargs):
 
 
 def public_listing_tags(*stories):
-    """What a change to published or scheduled `stories` (Articles or pks) touches besides
-    the stories themselves (a tuple of tags): every listing of stories ("article-list",
+    """What a change to published or scheduled `stories` (Articles) touches besides the
+    stories themselves (a tuple of tags): every listing of stories ("article-list",
     "article-all") and the stories filed under each section, tag and event they are filed
-    under now (`stories_tag`; three queries when `stories` are given)."""
+    under now (`stories_tag`; two queries, for their tags and events, when `stories` are
+    given)."""
     tags = [list_tag(Article), all_tag(Article)]
     if stories:
-        pks = [getattr(story, "pk", story) for story in stories]
-        links = Article.objects.filter(pk__in=pks)
-        tags += [stories_tag(Section, pk) for pk in set(links.values_list("section_id", flat=True))]
+        pks = [story.pk for story in stories]
+        tags += [stories_tag(Section, pk) for pk in {story.section_id for story in stories}]
         for field, model in (("tags", Tag), ("events", Event)):
             through = getattr(Article, field).through
             column = f"{model._meta.model_name}_id"
